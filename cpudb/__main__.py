@@ -1,0 +1,3 @@
+from cpudb.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,150 @@
+"""The domain model: frozen dataclasses shared by scrapers, store, queries and decisions.
+
+A *feature* is a location (CPUID leaf/subleaf/register/bit or MSR index/bit); its QEMU
+name is a label that belongs to one release. A *CPU name* is what QEMU accepts after
+`-cpu` in one release, with its resolved feature set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+WordType = Literal["cpuid", "msr"]
+CpuKind = Literal["model", "version", "alias", "bare"]
+
+
+@dataclass(frozen=True)
+class FeatureWord:
+    """One of QEMU's feature words (`FEAT_8000_0001_EDX`) and where it lives."""
+
+    name: str
+    type: WordType
+    leaf: int | None = None
+    subleaf: int | None = None
+    register: str | None = None
+    msr: int | None = None
+
+    def location(self, bit: int) -> str:
+        """A stable, release-independent id for one bit of this word."""
+        if self.type == "msr":
+            return f"msr.{self.msr:#x}.{bit}"
+        sub = "" if self.subleaf is None else f".{self.subleaf}"
+        return f"cpuid.{self.leaf:#x}{sub}.{self.register}.{bit}"
+
+    def describe(self, bit: int) -> str:
+        """Human form, as QEMU prints it: `CPUID.80000001H:EDX[26]`."""
+        if self.type == "msr":
+            return f"MSR {self.msr:#x} bit {bit}"
+        sub = "" if self.subleaf is None else f".{self.subleaf:X}"
+        return f"CPUID.{self.leaf:X}H{sub}:{(self.register or '').upper()}[{bit}]"
+
+
+@dataclass(frozen=True)
+class Feature:
+    """A named bit of one release's catalogue."""
+
+    name: str
+    word: str
+    bit: int
+    location: str
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """QEMU's `feature_dependencies[]`: if none of `requires` is set, `clears` is cleared."""
+
+    requires: tuple[str, ...]
+    clears: tuple[str, ...]
+    clears_all_of: str | None = None  # set when the mask covers the whole word
+
+
+@dataclass(frozen=True)
+class VersionDef:
+    version: int
+    alias: str | None = None
+    note: str | None = None
+    props: tuple[tuple[str, str], ...] = ()
+    cache_info: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelDef:
+    """One entry of `builtin_x86_defs[]` as written (features by name, before runtime rules)."""
+
+    name: str
+    vendor: str
+    family: int
+    model: int
+    stepping: int
+    level: int
+    xlevel: int
+    model_id: str
+    features: frozenset[str]
+    xlevel2: int = 0
+    cache_info: str | None = None
+    deprecation_note: str | None = None
+    versions: tuple[VersionDef, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class CpuName:
+    """A name QEMU accepts after `-cpu`, with its resolved (runtime-rule applied) features."""
+
+    name: str
+    kind: CpuKind
+    model: str
+    features: frozenset[str]
+    vendor: str
+    family: int
+    model_number: int
+    stepping: int
+    model_id: str
+    version: int | None = None
+    alias_of: str | None = None
+    note: str | None = None
+    deprecation_note: str | None = None
+    cache_info: str | None = None
+
+
+@dataclass(frozen=True)
+class Release:
+    """Everything one QEMU release (or capture of a binary) says about x86 CPU models."""
+
+    version: str
+    upstream: bool
+    origin: str
+    words: tuple[FeatureWord, ...]
+    features: tuple[Feature, ...]
+    dependencies: tuple[Dependency, ...] = ()
+    accel_defaults: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    models: tuple[ModelDef, ...] = ()
+    cpus: tuple[CpuName, ...] = ()
+    default_version: str | None = None  # "1", "latest", or None before 4.1
+    source: str = "source"  # "source" (parsed) or "qmp" (asked a binary)
+
+    def feature(self, name: str) -> Feature | None:
+        return self._names().get(name)
+
+    def cpu(self, name: str) -> CpuName | None:
+        for c in self.cpus:
+            if c.name == name:
+                return c
+        return None
+
+    def word(self, name: str) -> FeatureWord | None:
+        for w in self.words:
+            if w.name == name:
+                return w
+        return None
+
+    def _names(self) -> dict[str, Feature]:
+        table: dict[str, Feature] = {}
+        for f in self.features:
+            table.setdefault(f.name, f)
+        for f in self.features:
+            for a in f.aliases:
+                table.setdefault(a, f)
+        return table

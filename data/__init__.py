@@ -1,0 +1,1 @@
+"""Shipped facts (snapshots, catalogues): reviewable JSON, located by cpudb.paths."""

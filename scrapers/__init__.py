@@ -1,0 +1,1 @@
+"""Everything that reads the outside world: QEMU sources, QMP, host CPUID dumps."""

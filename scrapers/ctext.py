@@ -1,0 +1,343 @@
+"""Just enough C to read QEMU's cpu.c/cpu.h: comments, #defines, tokens, initializer lists.
+
+Pure functions over text. Offsets are kept so that every error names file and line.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+
+from cpudb.errors import ParseError
+
+_COMMENT_OR_STRING = re.compile(
+    r'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|/\*.*?\*/|//[^\n]*', re.S
+)
+
+
+def strip_comments(text: str) -> str:
+    """Blank out comments (keeping newlines, so offsets and line numbers survive)."""
+
+    def repl(m: re.Match[str]) -> str:
+        s = m.group(0)
+        if s.startswith("/"):
+            return "".join(c if c == "\n" else " " for c in s)
+        return s
+
+    out = _COMMENT_OR_STRING.sub(repl, text)
+    # An unterminated /* swallows the rest of the file in C: treat it as such.
+    return out
+
+
+class Source:
+    """One source file: its name, comment-free text and a line index."""
+
+    def __init__(self, name: str, text: str) -> None:
+        self.name = name
+        self.raw = text
+        self.text = strip_comments(text)
+        self._nl = [i for i, c in enumerate(self.text) if c == "\n"]
+
+    def line(self, offset: int) -> int:
+        return bisect.bisect_right(self._nl, offset - 1) + 1
+
+    def error(self, message: str, offset: int, token: str | None = None, hint: str | None = None):
+        return ParseError(message, file=self.name, line=self.line(offset), token=token, hint=hint)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # "str", "num", "id", "op"
+    text: str
+    pos: int
+    src: Source = field(compare=False, repr=False)
+
+    def error(self, message: str, hint: str | None = None) -> ParseError:
+        return self.src.error(message, self.pos, self.text, hint)
+
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>(?:\s|\\\r?\n)+)
+  | (?P<str>"(?:\\.|[^"\\\n])*")
+  | (?P<chr>'(?:\\.|[^'\\\n])*')
+  | (?P<num>0[xX][0-9a-fA-F]+[uUlL]*|\d+[uUlL]*)
+  | (?P<id>[A-Za-z_]\w*)
+  | (?P<op><<|>>|->|&&|\|\||==|!=|<=|>=|\.\.\.|[{}()\[\];,.=|&~^+\-*/<>!?:%\#])
+    """,
+    re.X,
+)
+
+
+def tokenize(src: Source, start: int = 0, end: int | None = None) -> list[Token]:
+    text = src.text
+    end = len(text) if end is None else end
+    pos = start
+    out: list[Token] = []
+    while pos < end:
+        m = _TOKEN.match(text, pos, end)
+        if not m:
+            raise src.error("unexpected character", pos, text[pos])
+        kind = m.lastgroup or ""
+        if kind != "ws":
+            out.append(Token("str" if kind == "chr" else kind, m.group(0), pos, src))
+        pos = m.end()
+    return out
+
+
+# ---------------------------------------------------------------- preprocessor
+
+
+@dataclass(frozen=True)
+class Define:
+    name: str
+    body: str
+    src: Source
+    pos: int  # offset of the body in src.text
+
+
+_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)(\(?)", re.M)
+
+
+def collect_defines(sources: list[Source]) -> dict[str, Define]:
+    """Object-like #defines of all sources; the first definition of a name wins."""
+    table: dict[str, Define] = {}
+    for src in sources:
+        text = src.text
+        for m in _DEFINE.finditer(text):
+            if m.group(2):  # function-like macro: never used by the table
+                continue
+            name = m.group(1)
+            body_start = m.end()
+            # The body runs to the first newline not preceded by a backslash.
+            i = body_start
+            while True:
+                j = text.find("\n", i)
+                if j < 0:
+                    j = len(text)
+                    break
+                k = j - 1
+                while k >= body_start and text[k] in " \t\r":
+                    k -= 1
+                if k >= body_start and text[k] == "\\":
+                    i = j + 1
+                    continue
+                break
+            body = text[body_start:j]
+            if name not in table:
+                table[name] = Define(name, body, src, body_start)
+    return table
+
+
+# ------------------------------------------------------- initializer lists
+
+
+@dataclass
+class Expr:
+    """A value that is not a brace list: its tokens, kept for later evaluation."""
+
+    tokens: list[Token]
+
+    @property
+    def pos(self) -> int:
+        return self.tokens[0].pos if self.tokens else 0
+
+    def text(self) -> str:
+        return " ".join(t.text for t in self.tokens)
+
+
+@dataclass
+class Item:
+    designators: list[tuple[str, object]]  # (".", name) or ("[", Expr)
+    value: InitList | Expr
+    pos: int
+
+    @property
+    def field(self) -> str | None:
+        if self.designators and self.designators[0][0] == ".":
+            return str(self.designators[0][1])
+        return None
+
+
+@dataclass
+class InitList:
+    items: list[Item]
+    pos: int
+    cast: str | None = None  # "(X86CPUVersionDefinition[])" for compound literals
+
+
+class _Parser:
+    def __init__(self, tokens: list[Token], src: Source) -> None:
+        self.toks = tokens
+        self.i = 0
+        self.src = src
+
+    def peek(self, k: int = 0) -> Token | None:
+        j = self.i + k
+        return self.toks[j] if j < len(self.toks) else None
+
+    def expect(self, text: str) -> Token:
+        t = self.peek()
+        if t is None:
+            pos = self.toks[-1].pos if self.toks else 0
+            raise self.src.error(f"unexpected end of input, expected {text!r}", pos,
+                                 hint="the file looks truncated")
+        if t.text != text:
+            raise t.error(f"expected {text!r}")
+        self.i += 1
+        return t
+
+    def _matching_paren(self, j: int) -> int:
+        depth = 0
+        while j < len(self.toks):
+            t = self.toks[j].text
+            if t == "(":
+                depth += 1
+            elif t == ")":
+                depth -= 1
+                if depth == 0:
+                    return j
+            j += 1
+        return -1
+
+    def init_list(self, cast: str | None = None) -> InitList:
+        start = self.expect("{")
+        items: list[Item] = []
+        while True:
+            t = self.peek()
+            if t is None:
+                raise self.src.error("unterminated '{'", start.pos, hint="the file looks truncated")
+            if t.text == "}":
+                self.i += 1
+                return InitList(items, start.pos, cast)
+            items.append(self.item())
+            t = self.peek()
+            if t is not None and t.text == ",":
+                self.i += 1
+            elif t is not None and t.text != "}":
+                raise t.error("expected ',' or '}' in initializer")
+
+    def item(self) -> Item:
+        first = self.peek()
+        assert first is not None
+        designators: list[tuple[str, object]] = []
+        while True:
+            t = self.peek()
+            if t is None:
+                break
+            if t.text == "." and self.peek(1) is not None and self.peek(1).kind == "id":  # type: ignore[union-attr]
+                designators.append((".", self.peek(1).text))  # type: ignore[union-attr]
+                self.i += 2
+            elif t.text == "[" and designators is not None and self._is_designator():
+                self.i += 1
+                designators.append(("[", self.expr(stop={"]"})))
+                self.expect("]")
+            else:
+                break
+        if designators:
+            self.expect("=")
+        return Item(designators, self.value(), first.pos)
+
+    def _is_designator(self) -> bool:
+        # `[N] = ...` at the start of an item is a designator.
+        depth = 0
+        j = self.i
+        while j < len(self.toks):
+            t = self.toks[j].text
+            if t == "[":
+                depth += 1
+            elif t == "]":
+                depth -= 1
+                if depth == 0:
+                    nxt = self.toks[j + 1].text if j + 1 < len(self.toks) else ""
+                    return nxt in ("=", "[", ".")
+            j += 1
+        return False
+
+    def value(self) -> InitList | Expr:
+        t = self.peek()
+        if t is None:
+            raise self.src.error("unexpected end of input in initializer", self.toks[-1].pos)
+        if t.text == "{":
+            return self.init_list()
+        # compound literal: (Type[]) { ... }  or  &(Type) { ... }
+        j = self.i + (1 if t.text == "&" else 0)
+        if j < len(self.toks) and self.toks[j].text == "(":
+            k = self._matching_paren(j)
+            if k > 0 and k + 1 < len(self.toks) and self.toks[k + 1].text == "{":
+                cast = " ".join(x.text for x in self.toks[j : k + 1])
+                self.i = k + 1
+                return self.init_list(cast=cast)
+        return self.expr(stop={",", "}"})
+
+    def expr(self, stop: set[str]) -> Expr:
+        depth = 0
+        start = self.i
+        while self.i < len(self.toks):
+            t = self.toks[self.i]
+            if depth == 0 and t.text in stop:
+                break
+            if t.text in "([{":
+                depth += 1
+            elif t.text in ")]}":
+                depth -= 1
+                if depth < 0:
+                    raise t.error("unbalanced bracket")
+            self.i += 1
+        toks = self.toks[start : self.i]
+        if not toks:
+            t = self.peek()
+            if t is None:
+                raise self.src.error("unexpected end of input", self.toks[-1].pos)
+            raise t.error("empty value in initializer")
+        return Expr(toks)
+
+
+def parse_initializer(src: Source, brace_pos: int) -> tuple[InitList, int]:
+    """Parse the brace list starting at `brace_pos`; return it and the offset after it."""
+    end = match_brace(src, brace_pos)
+    toks = tokenize(src, brace_pos, end + 1)
+    p = _Parser(toks, src)
+    node = p.init_list()
+    if p.i != len(toks):
+        raise toks[p.i].error("trailing tokens after initializer")
+    return node, end + 1
+
+
+def match_brace(src: Source, pos: int) -> int:
+    """Offset of the `}` matching the `{` at `pos` (strings skipped)."""
+    text = src.text
+    depth = 0
+    i = pos
+    n = len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            j = i + 1
+            while j < n and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            i = j + 1
+            continue
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    raise src.error("unterminated '{'", pos, hint="the file looks truncated")
+
+
+def find_initializer(src: Source, pattern: str, *, required: bool = True) -> int | None:
+    """Offset of the `{` of the first initializer whose declarator matches `pattern`."""
+    m = re.search(pattern + r"\s*=\s*\{", src.text)
+    if not m:
+        if required:
+            raise ParseError(
+                f"no `{pattern}` initializer found",
+                file=src.name,
+                hint="is this QEMU's target/i386/cpu.c?",
+            )
+        return None
+    return m.end() - 1

@@ -1,0 +1,131 @@
+"""Ask a real QEMU binary over QMP which CPU names it has and what each expands to.
+
+`query-cpu-definitions` lists the names; `query-cpu-model-expansion` (type `full`)
+gives every property of each. This is QEMU's own answer: the ground truth the source
+parser is checked against, and the way to capture a distro build with its patches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cpudb.errors import SourceError
+
+DEFAULT_BINARIES = ("qemu-system-x86_64", "qemu-kvm", "/usr/libexec/qemu-kvm")
+# Names that are not table models: host passthrough and QOM-registered special models.
+SPECIAL = frozenset({"host", "max", "base"})
+
+
+@dataclass(frozen=True)
+class QmpCpu:
+    name: str
+    alias_of: str | None
+    deprecated: bool
+    unavailable: tuple[str, ...]
+    props: dict[str, object]
+
+
+@dataclass(frozen=True)
+class QmpCapture:
+    binary: str
+    version: str  # "7.2.22"
+    package: str  # "Debian 1:7.2+dfsg-7+deb12u18+b3" or ""
+    accel: str
+    cpus: tuple[QmpCpu, ...]
+
+
+def find_binary(binary: str | None) -> str:
+    candidates = [binary] if binary else list(DEFAULT_BINARIES)
+    for c in candidates:
+        path = shutil.which(c) if c else None
+        if path:
+            return path
+    raise SourceError(
+        f"no QEMU binary found ({', '.join(c for c in candidates if c)})",
+        hint="install Debian's qemu-system-x86 (apt-get install qemu-system-x86) or pass --binary PATH",
+    )
+
+
+async def _capture(binary: str, accel: str, names: list[str] | None, timeout: float) -> QmpCapture:
+    from qemu.qmp import QMPClient
+
+    with tempfile.TemporaryDirectory(prefix="cpudb-qmp-") as tmp:
+        sock = os.path.join(tmp, "qmp.sock")
+        cmd = [binary, "-machine", "none", "-accel", accel, "-nodefaults", "-nographic",
+               "-display", "none", "-serial", "none", "-monitor", "none",
+               "-qmp", f"unix:{sock},server=on,wait=off"]
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        client = QMPClient("cpudb")
+        try:
+            deadline = asyncio.get_running_loop().time() + timeout
+            while not os.path.exists(sock):
+                if proc.poll() is not None:
+                    err = (proc.stderr.read() if proc.stderr else b"").decode(errors="replace")
+                    raise SourceError(f"{binary} exited: {err.strip().splitlines()[-1] if err.strip() else proc.returncode}",
+                                      hint="is this an x86 system emulator? (try --accel tcg)")
+                if asyncio.get_running_loop().time() > deadline:
+                    raise SourceError(f"{binary} did not open its QMP socket in {timeout:.0f}s")
+                await asyncio.sleep(0.02)
+            await asyncio.wait_for(client.connect(sock), timeout)
+            ver = await client.execute("query-version")
+            q = ver["qemu"]  # type: ignore[index]
+            version = f"{q['major']}.{q['minor']}.{q['micro']}"
+            package = str(ver.get("package", "")).strip().strip("()").strip()  # type: ignore[union-attr]
+            defs = await client.execute("query-cpu-definitions")
+            cpus = []
+            for d in defs:  # type: ignore[union-attr]
+                name = d["name"]
+                if names is not None and name not in names:
+                    continue
+                if name in SPECIAL:
+                    continue
+                exp = await client.execute("query-cpu-model-expansion",
+                                           {"type": "full", "model": {"name": name}})
+                cpus.append(QmpCpu(
+                    name=name,
+                    alias_of=d.get("alias-of"),
+                    deprecated=bool(d.get("deprecated", False)),
+                    unavailable=tuple(d.get("unavailable-features", ())),
+                    props=dict(exp["model"].get("props", {})),  # type: ignore[index]
+                ))
+            return QmpCapture(binary, version, package, accel, tuple(cpus))
+        finally:
+            try:
+                await client.disconnect()
+            except Exception:  # noqa: BLE001 - best effort shutdown, the process is killed below
+                pass
+            proc.kill()
+            proc.wait()
+
+
+def capture(binary: str | None = None, accel: str = "tcg", names: list[str] | None = None,
+            timeout: float = 30.0) -> QmpCapture:
+    path = find_binary(binary)
+    return asyncio.run(_capture(path, accel, names, timeout))
+
+
+def distro_label(capture: QmpCapture) -> str:
+    """A label that never passes a distro build off as upstream: `7.2.22-debian`."""
+    pkg = capture.package.lower()
+    for distro in ("debian", "ubuntu", "rhel", "fedora", "suse"):
+        if distro in pkg:
+            return f"{capture.version}-{distro}"
+    if re.search(r"\bel\d", pkg):
+        return f"{capture.version}-rhel"
+    return capture.version if not pkg else f"{capture.version}-build"
+
+
+def binary_exists(binary: str | None = None) -> bool:
+    try:
+        find_binary(binary)
+    except SourceError:
+        return False
+    return Path(find_binary(binary)).exists()

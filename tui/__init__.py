@@ -1,0 +1,1 @@
+"""The Textual application (imported only by `cpudb tui`)."""
