@@ -134,8 +134,9 @@ def cpu_names(
             versioned.append(cpu)
             if v.alias:
                 aliases.append(_alias(cpu, v.alias, "alias"))
-        target = versioned[0] if default_version != "latest" else versioned[-1]
-        out.append(_alias(target, m.name, "bare"))
+        # PC machine types >= 4.1 set default_cpu_version = 1 (hw/i386/pc.c), whatever
+        # cpu.c's static default (CPU_VERSION_LATEST in 4.1/4.2, used by `-machine none`).
+        out.append(_alias(versioned[0], m.name, "bare"))
         out.extend(versioned)
         out.extend(aliases)
     return tuple(out)

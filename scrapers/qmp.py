@@ -129,3 +129,56 @@ def binary_exists(binary: str | None = None) -> bool:
     except SourceError:
         return False
     return Path(find_binary(binary)).exists()
+
+
+def to_release(cap: QmpCapture, reference, label: str | None = None):  # noqa: ANN001
+    """A Release from a QMP capture. Feature locations come from `reference` (a parsed
+    release close to the binary's version), since QMP reports names, not CPUID bits."""
+    from cpudb.model import CpuName, Release
+    from cpudb.resolve import name_index
+
+    index = name_index(reference.features)
+    concrete: dict[str, CpuName] = {}
+    for c in cap.cpus:
+        p = c.props
+        feats = frozenset(index[k] for k, v in p.items() if v is True and k in index)
+        m = re.fullmatch(r"(.+)-v(\d+)", c.name)
+        concrete[c.name] = CpuName(
+            name=c.name,
+            kind="version" if m else "model",
+            model=m.group(1) if m else c.name,
+            version=int(m.group(2)) if m else None,
+            features=feats,
+            vendor=str(p.get("vendor", "")),
+            family=int(p.get("family", 0)),  # type: ignore[call-overload]
+            model_number=int(p.get("model", 0)),  # type: ignore[call-overload]
+            stepping=int(p.get("stepping", 0)),  # type: ignore[call-overload]
+            model_id=str(p.get("model-id", "")),
+            deprecation_note="deprecated (as reported by QEMU)" if c.deprecated else None,
+        )
+    from dataclasses import replace
+
+    cpus = []
+    for c in cap.cpus:
+        cpu = concrete[c.name]
+        if c.alias_of and c.alias_of in concrete:
+            target = concrete[c.alias_of]
+            kind = "bare" if target.model == c.name else "alias"
+            cpu = replace(target, name=c.name, kind=kind, alias_of=c.alias_of)  # type: ignore[arg-type]
+        cpus.append(cpu)
+    version = label or distro_label(cap)
+    return Release(
+        version=version,
+        upstream=version == cap.version,
+        origin=f"QMP {os.path.basename(cap.binary)} {cap.version}"
+               + (f" ({cap.package})" if cap.package else "") + f", accel {cap.accel}; "
+               f"feature locations from {reference.version}",
+        words=reference.words,
+        features=reference.features,
+        dependencies=reference.dependencies,
+        accel_defaults=reference.accel_defaults,
+        models=(),
+        cpus=tuple(cpus),
+        default_version=reference.default_version,
+        source="qmp",
+    )

@@ -1,0 +1,61 @@
+"""The `cpudb` command: parse arguments, call the library, render, exit.
+
+Each subcommand lives in `cpudb/commands/<name>.py` with `add_parser(subparsers)` and
+`run(args) -> int`. Heavy imports (textual, requests, bs4, rich) happen inside `run`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from cpudb import __version__
+from cpudb.errors import CpudbError
+
+# Order = order in `cpudb --help`.
+COMMANDS = ["scrape"]
+
+DESCRIPTION = """\
+cpudb: which QEMU -cpu model (and which extra flags) gives a guest the CPU features it
+needs, for every QEMU release, explained down to the CPUID bit."""
+
+EPILOG = """\
+examples:
+  cpudb advise --needs pdpe1gb          the -cpu answers for a guest that needs 1 GiB pages
+  cpudb show Haswell-v4                 what a CPU name gives a guest
+  cpudb scrape qemu --tarball qemu_7.2+dfsg.orig.tar.xz
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cpudb", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"cpudb {__version__}")
+    parser.add_argument("--db", metavar="PATH", help="database file (default: $CPUDB_DB or the "
+                        "user cache directory)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        mod = importlib.import_module(f"cpudb.commands.{name}")
+        mod.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except CpudbError as e:
+        print(f"cpudb: error: {e}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("cpudb: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

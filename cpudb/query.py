@@ -1,0 +1,72 @@
+"""The library's read API: what commands, the advisor, the diff and the TUI call.
+
+    db = open_db(args.db)          # builds/refreshes the SQLite store when needed
+    db.versions()                  # [ReleaseInfo], oldest first
+    rel = db.release("7.2")        # Release (full dataclass; `--qemu` matching rules)
+    rel.cpu("Haswell-v4").features # frozenset of QEMU names of that release
+
+Everything returned is a frozen dataclass; nothing here writes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cpudb.model import Release
+
+
+@dataclass(frozen=True)
+class ReleaseInfo:
+    version: str
+    upstream: bool
+    origin: str
+    source: str  # "source" or "qmp"
+    shipped: bool
+    cpu_count: int
+    feature_count: int
+
+
+class Db:
+    """Read access to the feature matrix. Use `open_db()`."""
+
+    def __init__(self, path: Path) -> None:
+        from cpudb import store
+
+        self.path = path
+        self._store = store.Store.open(path)
+        self._cache: dict[str, Release] = {}
+
+    def versions(self) -> list[ReleaseInfo]:
+        return self._store.versions()
+
+    def resolve_version(self, query: str | None) -> str:
+        """`None` = newest upstream; `7.2` = newest 7.2.x; `7.2.0` exactly."""
+        from cpudb import versions
+
+        infos = self.versions()
+        up = {i.version: i.upstream for i in infos}
+        names = [i.version for i in infos]
+        if query is None:
+            ups = [v for v in names if up[v]] or names
+            if not ups:
+                from cpudb.errors import NotFound
+
+                raise NotFound("the database has no releases", hint="cpudb db rebuild")
+            return max(ups, key=versions.version_key)
+        return versions.match(query, names, upstream=up)
+
+    def release(self, query: str | None = None) -> Release:
+        v = self.resolve_version(query)
+        if v not in self._cache:
+            self._cache[v] = self._store.load_release(v)
+        return self._cache[v]
+
+    def releases(self) -> list[Release]:
+        return [self.release(i.version) for i in self.versions()]
+
+
+def open_db(path: str | None = None) -> Db:
+    from cpudb.paths import db_path
+
+    return Db(db_path(path))

@@ -1,0 +1,325 @@
+"""The SQLite feature matrix: derived from the snapshots, rebuilt when they change.
+
+Only this module writes SQL. Building uses sqlite-utils; reading uses plain sqlite3
+(importing sqlite-utils costs ~0.2 s, more than a whole `cpudb show`).
+
+A build writes a new file next to the old one and renames it into place, so a failed
+or interrupted build leaves the database as it was, and readers never see half of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from cpudb import __version__
+from cpudb.errors import StoreError
+
+SCHEMA_VERSION = 1
+
+
+def _fingerprint() -> str:
+    """Cheap identity of the inputs: cpudb version + name/size/mtime of every snapshot."""
+    from cpudb.catalog import snapshot_files
+
+    parts = [f"schema={SCHEMA_VERSION}", f"cpudb={__version__}"]
+    for p, shipped in snapshot_files():
+        st = p.stat()
+        parts.append(f"{'s' if shipped else 'u'}:{p.name}:{st.st_size}:{st.st_mtime_ns}")
+    extra = _extra_files()
+    for p in extra:
+        if p.exists():
+            st = p.stat()
+            parts.append(f"x:{p.name}:{st.st_size}:{st.st_mtime_ns}")
+    return "|".join(parts)
+
+
+def _extra_files() -> list[Path]:
+    from cpudb.paths import shipped_data_dir
+
+    d = shipped_data_dir()
+    return [d / "linux-cpufeatures.json", d / "descriptions.json"]
+
+
+def _connect_ro(path: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    con.row_factory = sqlite3.Row
+    return con
+
+
+class Store:
+    def __init__(self, path: Path, con: sqlite3.Connection) -> None:
+        self.path = path
+        self.con = con
+
+    @classmethod
+    def open(cls, path: Path, *, auto_build: bool = True) -> Store:
+        """Open the database, building or refreshing it first when its inputs changed."""
+        fp = _fingerprint()
+        state = _state(path)
+        if state != fp:
+            if state == "corrupt":
+                raise StoreError(f"{path}: not a readable cpudb database",
+                                 hint="run `cpudb db rebuild` (it is derived data)")
+            if not auto_build:
+                raise StoreError(f"{path}: out of date", hint="run `cpudb db rebuild`")
+            build(path, fp)
+        try:
+            return cls(path, _connect_ro(path))
+        except sqlite3.Error as e:
+            raise StoreError(f"{path}: cannot open ({e})", hint="run `cpudb db rebuild`") from e
+
+    # ------------------------------------------------------------- reading
+
+    def _rows(self, sql: str, *args: Any) -> list[sqlite3.Row]:
+        try:
+            return self.con.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{self.path}: database error ({e})",
+                             hint="run `cpudb db rebuild`") from e
+
+    def versions(self) -> list:  # list[ReleaseInfo]
+        from cpudb.query import ReleaseInfo
+        from cpudb.versions import version_key
+
+        rows = self._rows("select version, upstream, origin, source, shipped, cpu_count, "
+                          "feature_count from releases")
+        infos = [ReleaseInfo(r[0], bool(r[1]), r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows]
+        return sorted(infos, key=lambda i: version_key(i.version))
+
+    def load_release(self, version: str):  # -> Release
+        from cpudb import snapshot
+
+        rows = self._rows("select snapshot from releases where version = ?", version)
+        if not rows:
+            from cpudb.errors import NotFound
+
+            raise NotFound(f"unknown QEMU release {version!r}", hint="`cpudb versions` lists them")
+        return snapshot.loads(rows[0][0], name=f"{self.path}:{version}")
+
+    def feature_info(self) -> dict[str, dict[str, Any]]:
+        """location -> {linux_name, description, ...} for every known location."""
+        rows = self._rows("select * from locations")
+        return {r["location"]: dict(r) for r in rows}
+
+    def hosts(self) -> list[dict[str, Any]]:
+        rows = self._rows("select name, source, added, data from hosts order by name")
+        return [{"name": r[0], "source": r[1], "added": r[2], "data": json.loads(r[3])} for r in rows]
+
+    def info(self) -> dict[str, Any]:
+        counts = {t: self._rows(f"select count(*) from [{t}]")[0][0]
+                  for t in ("releases", "features", "cpus", "cpu_features", "hosts")}
+        meta = {r[0]: r[1] for r in self._rows("select key, value from meta")}
+        return {"path": str(self.path), "size": self.path.stat().st_size,
+                "schema": int(meta.get("schema_version", 0)), "built_by": meta.get("cpudb"),
+                "tables": counts}
+
+
+def _state(path: Path) -> str | None:
+    """The stored fingerprint, None when there is no database, 'corrupt' when unreadable."""
+    if not path.exists():
+        return None
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = con.execute("select value from meta where key = 'fingerprint'").fetchone()
+            schema = con.execute("select value from meta where key = 'schema_version'").fetchone()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError:
+        # an older schema without meta, or not a database at all
+        try:
+            with open(path, "rb") as fh:
+                magic = fh.read(16)
+        except OSError:
+            return "corrupt"
+        return "old" if magic == b"SQLite format 3\x00" else "corrupt"
+    if not schema or int(schema[0]) != SCHEMA_VERSION:
+        return "old"
+    return row[0] if row else "old"
+
+
+# ---------------------------------------------------------------- building
+
+
+def _old_hosts(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = con.execute("select name, source, added, data from hosts").fetchall()
+        finally:
+            con.close()
+    except sqlite3.DatabaseError:
+        return []
+    return [{"name": r[0], "source": r[1], "added": r[2], "data": r[3]} for r in rows]
+
+
+def build(path: Path, fingerprint: str | None = None, *, keep_hosts: bool = True) -> dict[str, int]:
+    """(Re)build the whole database from the snapshots into `path`, atomically."""
+    import sqlite_utils
+
+    from cpudb import catalog
+
+    fingerprint = fingerprint or _fingerprint()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.building")
+    if tmp.exists():
+        tmp.unlink()
+    hosts = _old_hosts(path) if keep_hosts else []
+    try:
+        db = sqlite_utils.Database(tmp)
+        db.conn.execute("pragma journal_mode = off")
+        db.conn.execute("pragma synchronous = off")
+        _create_schema(db)
+        info = _load_info()
+        locations: dict[str, dict[str, Any]] = {}
+        counts = {"releases": 0, "cpus": 0, "matrix": 0}
+        with db.conn:
+            for p, shipped in catalog.snapshot_files():
+                text = p.read_text(encoding="utf-8")
+                rel = catalog.snapshot.loads(text, name=str(p))
+                _insert_release(db, rel, text, shipped, locations, info, counts)
+            db["locations"].insert_all(locations.values(), pk="location")
+            db["hosts"].insert_all(hosts)
+            db["meta"].insert_all([
+                {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                {"key": "fingerprint", "value": fingerprint},
+                {"key": "cpudb", "value": __version__},
+            ])
+        db.conn.execute("pragma journal_mode = wal")
+        db.conn.close()
+        os.replace(tmp, path)
+    except BaseException:
+        if tmp.exists():
+            tmp.unlink()
+        raise
+    return counts
+
+
+def _load_info() -> dict[str, dict[str, Any]]:
+    """Linux names and descriptions per location, from data/ (when shipped)."""
+    out: dict[str, dict[str, Any]] = {}
+    for p in _extra_files():
+        if p.exists():
+            for loc, d in json.loads(p.read_text(encoding="utf-8")).get("locations", {}).items():
+                out.setdefault(loc, {}).update(d)
+    return out
+
+
+def _create_schema(db) -> None:  # noqa: ANN001
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["releases"].create({
+        "version": str, "upstream": int, "shipped": int, "source": str, "origin": str,
+        "default_version": str, "cpu_count": int, "feature_count": int, "snapshot": str,
+    }, pk="version")
+    db["locations"].create({
+        "location": str, "kind": str, "leaf": int, "subleaf": int, "register": str, "msr": int,
+        "bit": int, "qemu_name": str, "linux_name": str, "description": str,
+    }, pk="location")
+    db["features"].create({
+        "release": str, "name": str, "location": str, "word": str, "bit": int, "aliases": str,
+    }, pk=("release", "location"), foreign_keys=[("release", "releases", "version"),
+                                                  ("location", "locations", "location")])
+    db["cpus"].create({
+        "release": str, "name": str, "kind": str, "alias_of": str, "model": str,
+        "version": int, "vendor": str, "family": int, "model_number": int, "stepping": int,
+        "model_id": str, "note": str, "deprecation_note": str, "feature_count": int,
+    }, pk=("release", "name"), foreign_keys=[("release", "releases", "version")])
+    db["cpu_features"].create({"release": str, "cpu": str, "feature": str, "location": str},
+                              pk=("release", "cpu", "feature"),
+                              foreign_keys=[("release", "releases", "version")])
+    db["hosts"].create({"name": str, "source": str, "added": str, "data": str}, pk="name")
+    db["features"].create_index(["name"])
+    db["features"].create_index(["location"])
+    db["cpu_features"].create_index(["release", "feature"])
+    db["cpu_features"].create_index(["location"])
+    db["cpus"].create_index(["name"])
+    db.create_view("matrix", """
+        select cf.release, cf.cpu, c.kind, c.alias_of, c.vendor, cf.feature, l.leaf, l.subleaf,
+               l.register, l.msr, l.bit, l.linux_name
+        from cpu_features cf
+        join cpus c on c.release = cf.release and c.name = cf.cpu
+        join locations l on l.location = cf.location""")
+
+
+def _insert_release(db, rel, text, shipped, locations, info, counts) -> None:  # noqa: ANN001
+    words = {w.name: w for w in rel.words}
+    name_loc: dict[str, str] = {}
+    feats = []
+    for f in rel.features:
+        w = words[f.word]
+        name_loc.setdefault(f.name, f.location)
+        feats.append({"release": rel.version, "name": f.name, "location": f.location,
+                      "word": f.word, "bit": f.bit, "aliases": json.dumps(list(f.aliases))})
+        if f.location not in locations:
+            extra = info.get(f.location, {})
+            locations[f.location] = {
+                "location": f.location, "kind": w.type, "leaf": w.leaf, "subleaf": w.subleaf,
+                "register": w.register, "msr": w.msr, "bit": f.bit, "qemu_name": f.name,
+                "linux_name": extra.get("linux_name"), "description": extra.get("description"),
+            }
+        else:
+            locations[f.location]["qemu_name"] = f.name  # newest spelling wins
+    db["releases"].insert({
+        "version": rel.version, "upstream": int(rel.upstream), "shipped": int(shipped),
+        "source": rel.source, "origin": rel.origin, "default_version": rel.default_version,
+        "cpu_count": len(rel.cpus), "feature_count": len({f.name for f in rel.features}),
+        "snapshot": text,
+    })
+    db["features"].insert_all(feats)
+    cpus, matrix = [], []
+    for c in rel.cpus:
+        cpus.append({
+            "release": rel.version, "name": c.name, "kind": c.kind, "alias_of": c.alias_of,
+            "model": c.model, "version": c.version, "vendor": c.vendor, "family": c.family,
+            "model_number": c.model_number, "stepping": c.stepping, "model_id": c.model_id,
+            "note": c.note, "deprecation_note": c.deprecation_note,
+            "feature_count": len(c.features),
+        })
+        matrix.extend((rel.version, c.name, f, name_loc.get(f)) for f in sorted(c.features))
+    db["cpus"].insert_all(cpus)
+    db.conn.executemany("insert into cpu_features values (?, ?, ?, ?)", matrix)
+    counts["releases"] += 1
+    counts["cpus"] += len(cpus)
+    counts["matrix"] += len(matrix)
+
+
+# ------------------------------------------------------------- host edits
+
+
+def _write(path: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(path)
+    con.execute("pragma journal_mode = wal")
+    return con
+
+
+def save_host(path: Path, name: str, source: str, data: dict[str, Any]) -> None:
+    import datetime
+
+    Store.open(path)  # make sure it exists and is current
+    con = _write(path)
+    with con:
+        con.execute("insert or replace into hosts values (?, ?, ?, ?)",
+                    (name, source, datetime.date.today().isoformat(), json.dumps(data)))
+    con.close()
+
+
+def remove_host(path: Path, name: str) -> bool:
+    Store.open(path)
+    con = _write(path)
+    with con:
+        n = con.execute("delete from hosts where name = ?", (name,)).rowcount
+    con.close()
+    return n > 0
+
+
+def refresh_user(db: str | None) -> None:
+    """After a scrape into the user folder: bring the database up to date."""
+    from cpudb.paths import db_path
+
+    Store.open(db_path(db))

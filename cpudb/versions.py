@@ -1,0 +1,33 @@
+"""QEMU version labels: ordering and `--qemu` matching."""
+
+from __future__ import annotations
+
+import re
+
+from cpudb.errors import NotFound
+
+_V = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?(.*)")
+
+
+def version_key(v: str) -> tuple[tuple[int, ...], str]:
+    """Sort key for `7.2.0`, `v7.2.0`, `7.2.22-debian`, `8.1.0-rhel`."""
+    m = _V.fullmatch(v)
+    if not m:
+        return ((9999,), v)
+    return ((int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)), m.group(4))
+
+
+def match(query: str, available: list[str], *, upstream: dict[str, bool] | None = None) -> str:
+    """`7.2.0` exactly, or a prefix (`7.2`, `7`) = the newest matching upstream release."""
+    if query in available:
+        return query
+    q = query.lstrip("v")
+    hits = [v for v in available if v == q or v.startswith(q + ".")]
+    if upstream is not None:
+        up = [v for v in hits if upstream.get(v, True)]
+        hits = up or hits
+    if not hits:
+        near = ", ".join(sorted(available, key=version_key)[-5:])
+        raise NotFound(f"unknown QEMU release {query!r}",
+                       hint=f"`cpudb versions` lists them; newest: {near}")
+    return max(hits, key=version_key)
