@@ -214,7 +214,8 @@ def scrape(fetched: FetchedRelease, *, label: str | None = None, upstream: bool 
     try:
         table = parse_table(fetched.files, fetched.version)
     except ParseError as e:
-        raise ParseError(f"{e.message}", hint=e.hint or "is this an unmodified QEMU source?") from e
+        raise ParseError(f"{fetched.origin}: {e.message}",
+                         hint=e.hint or "is this an unmodified QEMU source?") from e
     except RecursionError as e:
         raise CpudbError(f"{fetched.origin}: expression nesting too deep") from e
     cpus = cpu_names(table.models, table.features, table.dependencies,

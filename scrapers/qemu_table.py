@@ -64,8 +64,9 @@ NON_FEATURE_PROPS = {
     "model-id", "stepping", "model", "family", "level", "xlevel",
     "avx10-version", "x-force-cpuid-0x1f",
 }
-# Model fields that carry no feature information.
-IGNORED_MODEL_FIELDS = {"use_epyc_apic_id_encoding", "avx10_version"}
+# Model fields that carry no feature-bit information (APIC-id encoding, the AVX10
+# version number of CPUID 0x24, forcing the presence of CPUID leaf 0x1f).
+IGNORED_MODEL_FIELDS = {"use_epyc_apic_id_encoding", "avx10_version", "cpuid_0x1f"}
 
 
 @dataclass(frozen=True)
@@ -190,7 +191,7 @@ def _names_list(node: InitList, ctx: _Ctx, src: Source) -> dict[int, str | None]
 
 
 def _named_arrays(sources: list[Source], ctx: _Ctx) -> dict[str, dict[int, str | None]]:
-    pat = re.compile(r"(?:static\s+)?(?:const\s+)?char\s*\*\s*(?:const\s+)?(\w+)\s*\[\s*\w*\s*\]\s*=\s*\{")
+    pat = re.compile(r"char\s*\*\s*(?:const\s+)?(\w+)\s*\[\s*\w*\s*\]\s*=\s*\{")
     arrays: dict[str, dict[int, str | None]] = {}
     for src in sources:
         for m in pat.finditer(src.text):
@@ -431,7 +432,7 @@ def _parse_default_props(sources: list[Source], ctx: _Ctx) -> dict[str, tuple[tu
     out: dict[str, tuple[tuple[str, str], ...]] = {}
     for accel in ("kvm", "tcg"):
         for src in sources:
-            pos = find_initializer(src, rf"\b{accel}_default_props\s*\[\s*\]", required=False)
+            pos = find_initializer(src, rf"{accel}_default_props\s*\[\s*\]", required=False)
             if pos is not None:
                 node, _ = parse_initializer(src, pos)
                 out[accel] = _parse_props(node, ctx, src)
@@ -440,7 +441,7 @@ def _parse_default_props(sources: list[Source], ctx: _Ctx) -> dict[str, tuple[tu
 
 
 def _default_version(cpu_c: Source) -> str | None:
-    m = re.search(r"\bdefault_cpu_version\s*=\s*(CPU_VERSION_LATEST|CPU_VERSION_LEGACY|\d+)\s*;",
+    m = re.search(r"default_cpu_version\s*=\s*(CPU_VERSION_LATEST|CPU_VERSION_LEGACY|\d+)\s*;",
                   cpu_c.text)
     if not m:
         return None
