@@ -1,0 +1,258 @@
+"""libvirt's x86 feature names (`cpu_map/x86_features.xml`) per CPUID/MSR location.
+
+libvirt spells a few features differently from QEMU (`pclmuldq`, `fxsr_opt`,
+`tsc_adjust`, `cmp_legacy`, ...). This reads its feature table and writes
+`data/libvirt-features.json`:
+
+    {"source": "libvirt 9.0.0 ...", "locations": {"cpuid.0x80000001.edx.26":
+        {"libvirt_name": "pdpe1gb"}, ...}}
+
+Location ids are cpudb's (`FeatureWord.location()`): leaf 7/0xd/0x12/... carry the
+subleaf (`cpuid.0x7.0.ebx.5`), leaf 1 and 0x80000001 do not, MSR bits are `msr.0x10a.0`.
+
+    python -m cpudb.scrapers.libvirt_cpumap [--dir /usr/share/libvirt/cpu_map] --out data/
+
+`cpu_map` ships with Debian's `libvirt-daemon` package (apt-get install libvirt-daemon).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from cpudb.errors import ParseError, SourceError
+
+DEFAULT_DIR = Path("/usr/share/libvirt/cpu_map")
+FEATURES_FILE = "x86_features.xml"
+REGISTERS = ("eax", "ebx", "ecx", "edx")
+
+
+@dataclass(frozen=True)
+class LibvirtFeature:
+    """One `<feature>` of x86_features.xml: one bit of a CPUID leaf or an MSR."""
+
+    name: str
+    aliases: tuple[str, ...]
+    kind: str  # "cpuid" or "msr"
+    bit: int
+    leaf: int | None = None
+    subleaf: int | None = None
+    register: str | None = None
+    msr: int | None = None
+
+
+def _int(text: str | None, what: str, file: str, line: int | None) -> int:
+    try:
+        return int(text or "", 0)
+    except ValueError:
+        raise ParseError(f"bad {what}", file=file, line=line, token=text) from None
+
+
+def _one_bit(mask: int, what: str, file: str, line: int | None) -> int:
+    if mask == 0 or mask & (mask - 1):
+        raise ParseError(f"{what}: expected exactly one bit", file=file, line=line, token=hex(mask))
+    return mask.bit_length() - 1
+
+
+def _lines(text: str) -> dict[str, int]:
+    """`<feature name='x'` -> line number, for error messages (ElementTree keeps none)."""
+    out: dict[str, int] = {}
+    for no, line in enumerate(text.splitlines(), 1):
+        i = line.find("<feature name=")
+        if i >= 0:
+            name = line[i + 14 :].split()[0].strip("'\">/")
+            out.setdefault(name, no)
+    return out
+
+
+def parse_features(text: str, *, file: str = FEATURES_FILE) -> list[LibvirtFeature]:
+    """x86_features.xml text -> its features, in file order. Pure."""
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as e:
+        raise ParseError(
+            f"not well-formed XML ({e.msg if hasattr(e, 'msg') else e})",
+            file=file,
+            line=e.position[0],
+            hint="is this libvirt's cpu_map/x86_features.xml?",
+        ) from None
+    lines = _lines(text)
+    out: list[LibvirtFeature] = []
+    for feat in root.iter("feature"):
+        name = feat.get("name")
+        if not name:
+            raise ParseError("<feature> without a name", file=file)
+        line = lines.get(name)
+        aliases = tuple(a.get("name", "") for a in feat.findall("alias") if a.get("name"))
+        cpuid = feat.find("cpuid")
+        msr = feat.find("msr")
+        if cpuid is not None:
+            regs = [(r, _int(cpuid.get(r), r, file, line)) for r in REGISTERS if cpuid.get(r)]
+            regs = [(r, v) for r, v in regs if v]
+            if len(regs) != 1:
+                raise ParseError(
+                    f"feature {name!r}: expected one register bit",
+                    file=file,
+                    line=line,
+                    token=str(cpuid.attrib),
+                )
+            reg, mask = regs[0]
+            sub = cpuid.get("ecx_in")
+            out.append(
+                LibvirtFeature(
+                    name=name,
+                    aliases=aliases,
+                    kind="cpuid",
+                    bit=_one_bit(mask, name, file, line),
+                    leaf=_int(cpuid.get("eax_in"), "eax_in", file, line),
+                    subleaf=None if sub is None else _int(sub, "ecx_in", file, line),
+                    register=reg,
+                )
+            )
+        elif msr is not None:
+            value = (_int(msr.get("edx", "0"), "edx", file, line) << 32) | _int(
+                msr.get("eax", "0"), "eax", file, line
+            )
+            out.append(
+                LibvirtFeature(
+                    name=name,
+                    aliases=aliases,
+                    kind="msr",
+                    bit=_one_bit(value, name, file, line),
+                    msr=_int(msr.get("index"), "index", file, line),
+                )
+            )
+        else:
+            raise ParseError(
+                f"feature {name!r} has neither <cpuid> nor <msr>", file=file, line=line
+            )
+    if not out:
+        raise ParseError(
+            "no <feature> elements", file=file, hint="is this libvirt's cpu_map/x86_features.xml?"
+        )
+    return out
+
+
+def subleaf_words(words: Iterable[tuple[int, int | None, str]]) -> dict[tuple[int, str], bool]:
+    """(leaf, register) -> does cpudb give that word a subleaf, from (leaf, subleaf, reg)."""
+    out: dict[tuple[int, str], bool] = {}
+    for leaf, sub, reg in words:
+        out[(leaf, reg)] = out.get((leaf, reg), False) or sub is not None
+    return out
+
+
+def location(f: LibvirtFeature, subleafed: dict[tuple[int, str], bool]) -> str:
+    """cpudb's location id for a libvirt feature (`FeatureWord.location()` format)."""
+    if f.kind == "msr":
+        return f"msr.{f.msr:#x}.{f.bit}"
+    assert f.leaf is not None and f.register is not None
+    has_sub = subleafed.get((f.leaf, f.register), f.subleaf is not None)
+    sub = f".{f.subleaf or 0}" if has_sub else ""
+    return f"cpuid.{f.leaf:#x}{sub}.{f.register}.{f.bit}"
+
+
+def to_locations(
+    features: Iterable[LibvirtFeature], subleafed: dict[tuple[int, str], bool]
+) -> dict[str, dict[str, object]]:
+    """location -> {"libvirt_name": ..., ["libvirt_aliases": [...]]}, sorted by location."""
+    out: dict[str, dict[str, object]] = {}
+    for f in features:
+        loc = location(f, subleafed)
+        entry = out.setdefault(loc, {"libvirt_name": f.name})
+        extra = [a for a in (f.name, *f.aliases) if a != entry["libvirt_name"]]
+        if extra:
+            have = list(entry.get("libvirt_aliases", []))  # type: ignore[call-overload]
+            entry["libvirt_aliases"] = have + [a for a in extra if a not in have]
+    return dict(sorted(out.items(), key=lambda kv: _sort_key(kv[0])))
+
+
+def _sort_key(loc: str) -> tuple:
+    parts = loc.split(".")
+    return (parts[0], int(parts[1], 16), *[int(p) if p.isdigit() else p for p in parts[2:]])
+
+
+def cpudb_words() -> dict[tuple[int, str], bool]:
+    """Which CPUID words carry a subleaf, from every shipped snapshot."""
+    from cpudb.catalog import shipped_releases
+
+    words = []
+    for rel in shipped_releases():
+        words += [
+            (w.leaf, w.subleaf, w.register)
+            for w in rel.words
+            if w.type == "cpuid" and w.leaf is not None and w.register
+        ]
+    return subleaf_words(words)
+
+
+def package_version(package: str = "libvirt-daemon") -> str | None:
+    """The installed Debian package's version, when dpkg knows it."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("dpkg-query"):
+        return None
+    r = subprocess.run(
+        ["dpkg-query", "-W", "-f", "${Version}", package],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return r.stdout.strip() or None
+
+
+def scrape(directory: Path, label: str | None = None) -> dict[str, object]:
+    path = directory / FEATURES_FILE
+    if not path.is_file():
+        raise SourceError(
+            f"{path}: not found", hint="apt-get install -y libvirt-daemon, or pass --dir DIR"
+        )
+    features = parse_features(path.read_text(encoding="utf-8"), file=str(path))
+    if label is None:
+        version = package_version()
+        label = f"Debian libvirt-daemon {version}" if version else "libvirt"
+    return {"source": f"{label}: {path}", "locations": to_locations(features, cpudb_words())}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(
+        prog="python -m cpudb.scrapers.libvirt_cpumap",
+        description="Write libvirt's x86 feature names per CPUID location "
+        "(data/libvirt-features.json).",
+        epilog="example: python -m cpudb.scrapers.libvirt_cpumap --out data/",
+    )
+    p.add_argument(
+        "--dir",
+        type=Path,
+        default=DEFAULT_DIR,
+        help=f"libvirt's cpu_map folder (default: {DEFAULT_DIR})",
+    )
+    p.add_argument("--label", help="source label (default: the Debian package version)")
+    p.add_argument("--out", type=Path, help="folder for libvirt-features.json (default: stdout)")
+    args = p.parse_args(argv)
+    from cpudb.errors import CpudbError
+
+    try:
+        data = scrape(args.dir, args.label)
+    except CpudbError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    text = json.dumps(data, indent=1, sort_keys=False) + "\n"
+    if args.out:
+        from cpudb.paths import atomic_write
+
+        target = args.out / "libvirt-features.json"
+        atomic_write(target, text)
+        print(f"{len(data['locations'])} locations -> {target}")  # type: ignore[arg-type]
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
