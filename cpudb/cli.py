@@ -14,7 +14,7 @@ from cpudb import __version__
 from cpudb.errors import CpudbError
 
 # Order = order in `cpudb --help`.
-COMMANDS = ["scrape"]
+COMMANDS = ["versions", "models", "show", "feature", "db", "scrape"]
 
 DESCRIPTION = """\
 cpudb: which QEMU -cpu model (and which extra flags) gives a guest the CPU features it
@@ -30,12 +30,17 @@ examples:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="cpudb", description=DESCRIPTION, epilog=EPILOG,
+        prog="cpudb",
+        description=DESCRIPTION,
+        epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"cpudb {__version__}")
-    parser.add_argument("--db", metavar="PATH", help="database file (default: $CPUDB_DB or the "
-                        "user cache directory)")
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        help="database file (default: $CPUDB_DB or the user cache directory)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         mod = importlib.import_module(f"cpudb.commands.{name}")

@@ -37,7 +37,7 @@ class FeatureWord:
         if self.type == "msr":
             return f"MSR {self.msr:#x} bit {bit}"
         sub = "" if self.subleaf is None else f".{self.subleaf:X}"
-        return f"CPUID.{self.leaf:X}H{sub}:{(self.register or '').upper()}[{bit}]"
+        return f"CPUID.{self.leaf:02X}H{sub}:{(self.register or '').upper()}[{bit}]"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from cpudb.errors import NotFound
@@ -20,13 +20,16 @@ from cpudb.resolve import feat2prop
 
 _LOC_FORMS = [
     # CPUID.80000001H:EDX[26], CPUID.80000001H:EDX.pdpe1gb [bit 26], CPUID.07H.0:EBX[5]
-    re.compile(r"cpuid\.(?:0x)?([0-9a-f]+)h?(?:\.(?:0x)?([0-9a-f]+)h?)?:e?([abcd]x)(?:\.[\w.-]+)?\s*\[(?:bit\s*)?(\d+)\]", re.I),
+    re.compile(
+        r"cpuid\.(?:0x)?([0-9a-f]+)h?(?:\.(?:0x)?([0-9a-f]+)h?)?:e?([abcd]x)(?:\.[\w.-]+)?\s*\[(?:bit\s*)?(\d+)\]",
+        re.I,
+    ),
     # 0x80000001.edx.26, cpuid.0x7.0.ebx.5, 7.0.ebx.5
     re.compile(r"(?:cpuid\.)?(0x[0-9a-f]+|\d+)(?:\.(0x[0-9a-f]+|\d+))?\.e?([abcd]x)\.(\d+)", re.I),
 ]
 
 
-@lru_cache(maxsize=None)
+@cache
 def extra_names() -> dict[str, dict[str, Any]]:
     """location -> {"linux_name": ..., "libvirt_name": ..., "description": ...} from data/."""
     from cpudb.paths import shipped_data_dir
@@ -72,12 +75,12 @@ class FeatureNames:
             for a in f.aliases:
                 self._add(a, f)
         for loc, extra in extra_names().items():
-            f = self.by_location.get(loc)
-            if f is None:
+            hit = self.by_location.get(loc)
+            if hit is None:
                 continue
             for key in ("linux_name", "libvirt_name"):
                 if extra.get(key):
-                    self._add(extra[key], f)
+                    self._add(extra[key], hit)
 
     def _add(self, name: str, f: Feature) -> None:
         for n in (name, feat2prop(name), name.lower(), feat2prop(name).lower()):
@@ -99,11 +102,16 @@ class FeatureNames:
                 alt = ".".join([parts[0], parts[1], "0", parts[2], parts[3]])
                 if alt in self.by_location:
                     return self.by_location[alt]
-            raise NotFound(f"QEMU {self.release.version} has no feature at {text}",
-                           hint="no QEMU name exists for that bit in this release")
+            raise NotFound(
+                f"QEMU {self.release.version} has no feature at {text}",
+                hint="no QEMU name exists for that bit in this release",
+            )
         close = difflib.get_close_matches(t.lower(), list(self.index), n=3, cutoff=0.7)
-        hint = ("did you mean " + " or ".join(dict.fromkeys(close)) + "?") if close else \
-            "`cpudb feature NAME` searches every release; CPUID locations like 0x80000001.edx.26 work too"
+        hint = (
+            ("did you mean " + " or ".join(dict.fromkeys(close)) + "?")
+            if close
+            else "CPUID locations work too, e.g. 0x80000001.edx.26"
+        )
         raise NotFound(f"unknown feature {text!r} in QEMU {self.release.version}", hint=hint)
 
     def canonical(self, text: str) -> str:

@@ -62,6 +62,15 @@ class Db:
             self._cache[v] = self._store.load_release(v)
         return self._cache[v]
 
+    def feature_timeline(self, location: str) -> list[tuple[str, str, str]]:
+        return self._store.feature_timeline(location)
+
+    def feature_catalogue(self, location: str) -> list[tuple[str, str]]:
+        return self._store.feature_catalogue(location)
+
+    def hosts(self) -> list[dict]:
+        return self._store.hosts()
+
     def releases(self) -> list[Release]:
         return [self.release(i.version) for i in self.versions()]
 

@@ -11,10 +11,18 @@ from collections.abc import Iterable
 
 from cpudb.model import CpuName, Dependency, Feature, ModelDef, Release, VersionDef
 
-NON_FEATURE_PROPS = frozenset({
-    "model-id", "stepping", "model", "family", "level", "xlevel",
-    "avx10-version", "x-force-cpuid-0x1f",
-})
+NON_FEATURE_PROPS = frozenset(
+    {
+        "model-id",
+        "stepping",
+        "model",
+        "family",
+        "level",
+        "xlevel",
+        "avx10-version",
+        "x-force-cpuid-0x1f",
+    }
+)
 
 
 def feat2prop(name: str) -> str:
@@ -62,7 +70,9 @@ def missing_requirements(
     feature: str, have: frozenset[str], deps: Iterable[Dependency]
 ) -> list[tuple[str, ...]]:
     """For each dependency that would clear `feature` given `have`, what it requires."""
-    return [d.requires for d in deps if feature in d.clears and not any(r in have for r in d.requires)]
+    return [
+        d.requires for d in deps if feature in d.clears and not any(r in have for r in d.requires)
+    ]
 
 
 def with_accel(release: Release, features: frozenset[str], accel: str | None) -> frozenset[str]:
@@ -106,11 +116,19 @@ def cpu_names(
             "deprecation_note": m.deprecation_note,
         }
         if default_version is None:  # before 4.1: every table entry is a CPU name
-            out.append(CpuName(
-                name=m.name, kind="model", features=apply_dependencies(frozenset(base), deps),
-                family=m.family, model_number=m.model, stepping=m.stepping, model_id=m.model_id,
-                cache_info=m.cache_info, **common,  # type: ignore[arg-type]
-            ))
+            out.append(
+                CpuName(
+                    name=m.name,
+                    kind="model",
+                    features=apply_dependencies(frozenset(base), deps),
+                    family=m.family,
+                    model_number=m.model,
+                    stepping=m.stepping,
+                    model_id=m.model_id,
+                    cache_info=m.cache_info,
+                    **common,  # type: ignore[arg-type]
+                )
+            )
             continue
         versions = sorted(m.versions or (VersionDef(1),), key=lambda v: v.version)
         feats = frozenset(base)
@@ -126,9 +144,16 @@ def cpu_names(
             stepping = int(_prop(v.props, "stepping") or str(stepping), 0)
             cache = v.cache_info or cache
             cpu = CpuName(
-                name=f"{m.name}-v{v.version}", kind="version", version=v.version,
-                features=apply_dependencies(feats, deps), family=family, model_number=model_no,
-                stepping=stepping, model_id=model_id, note=v.note, cache_info=cache,
+                name=f"{m.name}-v{v.version}",
+                kind="version",
+                version=v.version,
+                features=apply_dependencies(feats, deps),
+                family=family,
+                model_number=model_no,
+                stepping=stepping,
+                model_id=model_id,
+                note=v.note,
+                cache_info=cache,
                 **common,  # type: ignore[arg-type]
             )
             versioned.append(cpu)

@@ -27,19 +27,34 @@ def to_dict(r: Release) -> dict[str, Any]:
         if c.alias_of:
             d["alias_of"] = c.alias_of
             return d  # an alias carries nothing of its own
-        d.update({
-            "model": c.model, "version": c.version, "vendor": c.vendor, "family": c.family,
-            "model_number": c.model_number, "stepping": c.stepping, "model_id": c.model_id,
-            "note": c.note, "deprecation_note": c.deprecation_note, "cache_info": c.cache_info,
-            "features": sorted(c.features),
-        })
+        d.update(
+            {
+                "model": c.model,
+                "version": c.version,
+                "vendor": c.vendor,
+                "family": c.family,
+                "model_number": c.model_number,
+                "stepping": c.stepping,
+                "model_id": c.model_id,
+                "note": c.note,
+                "deprecation_note": c.deprecation_note,
+                "cache_info": c.cache_info,
+                "features": sorted(c.features),
+            }
+        )
         return {k: v for k, v in d.items() if v is not None}
 
     def model(m: ModelDef) -> dict[str, Any]:
         d: dict[str, Any] = {
-            "name": m.name, "vendor": m.vendor, "family": m.family, "model": m.model,
-            "stepping": m.stepping, "level": _hex(m.level), "xlevel": _hex(m.xlevel),
-            "model_id": m.model_id, "features": sorted(m.features),
+            "name": m.name,
+            "vendor": m.vendor,
+            "family": m.family,
+            "model": m.model,
+            "stepping": m.stepping,
+            "level": _hex(m.level),
+            "xlevel": _hex(m.xlevel),
+            "model_id": m.model_id,
+            "features": sorted(m.features),
         }
         if m.xlevel2:
             d["xlevel2"] = _hex(m.xlevel2)
@@ -49,11 +64,17 @@ def to_dict(r: Release) -> dict[str, Any]:
             d["deprecation_note"] = m.deprecation_note
         if m.versions:
             d["versions"] = [
-                {k: v for k, v in {
-                    "version": v.version, "alias": v.alias, "note": v.note,
-                    "cache_info": v.cache_info,
-                    "props": [list(p) for p in v.props] or None,
-                }.items() if v is not None}
+                {
+                    k: v
+                    for k, v in {
+                        "version": v.version,
+                        "alias": v.alias,
+                        "note": v.note,
+                        "cache_info": v.cache_info,
+                        "props": [list(p) for p in v.props] or None,
+                    }.items()
+                    if v is not None
+                }
                 for v in m.versions
             ]
         return d
@@ -66,20 +87,36 @@ def to_dict(r: Release) -> dict[str, Any]:
         "source": r.source,
         "default_version": r.default_version,
         "words": [
-            {k: v for k, v in {
-                "name": w.name, "type": w.type, "leaf": _hex(w.leaf), "subleaf": w.subleaf,
-                "register": w.register, "msr": _hex(w.msr),
-            }.items() if v is not None}
+            {
+                k: v
+                for k, v in {
+                    "name": w.name,
+                    "type": w.type,
+                    "leaf": _hex(w.leaf),
+                    "subleaf": w.subleaf,
+                    "register": w.register,
+                    "msr": _hex(w.msr),
+                }.items()
+                if v is not None
+            }
             for w in r.words
         ],
         "features": [
-            {"name": f.name, "word": f.word, "bit": f.bit, "location": f.location,
-             **({"aliases": list(f.aliases)} if f.aliases else {})}
+            {
+                "name": f.name,
+                "word": f.word,
+                "bit": f.bit,
+                "location": f.location,
+                **({"aliases": list(f.aliases)} if f.aliases else {}),
+            }
             for f in r.features
         ],
         "dependencies": [
-            {"requires": list(d.requires), "clears": list(d.clears),
-             **({"clears_all_of": d.clears_all_of} if d.clears_all_of else {})}
+            {
+                "requires": list(d.requires),
+                "clears": list(d.clears),
+                **({"clears_all_of": d.clears_all_of} if d.clears_all_of else {}),
+            }
             for d in r.dependencies
         ],
         "accel_defaults": {k: [list(p) for p in v] for k, v in sorted(r.accel_defaults.items())},
@@ -95,11 +132,20 @@ def dumps(r: Release) -> str:
 def from_dict(d: dict[str, Any], *, name: str = "<snapshot>") -> Release:
     try:
         if d.get("format") != FORMAT:
-            raise ParseError(f"unsupported snapshot format {d.get('format')!r}", file=name,
-                             hint="upgrade cpudb or re-scrape")
+            raise ParseError(
+                f"unsupported snapshot format {d.get('format')!r}",
+                file=name,
+                hint="upgrade cpudb or re-scrape",
+            )
         words = tuple(
-            FeatureWord(w["name"], w["type"], _int(w.get("leaf")), w.get("subleaf"),
-                        w.get("register"), _int(w.get("msr")))
+            FeatureWord(
+                w["name"],
+                w["type"],
+                _int(w.get("leaf")),
+                w.get("subleaf"),
+                w.get("register"),
+                _int(w.get("msr")),
+            )
             for w in d["words"]
         )
         features = tuple(
@@ -112,15 +158,26 @@ def from_dict(d: dict[str, Any], *, name: str = "<snapshot>") -> Release:
         )
         models = tuple(
             ModelDef(
-                name=m["name"], vendor=m["vendor"], family=m["family"], model=m["model"],
-                stepping=m["stepping"], level=_int(m["level"]) or 0,
-                xlevel=_int(m["xlevel"]) or 0, xlevel2=_int(m.get("xlevel2")) or 0,
-                model_id=m["model_id"], features=frozenset(m["features"]),
-                cache_info=m.get("cache_info"), deprecation_note=m.get("deprecation_note"),
+                name=m["name"],
+                vendor=m["vendor"],
+                family=m["family"],
+                model=m["model"],
+                stepping=m["stepping"],
+                level=_int(m["level"]) or 0,
+                xlevel=_int(m["xlevel"]) or 0,
+                xlevel2=_int(m.get("xlevel2")) or 0,
+                model_id=m["model_id"],
+                features=frozenset(m["features"]),
+                cache_info=m.get("cache_info"),
+                deprecation_note=m.get("deprecation_note"),
                 versions=tuple(
-                    VersionDef(v["version"], v.get("alias"), v.get("note"),
-                               tuple(tuple(p) for p in v.get("props", ())),  # type: ignore[misc]
-                               v.get("cache_info"))
+                    VersionDef(
+                        v["version"],
+                        v.get("alias"),
+                        v.get("note"),
+                        tuple(tuple(p) for p in v.get("props", ())),  # type: ignore[misc]
+                        v.get("cache_info"),
+                    )
                     for v in m.get("versions", ())
                 ),
             )
@@ -130,24 +187,46 @@ def from_dict(d: dict[str, Any], *, name: str = "<snapshot>") -> Release:
         cpus = []
         for c in d["cpus"]:
             t = concrete[c["alias_of"]] if "alias_of" in c else c
-            cpus.append(CpuName(
-                name=c["name"], kind=c["kind"], model=t["model"], features=frozenset(t["features"]),
-                vendor=t["vendor"], family=t["family"], model_number=t["model_number"],
-                stepping=t["stepping"], model_id=t["model_id"], version=t.get("version"),
-                alias_of=c.get("alias_of"), note=t.get("note"),
-                deprecation_note=t.get("deprecation_note"), cache_info=t.get("cache_info"),
-            ))
+            cpus.append(
+                CpuName(
+                    name=c["name"],
+                    kind=c["kind"],
+                    model=t["model"],
+                    features=frozenset(t["features"]),
+                    vendor=t["vendor"],
+                    family=t["family"],
+                    model_number=t["model_number"],
+                    stepping=t["stepping"],
+                    model_id=t["model_id"],
+                    version=t.get("version"),
+                    alias_of=c.get("alias_of"),
+                    note=t.get("note"),
+                    deprecation_note=t.get("deprecation_note"),
+                    cache_info=t.get("cache_info"),
+                )
+            )
         return Release(
-            version=d["version"], upstream=d["upstream"], origin=d["origin"], words=words,
-            features=features, dependencies=deps,
-            accel_defaults={k: tuple(tuple(p) for p in v)  # type: ignore[misc]
-                            for k, v in d.get("accel_defaults", {}).items()},
-            models=models, cpus=tuple(cpus), default_version=d.get("default_version"),
+            version=d["version"],
+            upstream=d["upstream"],
+            origin=d["origin"],
+            words=words,
+            features=features,
+            dependencies=deps,
+            accel_defaults={
+                k: tuple(tuple(p) for p in v)  # type: ignore[misc]
+                for k, v in d.get("accel_defaults", {}).items()
+            },
+            models=models,
+            cpus=tuple(cpus),
+            default_version=d.get("default_version"),
             source=d.get("source", "source"),
         )
     except (KeyError, TypeError, ValueError) as e:
-        raise ParseError(f"malformed snapshot ({type(e).__name__}: {e})", file=name,
-                         hint="re-scrape it, or restore it from git") from e
+        raise ParseError(
+            f"malformed snapshot ({type(e).__name__}: {e})",
+            file=name,
+            hint="re-scrape it, or restore it from git",
+        ) from e
 
 
 def loads(text: str, *, name: str = "<snapshot>") -> Release:

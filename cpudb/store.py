@@ -22,18 +22,18 @@ SCHEMA_VERSION = 1
 
 
 def _fingerprint() -> str:
-    """Cheap identity of the inputs: cpudb version + name/size/mtime of every snapshot."""
-    from cpudb.catalog import snapshot_files
+    """Cheap identity of the inputs: cpudb version + the snapshot folders' and extra files'
+    mtimes. Snapshots are only ever written by rename (atomic_write, git checkout), which
+    changes the folder's mtime, so a folder stat sees every change."""
+    from cpudb.paths import shipped_data_dir, user_data_dir
 
     parts = [f"schema={SCHEMA_VERSION}", f"cpudb={__version__}"]
-    for p, shipped in snapshot_files():
-        st = p.stat()
-        parts.append(f"{'s' if shipped else 'u'}:{p.name}:{st.st_size}:{st.st_mtime_ns}")
-    extra = _extra_files()
-    for p in extra:
-        if p.exists():
+    for p in (shipped_data_dir() / "qemu", user_data_dir() / "qemu", *_extra_files()):
+        try:
             st = p.stat()
-            parts.append(f"x:{p.name}:{st.st_size}:{st.st_mtime_ns}")
+        except OSError:
+            continue
+        parts.append(f"{p}:{st.st_mtime_ns}:{st.st_size}")
     return "|".join(parts)
 
 
@@ -62,8 +62,10 @@ class Store:
         state = _state(path)
         if state != fp:
             if state == "corrupt":
-                raise StoreError(f"{path}: not a readable cpudb database",
-                                 hint="run `cpudb db rebuild` (it is derived data)")
+                raise StoreError(
+                    f"{path}: not a readable cpudb database",
+                    hint="run `cpudb db rebuild` (it is derived data)",
+                )
             if not auto_build:
                 raise StoreError(f"{path}: out of date", hint="run `cpudb db rebuild`")
             build(path, fp)
@@ -78,19 +80,24 @@ class Store:
         try:
             return self.con.execute(sql, args).fetchall()
         except sqlite3.DatabaseError as e:
-            raise StoreError(f"{self.path}: database error ({e})",
-                             hint="run `cpudb db rebuild`") from e
+            raise StoreError(
+                f"{self.path}: database error ({e})", hint="run `cpudb db rebuild`"
+            ) from e
 
     def versions(self) -> list:  # list[ReleaseInfo]
         from cpudb.query import ReleaseInfo
         from cpudb.versions import version_key
 
-        rows = self._rows("select version, upstream, origin, source, shipped, cpu_count, "
-                          "feature_count from releases")
+        rows = self._rows(
+            "select version, upstream, origin, source, shipped, cpu_count, "
+            "feature_count from releases"
+        )
         infos = [ReleaseInfo(r[0], bool(r[1]), r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows]
         return sorted(infos, key=lambda i: version_key(i.version))
 
     def load_release(self, version: str):  # -> Release
+        import zlib
+
         from cpudb import snapshot
 
         rows = self._rows("select snapshot from releases where version = ?", version)
@@ -98,24 +105,56 @@ class Store:
             from cpudb.errors import NotFound
 
             raise NotFound(f"unknown QEMU release {version!r}", hint="`cpudb versions` lists them")
-        return snapshot.loads(rows[0][0], name=f"{self.path}:{version}")
+        try:
+            text = zlib.decompress(rows[0][0]).decode("utf-8")
+        except (zlib.error, TypeError) as e:
+            raise StoreError(
+                f"{self.path}: damaged snapshot of {version}", hint="run `cpudb db rebuild`"
+            ) from e
+        return snapshot.loads(text, name=f"{self.path}:{version}")
 
     def feature_info(self) -> dict[str, dict[str, Any]]:
         """location -> {linux_name, description, ...} for every known location."""
         rows = self._rows("select * from locations")
         return {r["location"]: dict(r) for r in rows}
 
+    def feature_timeline(self, location: str) -> list[tuple[str, str, str]]:
+        """(release, cpu name, model) for every CPU name that has the location, by release."""
+        from cpudb.versions import version_key
+
+        rows = self._rows(
+            "select cf.release, cf.cpu, c.model from cpu_features cf join cpus c "
+            "on c.release = cf.release and c.name = cf.cpu where cf.location = ?",
+            location,
+        )
+        return sorted(((r[0], r[1], r[2]) for r in rows), key=lambda t: version_key(t[0]))
+
+    def feature_catalogue(self, location: str) -> list[tuple[str, str]]:
+        """(release, QEMU name) of the location in every release that knows it."""
+        from cpudb.versions import version_key
+
+        rows = self._rows("select release, name from features where location = ?", location)
+        return sorted(((r[0], r[1]) for r in rows), key=lambda t: version_key(t[0]))
+
     def hosts(self) -> list[dict[str, Any]]:
         rows = self._rows("select name, source, added, data from hosts order by name")
-        return [{"name": r[0], "source": r[1], "added": r[2], "data": json.loads(r[3])} for r in rows]
+        return [
+            {"name": r[0], "source": r[1], "added": r[2], "data": json.loads(r[3])} for r in rows
+        ]
 
     def info(self) -> dict[str, Any]:
-        counts = {t: self._rows(f"select count(*) from [{t}]")[0][0]
-                  for t in ("releases", "features", "cpus", "cpu_features", "hosts")}
+        counts = {
+            t: self._rows(f"select count(*) from [{t}]")[0][0]
+            for t in ("releases", "features", "cpus", "cpu_features", "hosts")
+        }
         meta = {r[0]: r[1] for r in self._rows("select key, value from meta")}
-        return {"path": str(self.path), "size": self.path.stat().st_size,
-                "schema": int(meta.get("schema_version", 0)), "built_by": meta.get("cpudb"),
-                "tables": counts}
+        return {
+            "path": str(self.path),
+            "size": self.path.stat().st_size,
+            "schema": int(meta.get("schema_version", 0)),
+            "built_by": meta.get("cpudb"),
+            "tables": counts,
+        }
 
 
 def _state(path: Path) -> str | None:
@@ -184,13 +223,15 @@ def build(path: Path, fingerprint: str | None = None, *, keep_hosts: bool = True
                 text = p.read_text(encoding="utf-8")
                 rel = catalog.snapshot.loads(text, name=str(p))
                 _insert_release(db, rel, text, shipped, locations, info, counts)
-            db["locations"].insert_all(locations.values(), pk="location")
-            db["hosts"].insert_all(hosts)
-            db["meta"].insert_all([
-                {"key": "schema_version", "value": str(SCHEMA_VERSION)},
-                {"key": "fingerprint", "value": fingerprint},
-                {"key": "cpudb", "value": __version__},
-            ])
+            db.table("locations").insert_all(locations.values(), pk="location")
+            db.table("hosts").insert_all(hosts)
+            db.table("meta").insert_all(
+                [
+                    {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                    {"key": "fingerprint", "value": fingerprint},
+                    {"key": "cpudb", "value": __version__},
+                ]
+            )
         db.conn.execute("pragma journal_mode = wal")
         db.conn.close()
         os.replace(tmp, path)
@@ -213,77 +254,167 @@ def _load_info() -> dict[str, dict[str, Any]]:
 
 def _create_schema(db) -> None:  # noqa: ANN001
     db["meta"].create({"key": str, "value": str}, pk="key")
-    db["releases"].create({
-        "version": str, "upstream": int, "shipped": int, "source": str, "origin": str,
-        "default_version": str, "cpu_count": int, "feature_count": int, "snapshot": str,
-    }, pk="version")
-    db["locations"].create({
-        "location": str, "kind": str, "leaf": int, "subleaf": int, "register": str, "msr": int,
-        "bit": int, "qemu_name": str, "linux_name": str, "description": str,
-    }, pk="location")
-    db["features"].create({
-        "release": str, "name": str, "location": str, "word": str, "bit": int, "aliases": str,
-    }, pk=("release", "location"), foreign_keys=[("release", "releases", "version"),
-                                                  ("location", "locations", "location")])
-    db["cpus"].create({
-        "release": str, "name": str, "kind": str, "alias_of": str, "model": str,
-        "version": int, "vendor": str, "family": int, "model_number": int, "stepping": int,
-        "model_id": str, "note": str, "deprecation_note": str, "feature_count": int,
-    }, pk=("release", "name"), foreign_keys=[("release", "releases", "version")])
-    db["cpu_features"].create({"release": str, "cpu": str, "feature": str, "location": str},
-                              pk=("release", "cpu", "feature"),
-                              foreign_keys=[("release", "releases", "version")])
+    db["releases"].create(
+        {
+            "version": str,
+            "upstream": int,
+            "shipped": int,
+            "source": str,
+            "origin": str,
+            "default_version": str,
+            "cpu_count": int,
+            "feature_count": int,
+            "snapshot": bytes,
+        },
+        pk="version",
+    )
+    db["locations"].create(
+        {
+            "location": str,
+            "kind": str,
+            "leaf": int,
+            "subleaf": int,
+            "register": str,
+            "msr": int,
+            "bit": int,
+            "qemu_name": str,
+            "linux_name": str,
+            "description": str,
+        },
+        pk="location",
+    )
+    db["features"].create(
+        {
+            "release": str,
+            "name": str,
+            "location": str,
+            "word": str,
+            "bit": int,
+            "aliases": str,
+        },
+        pk=("release", "location"),
+        foreign_keys=[("release", "releases", "version"), ("location", "locations", "location")],
+    )
+    db["cpus"].create(
+        {
+            "release": str,
+            "name": str,
+            "kind": str,
+            "alias_of": str,
+            "model": str,
+            "version": int,
+            "vendor": str,
+            "family": int,
+            "model_number": int,
+            "stepping": int,
+            "model_id": str,
+            "note": str,
+            "deprecation_note": str,
+            "feature_count": int,
+        },
+        pk=("release", "name"),
+        foreign_keys=[("release", "releases", "version")],
+    )
+    # The matrix: one row per (CPU name, feature location). WITHOUT ROWID keeps it one
+    # b-tree, keyed for "which CPU names have this location" (feature, history, advise).
+    db.conn.execute("""
+        create table cpu_features (
+            location text not null references locations(location),
+            release text not null references releases(version),
+            cpu text not null,
+            feature text not null,
+            primary key (location, release, cpu)
+        ) without rowid""")
     db["hosts"].create({"name": str, "source": str, "added": str, "data": str}, pk="name")
     db["features"].create_index(["name"])
     db["features"].create_index(["location"])
-    db["cpu_features"].create_index(["release", "feature"])
-    db["cpu_features"].create_index(["location"])
     db["cpus"].create_index(["name"])
-    db.create_view("matrix", """
+    db.create_view(
+        "matrix",
+        """
         select cf.release, cf.cpu, c.kind, c.alias_of, c.vendor, cf.feature, l.leaf, l.subleaf,
                l.register, l.msr, l.bit, l.linux_name
         from cpu_features cf
         join cpus c on c.release = cf.release and c.name = cf.cpu
-        join locations l on l.location = cf.location""")
+        join locations l on l.location = cf.location""",
+    )
 
 
 def _insert_release(db, rel, text, shipped, locations, info, counts) -> None:  # noqa: ANN001
+    import zlib
+
     words = {w.name: w for w in rel.words}
-    name_loc: dict[str, str] = {}
+    name_locs: dict[str, list[str]] = {}
     feats = []
     for f in rel.features:
         w = words[f.word]
-        name_loc.setdefault(f.name, f.location)
-        feats.append({"release": rel.version, "name": f.name, "location": f.location,
-                      "word": f.word, "bit": f.bit, "aliases": json.dumps(list(f.aliases))})
+        name_locs.setdefault(f.name, []).append(f.location)
+        feats.append(
+            {
+                "release": rel.version,
+                "name": f.name,
+                "location": f.location,
+                "word": f.word,
+                "bit": f.bit,
+                "aliases": json.dumps(list(f.aliases)),
+            }
+        )
         if f.location not in locations:
             extra = info.get(f.location, {})
             locations[f.location] = {
-                "location": f.location, "kind": w.type, "leaf": w.leaf, "subleaf": w.subleaf,
-                "register": w.register, "msr": w.msr, "bit": f.bit, "qemu_name": f.name,
-                "linux_name": extra.get("linux_name"), "description": extra.get("description"),
+                "location": f.location,
+                "kind": w.type,
+                "leaf": w.leaf,
+                "subleaf": w.subleaf,
+                "register": w.register,
+                "msr": w.msr,
+                "bit": f.bit,
+                "qemu_name": f.name,
+                "linux_name": extra.get("linux_name"),
+                "description": extra.get("description"),
             }
         else:
             locations[f.location]["qemu_name"] = f.name  # newest spelling wins
-    db["releases"].insert({
-        "version": rel.version, "upstream": int(rel.upstream), "shipped": int(shipped),
-        "source": rel.source, "origin": rel.origin, "default_version": rel.default_version,
-        "cpu_count": len(rel.cpus), "feature_count": len({f.name for f in rel.features}),
-        "snapshot": text,
-    })
+    db["releases"].insert(
+        {
+            "version": rel.version,
+            "upstream": int(rel.upstream),
+            "shipped": int(shipped),
+            "source": rel.source,
+            "origin": rel.origin,
+            "default_version": rel.default_version,
+            "cpu_count": len(rel.cpus),
+            "feature_count": len({f.name for f in rel.features}),
+            "snapshot": zlib.compress(text.encode("utf-8"), 6),
+        }
+    )
     db["features"].insert_all(feats)
-    cpus, matrix = [], []
+    cpus: list[dict[str, Any]] = []
+    matrix: list[tuple[str, str, str, str]] = []
     for c in rel.cpus:
-        cpus.append({
-            "release": rel.version, "name": c.name, "kind": c.kind, "alias_of": c.alias_of,
-            "model": c.model, "version": c.version, "vendor": c.vendor, "family": c.family,
-            "model_number": c.model_number, "stepping": c.stepping, "model_id": c.model_id,
-            "note": c.note, "deprecation_note": c.deprecation_note,
-            "feature_count": len(c.features),
-        })
-        matrix.extend((rel.version, c.name, f, name_loc.get(f)) for f in sorted(c.features))
+        cpus.append(
+            {
+                "release": rel.version,
+                "name": c.name,
+                "kind": c.kind,
+                "alias_of": c.alias_of,
+                "model": c.model,
+                "version": c.version,
+                "vendor": c.vendor,
+                "family": c.family,
+                "model_number": c.model_number,
+                "stepping": c.stepping,
+                "model_id": c.model_id,
+                "note": c.note,
+                "deprecation_note": c.deprecation_note,
+                "feature_count": len(c.features),
+            }
+        )
+        matrix.extend(
+            (loc, rel.version, c.name, f) for f in sorted(c.features) for loc in name_locs[f]
+        )
     db["cpus"].insert_all(cpus)
-    db.conn.executemany("insert into cpu_features values (?, ?, ?, ?)", matrix)
+    db.conn.executemany("insert or ignore into cpu_features values (?, ?, ?, ?)", matrix)
     counts["releases"] += 1
     counts["cpus"] += len(cpus)
     counts["matrix"] += len(matrix)
@@ -304,8 +435,10 @@ def save_host(path: Path, name: str, source: str, data: dict[str, Any]) -> None:
     Store.open(path)  # make sure it exists and is current
     con = _write(path)
     with con:
-        con.execute("insert or replace into hosts values (?, ?, ?, ?)",
-                    (name, source, datetime.date.today().isoformat(), json.dumps(data)))
+        con.execute(
+            "insert or replace into hosts values (?, ?, ?, ?)",
+            (name, source, datetime.date.today().isoformat(), json.dumps(data)),
+        )
     con.close()
 
 

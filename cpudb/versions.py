@@ -28,6 +28,7 @@ def match(query: str, available: list[str], *, upstream: dict[str, bool] | None 
         hits = up or hits
     if not hits:
         near = ", ".join(sorted(available, key=version_key)[-5:])
-        raise NotFound(f"unknown QEMU release {query!r}",
-                       hint=f"`cpudb versions` lists them; newest: {near}")
+        raise NotFound(
+            f"unknown QEMU release {query!r}", hint=f"`cpudb versions` lists them; newest: {near}"
+        )
     return max(hits, key=version_key)

@@ -10,13 +10,25 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from cpudb.errors import ParseError
+
 from .ctext import Token
 
 MASK64 = (1 << 64) - 1
 
 INT_TYPES = {
-    "int", "unsigned", "long", "short", "char", "signed",
-    "uint8_t", "uint16_t", "uint32_t", "uint64_t", "int32_t", "int64_t", "size_t",
+    "int",
+    "unsigned",
+    "long",
+    "short",
+    "char",
+    "signed",
+    "uint8_t",
+    "uint16_t",
+    "uint32_t",
+    "uint64_t",
+    "int32_t",
+    "int64_t",
+    "size_t",
 }
 
 Resolver = Callable[[Token], int]

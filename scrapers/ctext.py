@@ -196,8 +196,9 @@ class _Parser:
         t = self.peek()
         if t is None:
             pos = self.toks[-1].pos if self.toks else 0
-            raise self.src.error(f"unexpected end of input, expected {text!r}", pos,
-                                 hint="the file looks truncated")
+            raise self.src.error(
+                f"unexpected end of input, expected {text!r}", pos, hint="the file looks truncated"
+            )
         if t.text != text:
             raise t.error(f"expected {text!r}")
         self.i += 1

@@ -44,8 +44,10 @@ def _files_from(get: Callable[[str], str | None], where: str) -> tuple[SourceFil
             continue
         h = get(f"{d}/cpu.h")
         if h is None:
-            raise SourceError(f"{where}: {d}/cpu.c found but {d}/cpu.h missing",
-                              hint="is the source tree complete?")
+            raise SourceError(
+                f"{where}: {d}/cpu.c found but {d}/cpu.h missing",
+                hint="is the source tree complete?",
+            )
         extra = []
         for e in EXTRA_FILES:
             t = get(f"{d}/{e}")
@@ -55,8 +57,10 @@ def _files_from(get: Callable[[str], str | None], where: str) -> tuple[SourceFil
         if not version:
             raise SourceError(f"{where}: no VERSION file", hint="pass --label VERSION")
         return SourceFiles(c, h, f"{d}/cpu.c", f"{d}/cpu.h", tuple(extra)), version
-    raise SourceError(f"{where}: no target/i386/cpu.c (or target-i386/cpu.c)",
-                      hint="point at the top of a QEMU source tree")
+    raise SourceError(
+        f"{where}: no target/i386/cpu.c (or target-i386/cpu.c)",
+        hint="point at the top of a QEMU source tree",
+    )
 
 
 def _read_text(data: bytes, name: str) -> str:
@@ -83,7 +87,9 @@ def from_tarball(path: str | os.PathLike[str]) -> FetchedRelease:
     """Read the few files needed from a release or Debian orig tarball, streaming."""
     p = Path(path)
     if not p.is_file():
-        raise SourceError(f"{p}: no such file", hint="pass a qemu-X.Y.Z.tar.xz or qemu_*.orig.tar.xz")
+        raise SourceError(
+            f"{p}: no such file", hint="pass a qemu-X.Y.Z.tar.xz or qemu_*.orig.tar.xz"
+        )
     wanted = {f"{d}/{n}" for d in CPU_DIRS for n in ("cpu.c", "cpu.h", *EXTRA_FILES)} | {"VERSION"}
     found: dict[str, str] = {}
     try:
@@ -98,8 +104,9 @@ def from_tarball(path: str | os.PathLike[str]) -> FetchedRelease:
                 if fh is not None:
                     found[parts[1]] = _read_text(fh.read(), m.name)
     except (tarfile.TarError, EOFError, OSError) as e:
-        raise SourceError(f"{p}: not a readable tarball ({e})",
-                          hint="pass a QEMU release or Debian orig tarball") from e
+        raise SourceError(
+            f"{p}: not a readable tarball ({e})", hint="pass a QEMU release or Debian orig tarball"
+        ) from e
     files, version = _files_from(found.get, str(p))
     return FetchedRelease(files, version, f"tarball {p.name}")
 
@@ -118,8 +125,10 @@ def git_refs(repo: str, tags: str | None, refs: list[str]) -> list[str]:
     if tags:
         r = _git(repo, "tag", "-l")
         if r.returncode:
-            raise SourceError(f"{repo}: not a git repository ({r.stderr.decode().strip()})",
-                              hint="pass a local clone of QEMU")
+            raise SourceError(
+                f"{repo}: not a git repository ({r.stderr.decode().strip()})",
+                hint="pass a local clone of QEMU",
+            )
         matched = [t for t in r.stdout.decode().split() if fnmatch.fnmatch(t, tags)]
         if not matched:
             raise SourceError(f"{repo}: no tag matches {tags!r}", hint="try --tags 'v*.0'")
@@ -166,8 +175,10 @@ def from_https(tag: str, cache_dir: Path, *, session=None, timeout: float = 20.0
         try:
             resp = session.get(url, timeout=timeout)
         except requests.RequestException as e:
-            raise SourceError(f"cannot download {url} ({type(e).__name__})",
-                              hint="offline? use --tarball or --source with a local copy") from e
+            raise SourceError(
+                f"cannot download {url} ({type(e).__name__})",
+                hint="offline? use --tarball or --source with a local copy",
+            ) from e
         if resp.status_code == 404:
             missing.parent.mkdir(parents=True, exist_ok=True)
             missing.touch()
@@ -181,7 +192,9 @@ def from_https(tag: str, cache_dir: Path, *, session=None, timeout: float = 20.0
         return resp.text
 
     if get("VERSION") is None:
-        raise SourceError(f"unknown tag {tag!r} upstream", hint="list tags with `cpudb scrape qemu --list-tags`")
+        raise SourceError(
+            f"unknown tag {tag!r} upstream", hint="list tags with `cpudb scrape qemu --list-tags`"
+        )
     files, version = _files_from(get, f"upstream {tag}")
     return FetchedRelease(files, version, f"upstream tag {tag} over HTTPS")
 
@@ -196,8 +209,10 @@ def list_upstream_tags(*, session=None, timeout: float = 20.0) -> list[str]:  # 
         try:
             resp = s.get(UPSTREAM_TAGS, params={"per_page": 100, "page": page}, timeout=timeout)
         except requests.RequestException as e:
-            raise SourceError(f"cannot list upstream tags ({type(e).__name__})",
-                              hint="offline? use --git with a local clone") from e
+            raise SourceError(
+                f"cannot list upstream tags ({type(e).__name__})",
+                hint="offline? use --git with a local clone",
+            ) from e
         if resp.status_code != 200:
             raise SourceError(f"listing upstream tags: HTTP {resp.status_code}")
         batch = [t["name"] for t in resp.json()]
@@ -214,15 +229,28 @@ def scrape(fetched: FetchedRelease, *, label: str | None = None, upstream: bool 
     try:
         table = parse_table(fetched.files, fetched.version)
     except ParseError as e:
-        raise ParseError(f"{fetched.origin}: {e.message}",
-                         hint=e.hint or "is this an unmodified QEMU source?") from e
+        raise ParseError(
+            f"{fetched.origin}: {e.message}", hint=e.hint or "is this an unmodified QEMU source?"
+        ) from e
     except RecursionError as e:
         raise CpudbError(f"{fetched.origin}: expression nesting too deep") from e
-    cpus = cpu_names(table.models, table.features, table.dependencies,
-                     hypervisor=table.rules.hypervisor, default_version=table.default_version)
+    cpus = cpu_names(
+        table.models,
+        table.features,
+        table.dependencies,
+        hypervisor=table.rules.hypervisor,
+        default_version=table.default_version,
+    )
     return Release(
-        version=version, upstream=upstream, origin=fetched.origin, words=table.words,
-        features=table.features, dependencies=table.dependencies,
-        accel_defaults=table.accel_defaults, models=table.models, cpus=cpus,
-        default_version=table.default_version, source="source",
+        version=version,
+        upstream=upstream,
+        origin=fetched.origin,
+        words=table.words,
+        features=table.features,
+        dependencies=table.dependencies,
+        accel_defaults=table.accel_defaults,
+        models=table.models,
+        cpus=cpus,
+        default_version=table.default_version,
+        source="source",
     )

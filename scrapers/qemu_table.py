@@ -61,8 +61,14 @@ LEGACY_FIELDS = {
 }
 # Version props that are not feature names.
 NON_FEATURE_PROPS = {
-    "model-id", "stepping", "model", "family", "level", "xlevel",
-    "avx10-version", "x-force-cpuid-0x1f",
+    "model-id",
+    "stepping",
+    "model",
+    "family",
+    "level",
+    "xlevel",
+    "avx10-version",
+    "x-force-cpuid-0x1f",
 }
 # Model fields that carry no feature-bit information (APIC-id encoding, the AVX10
 # version number of CPUID 0x24, forcing the presence of CPUID leaf 0x1f).
@@ -122,8 +128,10 @@ class _Ctx:
         if d is None:
             if name in EXTERNAL_INTS:
                 return EXTERNAL_INTS[name]
-            raise tok.error("unknown macro in expression",
-                            hint="the table uses a name that cpu.c/cpu.h do not define")
+            raise tok.error(
+                "unknown macro in expression",
+                hint="the table uses a name that cpu.c/cpu.h do not define",
+            )
         if name in self._active:
             raise tok.error("recursive macro")
         self._active.add(name)
@@ -224,14 +232,17 @@ def _parse_words(
                 bits.append((word, bit, split[0], split[1]))
 
     if pos is None:  # 1.1-1.3
-        for array, (word, leaf, sub, reg) in LEGACY_ARRAYS.items():
+        for array, (word, lleaf, lsub, lreg) in LEGACY_ARRAYS.items():
             if array in arrays:
-                words.append(FeatureWord(word, "cpuid", leaf, sub, reg))
+                words.append(FeatureWord(word, "cpuid", lleaf, lsub, lreg))
                 widths[word] = 32
                 add_names(word, arrays[array])
         if not words:
-            raise ParseError("no feature_word_info[] and no feature name arrays",
-                             file=cpu_c.name, hint="is this QEMU's target/i386/cpu.c?")
+            raise ParseError(
+                "no feature_word_info[] and no feature name arrays",
+                file=cpu_c.name,
+                hint="is this QEMU's target/i386/cpu.c?",
+            )
         return words, bits, widths
 
     node, _ = parse_initializer(cpu_c, pos)
@@ -254,7 +265,9 @@ def _parse_words(
                 wtype = "msr"
             elif t != "CPUID_FEATURE_WORD":
                 raise fields["type"].value.tokens[0].error("unknown feature word type")  # type: ignore[union-attr]
-        leaf = sub = msr = None
+        leaf: int | None = None
+        sub: int | None = None
+        msr: int | None = None
         reg: str | None = None
         if wtype == "msr":
             msr_node = _need_list(fields["msr"], cpu_c)
@@ -308,7 +321,7 @@ def _parse_props(node: InitList, ctx: _Ctx, src: Source) -> tuple[tuple[str, str
         if not pv.items:
             continue  # { /* end of list */ }
         if len(pv.items) != 2:
-            raise src.error("a prop must be { \"name\", \"value\" }", pv.pos)
+            raise src.error('a prop must be { "name", "value" }', pv.pos)
         name = ctx.string(_need_expr(pv.items[0], src))
         value = ctx.string(_need_expr(pv.items[1], src))
         if name is None or value is None:
@@ -335,8 +348,12 @@ def _parse_versions(node: InitList, ctx: _Ctx, src: Source) -> tuple[VersionDef,
             elif name == "cache_info":
                 kw["cache_info"] = _need_expr(f, src).text().lstrip("& ").strip()
             else:
-                raise src.error("unknown field in a version entry", f.pos, name,
-                                hint="a new QEMU table field: teach scrapers/qemu_table.py")
+                raise src.error(
+                    "unknown field in a version entry",
+                    f.pos,
+                    name,
+                    hint="a new QEMU table field: teach scrapers/qemu_table.py",
+                )
         if "version" not in kw:
             raise src.error("version entry without .version", v.pos)
         out.append(VersionDef(**kw))  # type: ignore[arg-type]
@@ -386,8 +403,12 @@ def _parse_models(
             elif name in IGNORED_MODEL_FIELDS:
                 continue
             else:
-                raise cpu_c.error("unknown field in builtin_x86_defs entry", f.pos, name,
-                                  hint="a new QEMU table field: teach scrapers/qemu_table.py")
+                raise cpu_c.error(
+                    "unknown field in builtin_x86_defs entry",
+                    f.pos,
+                    name,
+                    hint="a new QEMU table field: teach scrapers/qemu_table.py",
+                )
         if "name" not in kw or not kw["name"]:
             raise cpu_c.error("model entry without .name", body.pos)
         if "vendor" not in kw:
@@ -407,9 +428,7 @@ def _parse_models(
 # ------------------------------------------------------ dependencies, misc
 
 
-def _parse_dependencies(
-    ctx: _Ctx, cpu_c: Source
-) -> list[tuple[str, int, str, int]]:
+def _parse_dependencies(ctx: _Ctx, cpu_c: Source) -> list[tuple[str, int, str, int]]:
     pos = find_initializer(cpu_c, r"feature_dependencies\s*\[\s*\]", required=False)
     if pos is None:
         return []
@@ -428,7 +447,9 @@ def _parse_dependencies(
     return deps
 
 
-def _parse_default_props(sources: list[Source], ctx: _Ctx) -> dict[str, tuple[tuple[str, str], ...]]:
+def _parse_default_props(
+    sources: list[Source], ctx: _Ctx
+) -> dict[str, tuple[tuple[str, str], ...]]:
     out: dict[str, tuple[tuple[str, str], ...]] = {}
     for accel in ("kvm", "tcg"):
         for src in sources:
@@ -441,8 +462,9 @@ def _parse_default_props(sources: list[Source], ctx: _Ctx) -> dict[str, tuple[tu
 
 
 def _default_version(cpu_c: Source) -> str | None:
-    m = re.search(r"default_cpu_version\s*=\s*(CPU_VERSION_LATEST|CPU_VERSION_LEGACY|\d+)\s*;",
-                  cpu_c.text)
+    m = re.search(
+        r"default_cpu_version\s*=\s*(CPU_VERSION_LATEST|CPU_VERSION_LEGACY|\d+)\s*;", cpu_c.text
+    )
     if not m:
         return None
     v = m.group(1)
@@ -458,7 +480,9 @@ def _rules(cpu_c: Source) -> RuntimeRules:
 
 
 def _aliases(sources: list[Source]) -> dict[str, list[str]]:
-    pat = re.compile(r'object_property_add_alias\s*\(\s*obj\s*,\s*"([^"]+)"\s*,\s*obj\s*,\s*"([^"]+)"')
+    pat = re.compile(
+        r'object_property_add_alias\s*\(\s*obj\s*,\s*"([^"]+)"\s*,\s*obj\s*,\s*"([^"]+)"'
+    )
     out: dict[str, list[str]] = {}
     for src in sources:
         for m in pat.finditer(src.text):
@@ -474,8 +498,11 @@ def parse_table(files: SourceFiles, version: str) -> ParsedTable:
     cpu_c = Source(files.cpu_c_name, files.cpu_c)
     extras = [Source(n, t) for n, t in files.extra]
     if "builtin_x86_defs" not in cpu_c.text:
-        raise ParseError("no builtin_x86_defs[] table", file=cpu_c.name,
-                         hint="is this QEMU's target/i386/cpu.c (target-i386/cpu.c before 2.9)?")
+        raise ParseError(
+            "no builtin_x86_defs[] table",
+            file=cpu_c.name,
+            hint="is this QEMU's target/i386/cpu.c (target-i386/cpu.c before 2.9)?",
+        )
     ctx = _Ctx([cpu_h, cpu_c, *extras], version)
 
     words, bits, widths = _parse_words(ctx, cpu_c)
@@ -489,7 +516,9 @@ def parse_table(files: SourceFiles, version: str) -> ParsedTable:
         features.append(Feature(name, word, bit, loc, alts + extra))
         by_loc[(word, bit)] = name
 
-    def names_of(word: str, mask: int, *, model: str = "", unnamed: list[str] | None = None) -> set[str]:
+    def names_of(
+        word: str, mask: int, *, model: str = "", unnamed: list[str] | None = None
+    ) -> set[str]:
         out: set[str] = set()
         for bit in range(widths.get(word, 64)):
             if mask >> bit & 1:
@@ -514,14 +543,18 @@ def parse_table(files: SourceFiles, version: str) -> ParsedTable:
     deps: list[Dependency] = []
     for fw, fmask, tw, tmask in _parse_dependencies(ctx, cpu_c):
         if fw not in widths or tw not in widths:
-            raise ParseError(f"feature_dependencies names unknown word {fw if fw not in widths else tw}",
-                             file=cpu_c.name)
+            raise ParseError(
+                f"feature_dependencies names unknown word {fw if fw not in widths else tw}",
+                file=cpu_c.name,
+            )
         full = tmask & ((1 << widths[tw]) - 1) == (1 << widths[tw]) - 1
-        deps.append(Dependency(
-            requires=tuple(sorted(names_of(fw, fmask))),
-            clears=tuple(sorted(names_of(tw, tmask))),
-            clears_all_of=tw if full else None,
-        ))
+        deps.append(
+            Dependency(
+                requires=tuple(sorted(names_of(fw, fmask))),
+                clears=tuple(sorted(names_of(tw, tmask))),
+                clears_all_of=tw if full else None,
+            )
+        )
 
     defaults = _parse_default_props([cpu_c, *extras], ctx)
     table = ParsedTable(
@@ -562,12 +595,23 @@ def _check_props(table: ParsedTable, src: Source) -> None:
                 if name in NON_FEATURE_PROPS:
                     continue
                 if name not in idx:
-                    raise ParseError(f"model {m.name} v{v.version}: prop is neither a feature nor a "
-                                     "known property", file=src.name, line=m.line, token=name)
+                    raise ParseError(
+                        f"model {m.name} v{v.version}: prop is neither a feature nor a "
+                        "known property",
+                        file=src.name,
+                        line=m.line,
+                        token=name,
+                    )
                 if value not in ("on", "off", "true", "false"):
-                    raise ParseError(f"model {m.name} v{v.version}: feature prop value is not on/off",
-                                     file=src.name, line=m.line, token=value)
+                    raise ParseError(
+                        f"model {m.name} v{v.version}: feature prop value is not on/off",
+                        file=src.name,
+                        line=m.line,
+                        token=value,
+                    )
     for accel, props in table.accel_defaults.items():
         for name, _ in props:
             if name not in idx and name not in NON_FEATURE_PROPS:
-                raise ParseError(f"{accel}_default_props: unknown property", file=src.name, token=name)
+                raise ParseError(
+                    f"{accel}_default_props: unknown property", file=src.name, token=name
+                )

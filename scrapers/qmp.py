@@ -8,6 +8,7 @@ parser is checked against, and the way to capture a distro build with its patche
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -15,6 +16,7 @@ import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cpudb.errors import SourceError
 
@@ -49,7 +51,7 @@ def find_binary(binary: str | None) -> str:
             return path
     raise SourceError(
         f"no QEMU binary found ({', '.join(c for c in candidates if c)})",
-        hint="install Debian's qemu-system-x86 (apt-get install qemu-system-x86) or pass --binary PATH",
+        hint="apt-get install qemu-system-x86, or pass --binary PATH",
     )
 
 
@@ -58,56 +60,82 @@ async def _capture(binary: str, accel: str, names: list[str] | None, timeout: fl
 
     with tempfile.TemporaryDirectory(prefix="cpudb-qmp-") as tmp:
         sock = os.path.join(tmp, "qmp.sock")
-        cmd = [binary, "-machine", "none", "-accel", accel, "-nodefaults", "-nographic",
-               "-display", "none", "-serial", "none", "-monitor", "none",
-               "-qmp", f"unix:{sock},server=on,wait=off"]
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE)
+        cmd = [
+            binary,
+            "-machine",
+            "none",
+            "-accel",
+            accel,
+            "-nodefaults",
+            "-nographic",
+            "-display",
+            "none",
+            "-serial",
+            "none",
+            "-monitor",
+            "none",
+            "-qmp",
+            f"unix:{sock},server=on,wait=off",
+        ]
+        proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         client = QMPClient("cpudb")
         try:
             deadline = asyncio.get_running_loop().time() + timeout
             while not os.path.exists(sock):
                 if proc.poll() is not None:
                     err = (proc.stderr.read() if proc.stderr else b"").decode(errors="replace")
-                    raise SourceError(f"{binary} exited: {err.strip().splitlines()[-1] if err.strip() else proc.returncode}",
-                                      hint="is this an x86 system emulator? (try --accel tcg)")
+                    last = (
+                        err.strip().splitlines()[-1] if err.strip() else f"status {proc.returncode}"
+                    )
+                    raise SourceError(
+                        f"{binary} exited: {last}",
+                        hint="is this an x86 system emulator? (try --accel tcg)",
+                    )
                 if asyncio.get_running_loop().time() > deadline:
                     raise SourceError(f"{binary} did not open its QMP socket in {timeout:.0f}s")
                 await asyncio.sleep(0.02)
             await asyncio.wait_for(client.connect(sock), timeout)
-            ver = await client.execute("query-version")
-            q = ver["qemu"]  # type: ignore[index]
+            ver: Any = await client.execute("query-version")
+            q = ver["qemu"]
             version = f"{q['major']}.{q['minor']}.{q['micro']}"
-            package = str(ver.get("package", "")).strip().strip("()").strip()  # type: ignore[union-attr]
-            defs = await client.execute("query-cpu-definitions")
+            package = str(ver.get("package", "")).strip().strip("()").strip()
+            defs: Any = await client.execute("query-cpu-definitions")
             cpus = []
-            for d in defs:  # type: ignore[union-attr]
+            for d in defs:
                 name = d["name"]
                 if names is not None and name not in names:
                     continue
                 if name in SPECIAL:
                     continue
-                exp = await client.execute("query-cpu-model-expansion",
-                                           {"type": "full", "model": {"name": name}})
-                cpus.append(QmpCpu(
-                    name=name,
-                    alias_of=d.get("alias-of"),
-                    deprecated=bool(d.get("deprecated", False)),
-                    unavailable=tuple(d.get("unavailable-features", ())),
-                    props=dict(exp["model"].get("props", {})),  # type: ignore[index]
-                ))
+                exp = await client.execute(
+                    "query-cpu-model-expansion", {"type": "full", "model": {"name": name}}
+                )
+                cpus.append(
+                    QmpCpu(
+                        name=name,
+                        alias_of=d.get("alias-of"),
+                        deprecated=bool(d.get("deprecated", False)),
+                        unavailable=tuple(d.get("unavailable-features", ())),
+                        props=dict(exp["model"].get("props", {})),  # type: ignore[index]
+                    )
+                )
             return QmpCapture(binary, version, package, accel, tuple(cpus))
         finally:
-            try:
+            # best effort: the process is killed right after anyway
+            with contextlib.suppress(Exception):
                 await client.disconnect()
-            except Exception:  # noqa: BLE001 - best effort shutdown, the process is killed below
-                pass
             proc.kill()
             proc.wait()
 
 
-def capture(binary: str | None = None, accel: str = "tcg", names: list[str] | None = None,
-            timeout: float = 30.0) -> QmpCapture:
+def capture(
+    binary: str | None = None,
+    accel: str = "tcg",
+    names: list[str] | None = None,
+    timeout: float = 30.0,
+) -> QmpCapture:
     path = find_binary(binary)
     return asyncio.run(_capture(path, accel, names, timeout))
 
@@ -171,8 +199,9 @@ def to_release(cap: QmpCapture, reference, label: str | None = None):  # noqa: A
         version=version,
         upstream=version == cap.version,
         origin=f"QMP {os.path.basename(cap.binary)} {cap.version}"
-               + (f" ({cap.package})" if cap.package else "") + f", accel {cap.accel}; "
-               f"feature locations from {reference.version}",
+        + (f" ({cap.package})" if cap.package else "")
+        + f", accel {cap.accel}; "
+        f"feature locations from {reference.version}",
         words=reference.words,
         features=reference.features,
         dependencies=reference.dependencies,

@@ -23,12 +23,19 @@ distribution's patches. Labelled with the binary's version (e.g. 7.2.22-debian).
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("scrape", help="read QEMU sources or a QEMU binary into snapshots",
-                       description="Read QEMU sources or a QEMU binary into snapshots.")
+    p = sub.add_parser(
+        "scrape",
+        help="read QEMU sources or a QEMU binary into snapshots",
+        description="Read QEMU sources or a QEMU binary into snapshots.",
+    )
     kinds = p.add_subparsers(dest="kind", metavar="KIND", required=True)
 
-    q = kinds.add_parser("qemu", help="parse QEMU source (tree, tarball, git, upstream tag)",
-                         description=HELP_QEMU, formatter_class=argparse.RawDescriptionHelpFormatter)
+    q = kinds.add_parser(
+        "qemu",
+        help="parse QEMU source (tree, tarball, git, upstream tag)",
+        description=HELP_QEMU,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     src = q.add_mutually_exclusive_group(required=True)
     src.add_argument("--source", metavar="DIR", help="an unpacked QEMU source tree")
     src.add_argument("--tarball", metavar="FILE", help="a QEMU release or Debian orig tarball")
@@ -37,20 +44,35 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--list-tags", action="store_true", help="list upstream release tags")
     q.add_argument("--ref", nargs="+", default=[], metavar="REF", help="git refs to scrape")
     q.add_argument("--tags", metavar="GLOB", help="git tags to scrape, e.g. 'v*.0'")
-    q.add_argument("--label", help="version label (default: the VERSION file); use e.g. "
-                   "7.2.22-debian for patched sources")
-    q.add_argument("--downstream", action="store_true",
-                   help="mark the snapshot as a downstream/patched build, not upstream")
-    q.add_argument("--out", metavar="DIR", help="write <version>.json here instead of the "
-                   "cpudb data folder")
+    q.add_argument(
+        "--label",
+        help="version label (default: the VERSION file); use e.g. "
+        "7.2.22-debian for patched sources",
+    )
+    q.add_argument(
+        "--downstream",
+        action="store_true",
+        help="mark the snapshot as a downstream/patched build, not upstream",
+    )
+    q.add_argument(
+        "--out", metavar="DIR", help="write <version>.json here instead of the cpudb data folder"
+    )
     q.add_argument("--json", action="store_true", help="print the snapshot to stdout instead")
     q.set_defaults(run=run_qemu)
 
-    m = kinds.add_parser("qmp", help="ask an installed QEMU binary over QMP",
-                         description=HELP_QMP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    m = kinds.add_parser(
+        "qmp",
+        help="ask an installed QEMU binary over QMP",
+        description=HELP_QMP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     m.add_argument("--binary", metavar="PATH", help="QEMU binary (default: qemu-system-x86_64)")
-    m.add_argument("--accel", choices=("tcg", "kvm"), default="tcg",
-                   help="accelerator to start QEMU with (default: tcg)")
+    m.add_argument(
+        "--accel",
+        choices=("tcg", "kvm"),
+        default="tcg",
+        help="accelerator to start QEMU with (default: tcg)",
+    )
     m.add_argument("--label", help="version label (default: e.g. 7.2.22-debian)")
     m.add_argument("--out", metavar="DIR", help="write <version>.json here")
     m.add_argument("--json", action="store_true", help="print the snapshot to stdout instead")
@@ -87,7 +109,9 @@ def run_qemu(args: argparse.Namespace) -> int:
             print(t)
         return 0
     if (args.ref or args.tags) and not args.git:
-        raise CpudbError("--ref/--tags go with --git DIR", hint="cpudb scrape qemu --git ~/qemu --tags 'v*.0'")
+        raise CpudbError(
+            "--ref/--tags go with --git DIR", hint="cpudb scrape qemu --git ~/qemu --tags 'v*.0'"
+        )
     if args.git and not (args.ref or args.tags):
         raise CpudbError("--git needs --ref REF... or --tags GLOB", hint="e.g. --tags 'v*.0'")
     if args.git and args.label and len(args.ref) + bool(args.tags) > 1:
@@ -97,7 +121,9 @@ def run_qemu(args: argparse.Namespace) -> int:
     if args.source:
         releases.append(qs.scrape(qs.from_dir(args.source), label=args.label, upstream=upstream))
     elif args.tarball:
-        releases.append(qs.scrape(qs.from_tarball(args.tarball), label=args.label, upstream=upstream))
+        releases.append(
+            qs.scrape(qs.from_tarball(args.tarball), label=args.label, upstream=upstream)
+        )
     elif args.tag:
         fetched = qs.from_https(args.tag, cache_dir() / "sources")
         releases.append(qs.scrape(fetched, label=args.label, upstream=upstream))
@@ -105,7 +131,9 @@ def run_qemu(args: argparse.Namespace) -> int:
         refs = qs.git_refs(args.git, args.tags, args.ref)
         progress = _progress(len(refs))
         for ref in refs:
-            releases.append(qs.scrape(qs.from_git(args.git, ref), label=args.label, upstream=upstream))
+            releases.append(
+                qs.scrape(qs.from_git(args.git, ref), label=args.label, upstream=upstream)
+            )
             progress(ref)
     # Everything parsed before anything is written: a failure leaves no partial snapshot.
     return _emit(releases, args)
