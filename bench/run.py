@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""cpudb's speed targets, measured side by side. `make bench` runs it.
+
+Figures are medians of repeated runs (process wall time for commands). Sources for the
+parse benchmarks: $QEMU_SRC (default ~/qemu-src), one unpacked release per folder with
+target/i386/cpu.[ch] (see data/README.md); skipped when absent.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+RUNS = int(os.environ.get("BENCH_RUNS", "15"))
+
+
+def median_run(cmd: list[str], env: dict[str, str], runs: int = RUNS) -> float:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(
+            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
+        )
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def bench_parse(src_root: Path) -> None:
+    from cpudb.scrapers.qemu_source import from_dir, scrape
+
+    dirs = sorted(d for d in src_root.iterdir() if (d / "VERSION").exists())
+    if not dirs:
+        print(f"parse: no sources under {src_root} (set QEMU_SRC)")
+        return
+    fetched = [(d.name, from_dir(d)) for d in dirs]
+    per = {}
+    for name, f in fetched:
+        best = min(_timed(lambda f=f: scrape(f)) for _ in range(5))
+        per[name] = best
+    newest = max(per, key=lambda n: [int(x) for x in n.split("-")[0].split(".")])
+    t = time.perf_counter()
+    for d in dirs:
+        scrape(from_dir(d))
+    total = time.perf_counter() - t
+    print(
+        f"parse+resolve one release: {newest} {per[newest] * 1000:.0f} ms "
+        f"(target <= 100 ms; slowest {max(per, key=per.get)} {max(per.values()) * 1000:.0f} ms)"
+    )
+    print(
+        f"scrape all {len(dirs)} local releases (read + parse + resolve): {total:.2f} s "
+        f"(target <= 5 s)"
+    )
+
+
+def _timed(fn) -> float:  # noqa: ANN001
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def main() -> int:
+    src = Path(os.environ.get("QEMU_SRC", Path.home() / "qemu-src"))
+    if src.is_dir():
+        bench_parse(src)
+    tmp = Path(tempfile.mkdtemp(prefix="cpudb-bench-"))
+    env = dict(os.environ, CPUDB_DB=str(tmp / "bench.sqlite"), CPUDB_USER_DIR=str(tmp / "user"))
+    cpudb = shutil.which("cpudb") or "cpudb"
+    t = time.perf_counter()
+    subprocess.run([cpudb, "db", "rebuild"], env=env, check=True, stdout=subprocess.DEVNULL)
+    build = time.perf_counter() - t
+    size = (tmp / "bench.sqlite").stat().st_size / 1e6
+    print(
+        f"db rebuild (all shipped snapshots, whole command): {build:.2f} s (target <= 2 s); "
+        f"file {size:.1f} MB (target <= 50 MB)"
+    )
+    base = median_run([sys.executable, "-c", "import sqlite3"], env)
+    print(f"baseline python -c 'import sqlite3': {base * 1000:.0f} ms (median of {RUNS})")
+    cases = [
+        (["show", "Haswell"], 2.0),
+        (["models", "--has", "pdpe1gb"], 2.0),
+        (["advise", "--needs", "pdpe1gb"], 2.0),
+        (["diff", "--qemu", "10.2.0", "11.0.0"], None),
+    ]
+    for args, ratio in cases:
+        r = subprocess.run([cpudb, *args], env=env, capture_output=True, check=False)
+        if r.returncode not in (0, 1):
+            print(f"cpudb {' '.join(args)}: not available ({r.stderr.decode().strip()[:80]})")
+            continue
+        m = median_run([cpudb, *args], env)
+        target = f"target <= {ratio:.0f}x" if ratio else "target <= 300 ms"
+        print(f"cpudb {' '.join(args)}: {m * 1000:.0f} ms = {m / base:.2f}x baseline ({target})")
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,202 @@
+"""The query commands (versions, models, show, feature, db) against the shipped data."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from cpudb.cli import main
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_versions_json_oldest_first(capsys):
+    code, out, _ = run(capsys, "versions", "--json")
+    assert code == 0
+    rows = json.loads(out)
+    versions = [r["version"] for r in rows]
+    assert versions[0] == "1.1.0"
+    assert versions.index("4.0.0") < versions.index("4.1.0") < versions.index("10.2.0")
+    rhel = next(r for r in rows if r["version"] == "8.1.0-rhel")
+    assert rhel["upstream"] is False
+
+
+def test_models_has_pdpe1gb_json(capsys):
+    code, out, _ = run(capsys, "models", "--qemu", "7.2.0", "--has", "pdpe1gb", "--json")
+    assert code == 0
+    rows = json.loads(out)
+    names = {r["name"] for r in rows}
+    assert "Skylake-Server-v1" in names and "Haswell-v4" not in names
+    assert all("pdpe1gb" in r["features"] for r in rows)
+    bare = next(r for r in rows if r["name"] == "Skylake-Server")
+    assert bare["alias_of"] == "Skylake-Server-v1"
+
+
+def test_models_has_accepts_any_spelling(capsys):
+    _, a, _ = run(capsys, "models", "--qemu", "7.2.0", "--has", "sse4_1,pni", "--json")
+    _, b, _ = run(capsys, "models", "--qemu", "7.2.0", "--has", "sse4.1", "--has", "sse3", "--json")
+    assert json.loads(a) == json.loads(b)
+
+
+def test_models_vendor_and_level(capsys):
+    _, out, _ = run(
+        capsys, "models", "--qemu", "7.2.0", "--vendor", "amd", "--level", "v3", "--json"
+    )
+    rows = json.loads(out)
+    assert rows and all(r["vendor"] == "AuthenticAMD" and r["level"] >= 3 for r in rows)
+    assert "EPYC-v1" in {r["name"] for r in rows}
+
+
+def test_show_resolves_alias_and_groups_by_word(capsys):
+    code, out, _ = run(capsys, "show", "Haswell-noTSX-IBRS", "--qemu", "7.2.0", "--json")
+    assert code == 0
+    d = json.loads(out)
+    assert d["alias_of"] == "Haswell-v4" and d["vendor"] == "GenuineIntel"
+    assert "spec-ctrl" in d["features"] and "hle" not in d["features"]
+    assert d["level"] == 3
+    words = {g["word"]: g for g in d["groups"]}
+    assert {"name": "lm", "bit": 29} in [
+        {"name": f["name"], "bit": f["bit"]} for f in words["FEAT_8000_0001_EDX"]["features"]
+    ]
+
+
+def test_show_previous_version_delta(capsys):
+    _, out, _ = run(capsys, "show", "Haswell-v2", "--qemu", "7.2.0", "--json")
+    d = json.loads(out)
+    assert d["previous"] == "Haswell-v1" and set(d["removed"]) == {"hle", "rtm"}
+
+
+def test_show_accel_defaults(capsys):
+    _, out, _ = run(capsys, "show", "Haswell-v1", "--qemu", "7.2.0", "--accel", "kvm", "--json")
+    kvm = set(json.loads(out)["features"])
+    _, out, _ = run(capsys, "show", "Haswell-v1", "--qemu", "7.2.0", "--accel", "tcg", "--json")
+    tcg = set(json.loads(out)["features"])
+    assert "kvmclock" in kvm and "kvmclock" not in tcg
+    assert "vme" not in tcg and "vme" in kvm
+
+
+def test_feature_pdpe1gb(capsys):
+    code, out, _ = run(capsys, "feature", "CPUID.80000001H:EDX[26]", "--qemu", "7.2.0", "--json")
+    assert code == 0
+    d = json.loads(out)
+    assert d["name"] == "pdpe1gb"
+    assert d["cpuid"] == {"leaf": "0x80000001", "subleaf": None, "register": "edx", "bit": 26}
+    assert "Skylake-Server-v1" in d["models"]
+    first = {x["model"]: x["release"] for x in d["first_gained"]}
+    assert first["Skylake-Server"] == "2.10.0"
+
+
+def test_feature_spelling_history(capsys):
+    _, out, _ = run(capsys, "feature", "sse4_1", "--json")
+    d = json.loads(out)
+    assert d["name"] == "sse4.1"
+    assert [s["name"] for s in d["spellings"]][:1] == ["sse4.1"]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["show", "Haswel", "--qemu", "7.2.0"], "did you mean Haswell"),
+        (["models", "--qemu", "0.9"], "unknown QEMU release '0.9'"),
+        (["models", "--has", "pdpe1g"], "did you mean pdpe1gb"),
+        (["models", "--vendor", "arm"], "unknown vendor"),
+        (["models", "--level", "v7"], "unknown x86-64 level"),
+        (["feature", "nosuchflag"], "unknown feature"),
+    ],
+)
+def test_bad_input_one_line_exit_2(capsys, args, needle):
+    code, out, err = run(capsys, *args)
+    assert code == 2
+    assert out == ""
+    assert needle in err and err.count("\n") == 1
+
+
+def test_corrupt_database_says_rebuild(tmp_path, capsys):
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"this is not sqlite at all" * 100)
+    code, _, err = run(capsys, "--db", str(bad), "versions")
+    assert code == 2 and "cpudb db rebuild" in err
+    assert bad.read_bytes().startswith(b"this is not")  # left as it was
+    code, _, _ = run(capsys, "--db", str(bad), "db", "rebuild")
+    assert code == 0
+    code, out, _ = run(capsys, "--db", str(bad), "versions", "--json")
+    assert code == 0 and json.loads(out)
+
+
+def test_old_schema_is_rebuilt_not_a_crash(tmp_path, capsys):
+    old = tmp_path / "old.sqlite"
+    con = sqlite3.connect(old)
+    con.execute("create table releases (version text)")
+    con.commit()
+    con.close()
+    code, out, _ = run(capsys, "--db", str(old), "versions", "--json")
+    assert code == 0 and any(r["version"] == "7.2.0" for r in json.loads(out))
+
+
+def test_failed_build_leaves_database_as_it_was(tmp_path, monkeypatch):
+    from cpudb import store
+
+    path = tmp_path / "db.sqlite"
+    store.build(path)
+    before = path.read_bytes()
+
+    def boom(*a, **k):
+        raise RuntimeError("interrupted")
+
+    monkeypatch.setattr(store, "_insert_release", boom)
+    with pytest.raises(RuntimeError):
+        store.build(path)
+    assert path.read_bytes() == before
+    assert not list(tmp_path.glob(".*building"))
+
+
+def test_user_snapshots_survive_rebuild(tmp_path, capsys, monkeypatch):
+    from cpudb import snapshot
+    from cpudb.query import open_db
+
+    monkeypatch.setenv("CPUDB_USER_DIR", str(tmp_path / "user"))
+    db_file = tmp_path / "u.sqlite"
+    rel = open_db(str(db_file)).release("7.2.0")
+    mine = tmp_path / "user" / "qemu" / "7.2.0-mine.json"
+    mine.parent.mkdir(parents=True)
+    from dataclasses import replace
+
+    mine.write_text(snapshot.dumps(replace(rel, version="7.2.0-mine", upstream=False)))
+    assert "7.2.0-mine" in [v.version for v in open_db(str(db_file)).versions()]
+    assert run(capsys, "--db", str(db_file), "db", "rebuild")[0] == 0
+    _, out, _ = run(capsys, "--db", str(db_file), "versions", "--json")
+    row = next(r for r in json.loads(out) if r["version"] == "7.2.0-mine")
+    assert row["shipped"] is False and row["upstream"] is False
+
+
+def test_query_path_imports_nothing_heavy(tmp_path):
+    """`cpudb show` and `cpudb models` must not import textual, requests, bs4, rich or
+    sqlite_utils (the db already exists)."""
+    env = dict(os.environ, CPUDB_DB=str(tmp_path / "m.sqlite"))
+    subprocess.run(
+        [sys.executable, "-m", "cpudb", "db", "rebuild"], env=env, check=True, capture_output=True
+    )
+    probe = (
+        "import sys, runpy\n"
+        "sys.argv = ['cpudb'] + sys.argv[1:]\n"
+        "from cpudb.cli import main\n"
+        "code = main(sys.argv[1:])\n"
+        "heavy = sorted(m for m in ('textual', 'requests', 'bs4', 'rich', 'sqlite_utils')"
+        " if m in sys.modules)\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    for args in (["show", "Haswell"], ["models", "--has", "pdpe1gb"], ["feature", "la57"]):
+        r = subprocess.run(
+            [sys.executable, "-c", probe, *args], env=env, capture_output=True, text=True
+        )
+        assert r.returncode == 0, r.stderr
+        assert "HEAVY []" in r.stderr, (args, r.stderr)
