@@ -33,7 +33,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from cpudb.describe import describe_cpu
     from cpudb.query import open_db
-    from cpudb.render import print_json
+    from cpudb.render import print_json, wrap
 
     rel = open_db(args.db).release(args.qemu)
     v = describe_cpu(rel, args.name, args.accel)
@@ -101,6 +101,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"  vs {v.previous}: {' '.join(changes) if changes else 'no feature change'}")
     print(f"  {len(v.features)} features:")
     for g in v.groups:
-        items = " ".join(f"{r.name}[{r.bit}]" for r in g.features)
-        print(f"    {g.title:<22} {items}")
+        body = wrap((f"{r.name}[{r.bit}]" for r in g.features), indent=" " * 27, width=92)
+        print(f"    {g.title:<22} {body.lstrip()}")
     return 0

@@ -1,0 +1,23 @@
+"""Every `$ cpudb ...` example in README.md prints what the README says it prints."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.readme_blocks import README, examples, run
+
+EXAMPLES = [
+    e for e in examples(README.read_text(encoding="utf-8")) if e.command.startswith("cpudb ")
+]
+
+
+def test_readme_has_examples():
+    assert len(EXAMPLES) >= 4
+
+
+@pytest.mark.parametrize("ex", EXAMPLES, ids=[e.command for e in EXAMPLES])
+def test_readme_example(ex):
+    _, got = run(ex.command)
+    if ex.truncated:
+        got = got[: len(ex.expected)]
+    assert got == ex.expected, "README is out of date: python tests/readme_blocks.py --refresh"
