@@ -156,7 +156,10 @@ class _Eval:
             self.i += 1
             return v
         if t.kind == "num":
-            return parse_int_literal(t.text)
+            try:
+                return parse_int_literal(t.text)
+            except ValueError:
+                raise t.error("bad integer literal") from None
         if t.kind == "id":
             return self.resolve(t)
         raise t.error("unexpected token in expression")
@@ -181,7 +184,10 @@ def eval_str(tokens: Sequence[Token], resolve: Callable[[Token], str]) -> str:
     parts: list[str] = []
     for t in tokens:
         if t.kind == "str":
-            parts.append(unescape(t.text))
+            try:
+                parts.append(unescape(t.text))
+            except UnicodeDecodeError:
+                raise t.error("bad escape in string literal") from None
         elif t.kind == "id":
             parts.append(resolve(t))
         elif t.text in ("(", ")"):

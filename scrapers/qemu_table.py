@@ -270,10 +270,14 @@ def _parse_words(
         msr: int | None = None
         reg: str | None = None
         if wtype == "msr":
+            if "msr" not in fields:
+                raise cpu_c.error(f"MSR feature word {word} without .msr", it.pos)
             msr_node = _need_list(fields["msr"], cpu_c)
             for f in msr_node.items:
                 if f.field == "index":
                     msr = ctx.eval(_need_expr(f, cpu_c))
+            if msr is None:
+                raise cpu_c.error(f"MSR feature word {word} without .msr.index", it.pos)
         else:
             flat: dict[str, Expr] = {}
             if "cpuid" in fields:
@@ -386,6 +390,8 @@ def _parse_models(
                 masks[word] = masks.get(word, 0) | val
             elif name in LEGACY_FIELDS and len(f.designators) == 1:
                 word = LEGACY_FIELDS[name]
+                if word not in widths:
+                    raise cpu_c.error(f"model field .{name} has no feature-name array", f.pos, name)
                 val = ctx.eval(_need_expr(f, cpu_c)) & 0xFFFFFFFF
                 masks[word] = masks.get(word, 0) | val
             elif name in ("name", "model_id", "deprecation_note"):
@@ -510,11 +516,13 @@ def parse_table(files: SourceFiles, version: str) -> ParsedTable:
     aliases = _aliases([cpu_c])
     features: list[Feature] = []
     by_loc: dict[tuple[str, int], str] = {}
+    name_mask: dict[tuple[str, str], int] = {}
     for word, bit, name, alts in bits:
         extra = tuple(a for a in aliases.get(name, []) if a not in alts and a != name)
         loc = word_by_name[word].location(bit)
         features.append(Feature(name, word, bit, loc, alts + extra))
         by_loc[(word, bit)] = name
+        name_mask[(word, name)] = name_mask.get((word, name), 0) | 1 << bit
 
     def names_of(
         word: str, mask: int, *, model: str = "", unnamed: list[str] | None = None
@@ -535,7 +543,10 @@ def parse_table(files: SourceFiles, version: str) -> ParsedTable:
         names: set[str] = set()
         unnamed: list[str] = []
         for word, mask in masks.items():
-            names |= names_of(word, mask, unnamed=unnamed)
+            # A name on several bits of one word (kvmclock, vmx-invept-single-context) is one
+            # QEMU property, true only when all its bits are set (x86_cpu_get_bit_prop).
+            names |= {n for n in names_of(word, mask, unnamed=unnamed)
+                      if mask & name_mask[(word, n)] == name_mask[(word, n)]}
         if unnamed:
             unnamed_by_model[mdef.name] = tuple(unnamed)
         models.append(_replace_features(mdef, frozenset(names)))
