@@ -1,0 +1,319 @@
+"""`cpudb host`: what a host CPU has and which CPU models it can run under KVM."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from typing import Any
+
+from cpudb.commands.common import add_json, add_qemu, formatter
+from cpudb.errors import CpudbError, NotFound
+
+DESCRIPTION = """\
+Decode a host CPU (a `cpuid -1 -r` or `cpuid -r` dump, /proc/cpuinfo text, this machine,
+or QEMU itself under KVM) against one QEMU release: its features by QEMU name, and for
+every CPU name of the release whether it is usable under KVM or which features it
+enables that the host lacks (its blockers; QEMU drops those with "host doesn't support
+requested feature" unless `enforce` is set). Features the source cannot tell (MSR-based
+ones such as mds-no or vmx-*, leaves missing from a dump) are reported as unknown, never
+as absent, and are not blockers."""
+
+EPILOG = """\
+examples:
+  cpuid -1 -r > box1.cpuid; cpudb host box1.cpuid      decode a dump, list usable models
+  cpudb host box1.cpuid --qemu 7.2 --json              the same as JSON, for QEMU 7.2
+  cpuid -1 -r | ssh admin cpudb host -                 a dump on stdin
+  cpudb host --this-host                               this machine (/dev/cpu/0/cpuid,
+                                                       else `cpuid -1 -r`, else /proc/cpuinfo)
+  cpudb host --qmp                                     ask QEMU under KVM what it allows
+  cpudb host add box1 box1.cpuid                       keep it in the database as "box1"
+  cpudb host box1 --qemu 9.2                           decode a stored host for QEMU 9.2
+  cpudb host list                                      stored hosts
+  cpudb host rm box1
+
+JSON (`--json`): {"vendor", "family", "model", "stepping", "brand", "hypervisor",
+"source", "qemu", "features": [QEMU names], "unknown": [...], "missing_leaves": [...],
+"kvm_supplied": [...], "best": [...], "models": [{"name", "usable", "blockers",
+"unknown", "alias_of"}]}; with --qmp each model also has "qemu_unavailable"."""
+
+SUBCOMMANDS = ("add", "list", "rm")
+_NAME = re.compile(r"[A-Za-z0-9][\w.@+-]{0,63}")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "host",
+        help="what a host CPU has; which models it can run under KVM",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=formatter(),
+    )
+    p.add_argument(
+        "args",
+        nargs="*",
+        metavar="FILE|NAME|add|list|rm",
+        help="a dump file, - for stdin, a stored host NAME; or `add NAME SOURCE`, "
+        "`list`, `rm NAME`",
+    )
+    src = p.add_mutually_exclusive_group()
+    src.add_argument(
+        "--this-host",
+        action="store_true",
+        help="read this machine (/dev/cpu/0/cpuid, cpuid -1 -r or /proc/cpuinfo)",
+    )
+    src.add_argument(
+        "--qmp",
+        action="store_true",
+        help="ask QEMU under KVM on this machine (the `host` model and each "
+        "model's unavailable-features)",
+    )
+    p.add_argument("--binary", metavar="PATH", help="QEMU binary for --qmp")
+    add_qemu(p)
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="list every usable CPU name (default: usable names grouped by model)",
+    )
+    add_json(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    words = list(args.args)
+    if words and words[0] in SUBCOMMANDS:
+        return _manage(args, words)
+    spec = _spec(args, words, "cpudb host FILE")
+    return _show(args, spec)
+
+
+def _spec(args: argparse.Namespace, words: list[str], usage: str) -> str:
+    given = (
+        [w for w in words]
+        + (["this-host"] if args.this_host else [])
+        + (["qmp"] if args.qmp else [])
+    )
+    if len(given) != 1:
+        what = "no host given" if not given else f"one host at a time, got {' '.join(given)}"
+        raise CpudbError(f"{what}", hint=f"{usage}, - (stdin), --this-host or --qmp")
+    return given[0]
+
+
+def _load(spec: str, args: argparse.Namespace, db: Any):  # noqa: ANN202 - HostCpu
+    from cpudb import host
+
+    if spec == "qmp":
+        return host.qmp_host(args.binary)
+    return host.load_host(spec, db)
+
+
+def _show(args: argparse.Namespace, spec: str) -> int:
+    from cpudb import host as H
+    from cpudb.query import open_db
+
+    db = open_db(args.db)
+    cpu = _load(spec, args, db)
+    rel = _release(db, args.qemu, cpu)
+    hf = cpu.features_in(rel)
+    fits = H.model_fits(rel, hf)
+    best = H.best_models(rel, cpu, hf, limit=None)
+    qemu_unavail = dict(cpu.qemu_unavailable)
+    if args.json:
+        from cpudb.render import print_json
+
+        print_json(_json(cpu, rel, hf, fits, best, qemu_unavail))
+        return 0
+    _text(cpu, rel, hf, fits, best, qemu_unavail, show_all=args.all)
+    return 0
+
+
+def _release(db: Any, query: str | None, cpu: Any):  # noqa: ANN202 - Release
+    if query is None and cpu.kind == "qmp":
+        for label in (cpu.qemu_version, cpu.qemu_version.split("-")[0]):
+            try:
+                return db.release(label)
+            except NotFound:
+                continue
+    return db.release(query)
+
+
+def _json(cpu, rel, hf, fits, best, qemu_unavail) -> dict[str, Any]:  # noqa: ANN001
+    models = []
+    for f in fits:
+        m: dict[str, Any] = {
+            "name": f.name,
+            "usable": f.usable,
+            "blockers": list(f.blockers),
+            "unknown": list(f.unknown),
+            "alias_of": f.alias_of,
+        }
+        if f.name in qemu_unavail:
+            m["qemu_unavailable"] = list(qemu_unavail[f.name])
+        models.append(m)
+    return {
+        "source": cpu.source,
+        "kind": cpu.kind,
+        "qemu": rel.version,
+        "accel": "kvm",
+        "vendor": cpu.vendor,
+        "family": cpu.family,
+        "model": cpu.model,
+        "stepping": cpu.stepping,
+        "signature": None if cpu.signature is None else f"{cpu.signature:#010x}",
+        "brand": cpu.brand,
+        "hypervisor": cpu.hypervisor,
+        "features": sorted(hf.present),
+        "unknown": sorted(hf.unknown),
+        "missing_leaves": list(hf.missing_leaves),
+        "kvm_supplied": sorted(hf.kvm_supplied),
+        "differing": sorted(hf.differing),
+        "notes": list(hf.notes),
+        "best": list(best),
+        "models": models,
+    }
+
+
+def _text(cpu, rel, hf, fits, best, qemu_unavail, *, show_all: bool) -> None:  # noqa: ANN001
+    from cpudb import host as H
+    from cpudb.render import wrap
+
+    sig = f", signature {cpu.signature:#010x}" if cpu.signature is not None else ""
+    print(f"{cpu.brand or '(no brand string)'}")
+    print(
+        f"  {cpu.vendor.strip() or '?'} family {cpu.family} model {cpu.model} "
+        f"({cpu.model:#x}) stepping {cpu.stepping}{sig}"
+    )
+    print(f"  hypervisor bit: {'set (this host is itself a VM)' if cpu.hypervisor else 'clear'}")
+    print(f"  source: {cpu.source}")
+    for n in hf.notes:
+        print(f"  note: {n}")
+    print(f"\nQEMU {rel.version} features present ({len(hf.present)}):")
+    print(wrap(sorted(hf.present)))
+    if hf.unknown:
+        msr_words = {w.name for w in rel.words if w.type == "msr"}
+        msr = {f.name for f in rel.features if f.word in msr_words} & hf.unknown
+        rest = sorted(hf.unknown - msr)
+        print(f"unknown to this source ({len(hf.unknown)}; not counted as blockers):")
+        if rest:
+            print(wrap(rest))
+        if msr:
+            print(
+                f"  + {len(msr)} MSR-based (arch-capabilities bits, vmx-*, ...; --json lists them)"
+            )
+    if hf.differing:
+        print("differ between CPUs (CPU 0 used): " + " ".join(sorted(hf.differing)))
+    if hf.kvm_supplied:
+        pv = sorted(n for n in hf.kvm_supplied if n.startswith(("kvm", "hv-")))
+        other = sorted(hf.kvm_supplied - set(pv))
+        pv_note = [f"+ {len(pv)} KVM paravirt (kvmclock, kvm-pv-*, ...)"] if pv else []
+        print("given by KVM although the host CPU lacks them:")
+        print(wrap(other + pv_note))
+
+    print(f"\nbest-fitting models ({cpu.vendor.strip()}, no blockers, newest first):")
+    if best:
+        shown = [_with_aliases(rel, n, H) for n in best[:8]]
+        print(wrap(shown) + (" ..." if len(best) > 8 else ""))
+    else:
+        print("  none: every model of this vendor has blockers (see below)")
+
+    usable = [f for f in fits if f.usable]
+    blocked = [f for f in fits if not f.usable]
+    print(f"\nusable under KVM ({len(usable)} of {len(fits)} CPU names):")
+    names = [f.name for f in usable] if show_all else [f.name for f in usable if not f.alias_of]
+    print(wrap(names) if names else "  none")
+    if not show_all and len(names) < len(usable):
+        print(f"  (+{len(usable) - len(names)} aliases of these; --all lists them)")
+    if blocked:
+        print(f"\nblocked ({len(blocked)}), with the features the host lacks:")
+        rows = [f for f in blocked if show_all or not f.alias_of]
+        width = max(len(f.name) for f in rows) if rows else 0
+        for f in rows:
+            extra = ""
+            if f.name in qemu_unavail:
+                extra = f"   [QEMU says: {' '.join(qemu_unavail[f.name]) or '-'}]"
+            print(f"  {f.name.ljust(width)}  {' '.join(f.blockers)}{extra}")
+
+
+def _with_aliases(rel: Any, name: str, H: Any) -> str:  # noqa: N803
+    al = H.aliases_of(rel, name)
+    return f"{name} (= {', '.join(al)})" if al else name
+
+
+# ----------------------------------------------------------- add / list / rm
+
+
+def _manage(args: argparse.Namespace, words: list[str]) -> int:
+    from cpudb import store
+    from cpudb.query import open_db
+
+    verb, rest = words[0], words[1:]
+    db = open_db(args.db)
+    if verb == "list":
+        if rest:
+            raise CpudbError(f"`cpudb host list` takes no arguments (got {' '.join(rest)})")
+        return _list(store.Store.open(db.path).hosts(), args.json)
+    if not rest:
+        raise CpudbError(
+            f"`cpudb host {verb}` needs a NAME",
+            hint="cpudb host add NAME FILE | cpudb host rm NAME",
+        )
+    name = rest[0]
+    if verb == "rm":
+        if len(rest) > 1 or args.this_host or args.qmp:
+            raise CpudbError("`cpudb host rm` takes one NAME")
+        if not store.remove_host(db.path, name):
+            raise NotFound(f"no stored host named {name!r}", hint="`cpudb host list`")
+        print(f"removed host {name}")
+        return 0
+    if not _NAME.fullmatch(name) or name in SUBCOMMANDS or name in ("this-host", "qmp"):
+        raise CpudbError(
+            f"bad host name {name!r}",
+            hint="letters, digits and . _ - + @, up to 64, not add/list/rm",
+        )
+    spec = _spec(args, rest[1:], f"cpudb host add {name} FILE")
+    cpu = _load(spec, args, db)
+    store.save_host(db.path, name, cpu.source, cpu.to_json())
+    if args.json:
+        from cpudb.render import print_json
+
+        print_json({"name": name, "source": cpu.source, "brand": cpu.brand})
+    else:
+        print(f"saved host {name}: {cpu.brand or cpu.vendor} ({cpu.source})")
+    return 0
+
+
+def _list(hosts: list[dict[str, Any]], as_json: bool) -> int:
+    from cpudb.render import print_json, table
+
+    rows = [
+        {
+            "name": h["name"],
+            "added": h["added"],
+            "source": h["source"],
+            "vendor": h["data"].get("vendor"),
+            "family": h["data"].get("family"),
+            "model": h["data"].get("model"),
+            "stepping": h["data"].get("stepping"),
+            "brand": h["data"].get("brand"),
+        }
+        for h in hosts
+    ]
+    if as_json:
+        print_json(rows)
+        return 0
+    if not rows:
+        print("no stored hosts (cpudb host add NAME FILE)")
+        return 0
+    table(
+        (
+            [
+                r["name"],
+                r["added"],
+                f"{r['family']}/{r['model']}/{r['stepping']}",
+                r["brand"] or r["vendor"],
+                r["source"],
+            ]
+            for r in rows
+        ),
+        ["name", "added", "fam/model/step", "brand", "source"],
+    )
+    return 0

@@ -1,0 +1,825 @@
+"""What a host CPU has, and which CPU models it can run under KVM.
+
+A `HostCpu` is release-independent: the raw CPUID registers of CPU 0 (from a `cpuid`
+dump or /dev/cpu/0/cpuid), or the CPUID bits /proc/cpuinfo can express, or QEMU's own
+`host` model expansion. `HostCpu.features_in(release)` decodes it against one release's
+catalogue; `blockers()` is the set inclusion test, with KVM's rules.
+
+Everything here but `load_host` is pure (no I/O).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from cpudb.errors import NotFound, ParseError
+from cpudb.model import CpuName, Feature, FeatureWord, Release
+from cpudb.resolve import feat2prop, with_accel
+from cpudb.scrapers.cpuid_dump import CpuidDump, CpuidLeaf
+
+if TYPE_CHECKING:
+    from cpudb.query import Db
+    from cpudb.scrapers.cpuinfo import Cpuinfo
+
+HostKind = Literal["cpuid", "cpuinfo", "qmp"]
+FORMAT = 1
+
+# Vendors whose 0xC000xxxx leaves are real (elsewhere they echo the highest basic leaf).
+CENTAUR_VENDORS = frozenset({"CentaurHauls", "  Shanghai  "})
+AMD_VENDORS = frozenset({"AuthenticAMD", "HygonGenuine"})
+# Leaves whose subleaf 0 EAX is the highest valid subleaf.
+_MAX_SUBLEAF_IN_EAX = frozenset({0x7, 0x14, 0x1E, 0x24})
+# Leaves that only mean something when a CPUID.1/7 bit says the feature exists: without
+# it the leaf is reserved (zeros), and a dump lacking it lacks nothing.
+_LEAF_GATES: dict[int, tuple[int, int, str, int]] = {
+    0xD: (0x1, 0, "ecx", 26),  # XSAVE
+    0x12: (0x7, 0, "ebx", 2),  # SGX
+    0x14: (0x7, 0, "ebx", 25),  # Intel PT
+    0x24: (0x7, 1, "edx", 19),  # AVX10
+}
+# Leaves that take a subleaf (ECX); for the others a dump row has subleaf 0.
+_SUBLEAF_LEAVES = frozenset(
+    {
+        0x4,
+        0x7,
+        0xB,
+        0xD,
+        0xF,
+        0x10,
+        0x12,
+        0x14,
+        0x17,
+        0x18,
+        0x1D,
+        0x1E,
+        0x1F,
+        0x20,
+        0x23,
+        0x24,
+        0x29,
+        0x8000001D,
+        0x80000020,
+        0x80000026,
+    }
+)
+
+Bit = tuple[int, int, str, int]  # (leaf, subleaf, register, bit)
+
+
+def _bit(leaf: int, reg: str, bit: int, sub: int = 0) -> Bit:
+    return (leaf, sub, reg, bit)
+
+
+# ----------------------------------------------------------------- KVM's rules
+#
+# What KVM gives a guest does not come only from the host's CPUID. QEMU asks
+# KVM_GET_SUPPORTED_CPUID and then adjusts in kvm_arch_get_supported_cpuid()
+# (target/i386/kvm/kvm.c); KVM itself fills some bits in kvm_set_cpu_caps()
+# (arch/x86/kvm/cpuid.c) and vmx/svm_set_cpu_caps(). Bits below are never blockers
+# under KVM when their condition holds. Checked against QEMU's own answers
+# (`unavailable-features` under KVM) in ../shared/hosts/expected.json.
+
+KVM_ALWAYS: dict[Bit, str] = {
+    # QEMU: `if (function == 1 && reg == R_ECX) ret |= CPUID_EXT_HYPERVISOR;`
+    _bit(0x1, "ecx", 31): "hypervisor: QEMU always sets it under KVM",
+    # KVM: "KVM emulates x2apic in software irrespective of host support"
+    # (QEMU drops it only without an in-kernel irqchip).
+    _bit(0x1, "ecx", 21): "x2apic: emulated by KVM's in-kernel local APIC",
+    # QEMU: `if (has KVM_CAP_TSC_DEADLINE_TIMER) ret |= CPUID_EXT_TSC_DEADLINE_TIMER;`
+    _bit(0x1, "ecx", 24): "tsc-deadline: emulated by KVM's local APIC timer",
+    # KVM, leaf 6: `entry->eax = 0x4; /* allow ARAT */`
+    _bit(0x6, "eax", 2): "arat: KVM always reports an always-running APIC timer",
+    # KVM: `kvm_cpu_cap_set(X86_FEATURE_TSC_ADJUST)` (emulated MSR)
+    _bit(0x7, "ebx", 1): "tsc-adjust: IA32_TSC_ADJUST is emulated by KVM",
+    # KVM: `kvm_cpu_cap_set(X86_FEATURE_ARCH_CAPABILITIES)` (emulated MSR, also on AMD);
+    # the MSR's bits (mds-no, ...) still come from the host and stay unknown here.
+    _bit(0x7, "edx", 29): "arch-capabilities: the MSR is emulated by KVM",
+    # QEMU: "It's safe to enable TOPOEXT even if it's not returned by GET_SUPPORTED_CPUID"
+    # (`ret |= CPUID_EXT3_TOPOEXT` for CPUID.80000001H:ECX).
+    _bit(0x80000001, "ecx", 22): "topoext: QEMU always allows it under KVM",
+}
+# Leaves that belong to the hypervisor (KVM/Hyper-V paravirt words: kvmclock, kvm-pv-*,
+# hv-*): KVM and QEMU provide them, the host CPU has nothing to do with them.
+_HYPERVISOR_RANGE = range(0x40000000, 0x50000000)
+# CPUID_EXT2_AMD_ALIASES: on the KVM path QEMU copies these bits of CPUID.1:EDX into
+# CPUID.80000001H:EDX ("On Intel, kvm returns cpuid according to the Intel spec").
+_AMD_ALIAS_BITS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 15, 16, 17, 23, 24)
+
+# Speculation-control bits KVM derives from the other vendor's bits (kvm_set_cpu_caps:
+# "AMD has separate bits for each SPEC_CTRL bit"; Linux folds both vendors' bits into
+# X86_FEATURE_IBPB/IBRS/STIBP, and KVM sets the guest bits of both from those).
+_SPEC_CTRL = _bit(0x7, "edx", 26)
+_STIBP = _bit(0x7, "edx", 27)
+_SSBD = _bit(0x7, "edx", 31)
+_AMD_IBPB = _bit(0x80000008, "ebx", 12)
+_AMD_IBRS = _bit(0x80000008, "ebx", 14)
+_AMD_STIBP = _bit(0x80000008, "ebx", 15)
+_AMD_SSBD = _bit(0x80000008, "ebx", 24)
+_VIRT_SSBD = _bit(0x80000008, "ebx", 25)
+_VMX = _bit(0x1, "ecx", 5)
+_LM = _bit(0x80000001, "edx", 29)
+_SYSCALL = _bit(0x80000001, "edx", 11)
+# Host bits the rules read, whether or not a release's catalogue names them.
+_RULE_BITS = frozenset(
+    {
+        *(_bit(0x1, "edx", b) for b in _AMD_ALIAS_BITS),
+        _SPEC_CTRL,
+        _STIBP,
+        _SSBD,
+        _AMD_IBPB,
+        _AMD_IBRS,
+        _AMD_STIBP,
+        _AMD_SSBD,
+        _VMX,
+        _LM,
+        _SYSCALL,
+    }
+)
+_UMIP = _bit(0x7, "ecx", 2)
+
+
+def kvm_supplied_bits(has: frozenset[Bit], vendor: str, family: int) -> dict[Bit, str]:
+    """Bits KVM offers a guest on this host beyond the host's own CPUID, with the reason."""
+    out = dict(KVM_ALWAYS)
+    for b in _AMD_ALIAS_BITS:
+        if _bit(0x1, "edx", b) in has:
+            out[_bit(0x80000001, "edx", b)] = "AMD alias of CPUID.1:EDX, copied by QEMU"
+    ibpb = _SPEC_CTRL in has or _AMD_IBPB in has
+    ibrs = _SPEC_CTRL in has or _AMD_IBRS in has
+    stibp = _STIBP in has or _AMD_STIBP in has
+    ssbd = _SSBD in has or _AMD_SSBD in has
+    if ibpb and ibrs:  # `if (IBPB && IBRS) kvm_cpu_cap_set(X86_FEATURE_SPEC_CTRL)`
+        out[_SPEC_CTRL] = "spec-ctrl: KVM sets it from the host's IBRS+IBPB (either vendor)"
+    if ibpb:
+        out[_AMD_IBPB] = "ibpb: KVM sets it from the host's IBPB (either vendor)"
+    if ibrs:
+        out[_AMD_IBRS] = "ibrs: KVM sets it from the host's IBRS (either vendor)"
+    if stibp:
+        out[_STIBP] = "stibp: KVM sets it from the host's STIBP (either vendor)"
+        out[_AMD_STIBP] = "amd-stibp: KVM sets it from the host's STIBP (either vendor)"
+    if ssbd:
+        out[_SSBD] = "ssbd: KVM sets it from the host's SSBD (either vendor)"
+        out[_AMD_SSBD] = "amd-ssbd: KVM sets it from the host's SSBD (either vendor)"
+    # svm_set_cpu_caps: `if (LS_CFG_SSBD || AMD_SSBD) kvm_cpu_cap_set(X86_FEATURE_VIRT_SSBD)`;
+    # Linux sets LS_CFG_SSBD on AMD families 15h-17h and Hygon 18h.
+    if vendor in AMD_VENDORS and (_AMD_SSBD in has or 0x15 <= family <= 0x18):
+        out[_VIRT_SSBD] = "virt-ssbd: KVM on AMD virtualises SSBD"
+    # vmx_set_cpu_caps: `if (vmx_umip_emulated()) kvm_cpu_cap_set(X86_FEATURE_UMIP)`:
+    # VMX hosts with descriptor-table exiting (every VMX CPU since Westmere) emulate UMIP.
+    if _VMX in has:
+        out[_UMIP] = "umip: emulated by KVM on VMX hosts (descriptor-table exiting)"
+    return out
+
+
+# ------------------------------------------------------------------ dataclasses
+
+
+@dataclass(frozen=True)
+class HostFeatures:
+    """One host decoded against one release's feature catalogue."""
+
+    present: frozenset[str]  # QEMU canonical names of that release present on the host
+    unknown: frozenset[str]  # names whose bits the source cannot tell (MSR words, missing rows)
+    missing_leaves: tuple[str, ...]  # leaves within the CPU's range that the dump lacks
+    kvm_supplied: frozenset[str] = frozenset()  # names KVM gives a guest anyway (not blockers)
+    differing: frozenset[str] = frozenset()  # names whose bit differs between CPU 0 and others
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HostCpu:
+    """A host CPU as a source tells it; decode with `features_in(release)`."""
+
+    vendor: str
+    family: int
+    model: int
+    stepping: int
+    brand: str
+    hypervisor: bool
+    source: str  # e.g. "cpuid -1 -r dump intel-xeon-e5-2650-v3.cpuid"
+    kind: HostKind = "cpuid"
+    signature: int | None = None  # CPUID.1:EAX
+    leaves: tuple[CpuidLeaf, ...] = ()  # cpuid: CPU 0's registers
+    other_leaves: tuple[CpuidLeaf, ...] = ()  # cpuid: other CPUs' rows that differ from CPU 0
+    cpu_count: int = 1
+    bits: tuple[tuple[str, bool], ...] = ()  # cpuinfo: location -> set, where Linux shows it
+    qemu_props: tuple[tuple[str, bool], ...] = ()  # qmp: `host` expansion
+    qemu_unavailable: tuple[tuple[str, tuple[str, ...]], ...] = ()  # qmp: model -> features
+    qemu_version: str = ""  # qmp: label of the binary (7.2.22-debian)
+    notes: tuple[str, ...] = field(default=())
+
+    # ------------------------------------------------------------ decoding
+
+    def features_in(self, release: Release) -> HostFeatures:
+        if self.kind == "qmp":
+            return self._features_qmp(release)
+        if self.kind == "cpuinfo":
+            return self._features_cpuinfo(release)
+        return self._features_cpuid(release)
+
+    def _features_cpuid(self, release: Release) -> HostFeatures:
+        regs = {(r.leaf, r.subleaf): r for r in self.leaves}
+        ranges = _Ranges.of(regs, self.vendor)
+        states: dict[str, str] = {}  # location -> "1" | "0" | "?"
+        has: set[Bit] = set()
+        missing: dict[str, None] = {}
+        words = {w.name: w for w in release.words}
+        for f in release.features:
+            w = words[f.word]
+            if w.type != "cpuid" or w.leaf is None:
+                states[f.location] = "?"
+                continue
+            b = _word_bit(w, f.bit)
+            status = ranges.status(b[0], b[1], regs)
+            if status == "row":
+                on = bool(regs[(b[0], b[1])].reg(b[2]) >> b[3] & 1)
+                states[f.location] = "1" if on else "0"
+                if on:
+                    has.add(b)
+            elif status == "missing":
+                states[f.location] = "?"
+                missing[_leaf_id(b[0], b[1])] = None
+            else:
+                states[f.location] = "0"
+        for b in _RULE_BITS:
+            if ranges.status(b[0], b[1], regs) == "row" and regs[b[:2]].reg(b[2]) >> b[3] & 1:
+                has.add(b)
+        differing = self._differing(release, words)
+        notes = list(self.notes)
+        if _LM in has and _SYSCALL not in has:
+            # Intel reports SYSCALL only to 64-bit code: a dump taken by 32-bit code
+            # (AIDA64 on Windows) shows it clear on every 64-bit CPU.
+            has.add(_SYSCALL)
+            for f in release.features:
+                w = words[f.word]
+                if w.type == "cpuid" and w.leaf is not None and _word_bit(w, f.bit) == _SYSCALL:
+                    states[f.location] = "1"
+            notes.append(
+                "syscall reads as clear but lm is set: the dump was taken by 32-bit "
+                "code (CPUID shows SYSCALL only in 64-bit mode); counted as present"
+            )
+        if missing:
+            notes.append(
+                f"leaves missing from the dump (their features are unknown): {', '.join(missing)}"
+            )
+        return _collect(release, states, has, self, tuple(missing), differing, notes)
+
+    def _differing(self, release: Release, words: dict[str, FeatureWord]) -> frozenset[str]:
+        if not self.other_leaves:
+            return frozenset()
+        base = {(r.leaf, r.subleaf): r for r in self.leaves}
+        out = set()
+        for f in release.features:
+            w = words[f.word]
+            if w.type != "cpuid" or w.leaf is None:
+                continue
+            leaf, sub, reg, bit = _word_bit(w, f.bit)
+            mine = base.get((leaf, sub))
+            for r in self.other_leaves:
+                if (
+                    (r.leaf, r.subleaf) == (leaf, sub)
+                    and mine is not None
+                    and (r.reg(reg) ^ mine.reg(reg)) >> bit & 1
+                ):
+                    out.add(f.name)
+        return frozenset(out)
+
+    def _features_cpuinfo(self, release: Release) -> HostFeatures:
+        known = dict(self.bits)
+        states: dict[str, str] = {}
+        has: set[Bit] = set()
+        words = {w.name: w for w in release.words}
+        for f in release.features:
+            w = words[f.word]
+            if w.type != "cpuid" or w.leaf is None:
+                states[f.location] = "?"
+                continue
+            b = _word_bit(w, f.bit)
+            loc = _bit_location(b)
+            if loc not in known:
+                states[f.location] = "?"
+            elif known[loc]:
+                states[f.location] = "1"
+                has.add(b)
+            else:
+                states[f.location] = "0"
+        has |= {b for b in _RULE_BITS if known.get(_bit_location(b))}
+        return _collect(release, states, has, self, (), frozenset(), list(self.notes))
+
+    def _features_qmp(self, release: Release) -> HostFeatures:
+        props = dict(self.qemu_props)
+        present, unknown = set(), set()
+        for f in release.features:
+            keys = (f.name, feat2prop(f.name), *f.aliases, *(feat2prop(a) for a in f.aliases))
+            hit = next((props[k] for k in keys if k in props), None)
+            if hit is None:
+                unknown.add(f.name)
+            elif hit:
+                present.add(f.name)
+        unknown -= present
+        notes = list(self.notes)
+        if unknown:
+            notes.append(
+                f"{len(unknown)} features of QEMU {release.version} are unknown to the "
+                f"QEMU binary that was asked ({self.qemu_version})"
+            )
+        return HostFeatures(frozenset(present), frozenset(unknown), (), notes=tuple(notes))
+
+    # ------------------------------------------------------------ storage
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "format": FORMAT,
+            "kind": self.kind,
+            "source": self.source,
+            "vendor": self.vendor,
+            "family": self.family,
+            "model": self.model,
+            "stepping": self.stepping,
+            "brand": self.brand,
+            "hypervisor": self.hypervisor,
+            "cpu_count": self.cpu_count,
+        }
+        if self.signature is not None:
+            d["signature"] = f"{self.signature:#010x}"
+        if self.leaves:
+            d["cpuid"] = [_row_text(r) for r in self.leaves]
+        if self.other_leaves:
+            d["cpuid_other_cpus"] = [_row_text(r) for r in self.other_leaves]
+        if self.bits:
+            d["bits"] = {loc: on for loc, on in self.bits}
+        if self.qemu_props:
+            d["qemu_props"] = {k: v for k, v in self.qemu_props}
+            d["qemu_version"] = self.qemu_version
+            d["qemu_unavailable"] = {k: list(v) for k, v in self.qemu_unavailable}
+        if self.notes:
+            d["notes"] = list(self.notes)
+        return d
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any], name: str = "stored host") -> HostCpu:
+        from cpudb.scrapers import cpuid_dump
+
+        if d.get("format") != FORMAT:
+            raise ParseError(
+                f"{name}: stored host data of format {d.get('format')!r}, "
+                f"this cpudb reads {FORMAT}",
+                hint="remove it (`cpudb host rm NAME`) and add it again",
+            )
+
+        def rows(key: str) -> tuple[CpuidLeaf, ...]:
+            text = "\n".join(d.get(key, ()))
+            return cpuid_dump.parse(text, f"{name}:{key}").cpu0.leaves if text else ()
+
+        sig = d.get("signature")
+        return cls(
+            vendor=d["vendor"],
+            family=int(d["family"]),
+            model=int(d["model"]),
+            stepping=int(d["stepping"]),
+            brand=d["brand"],
+            hypervisor=bool(d["hypervisor"]),
+            source=d["source"],
+            kind=d["kind"],
+            signature=int(sig, 16) if sig else None,
+            leaves=rows("cpuid"),
+            other_leaves=rows("cpuid_other_cpus"),
+            cpu_count=int(d.get("cpu_count", 1)),
+            bits=tuple(sorted(d.get("bits", {}).items())),
+            qemu_props=tuple(sorted(d.get("qemu_props", {}).items())),
+            qemu_unavailable=tuple(
+                (k, tuple(v)) for k, v in sorted(d.get("qemu_unavailable", {}).items())
+            ),
+            qemu_version=d.get("qemu_version", ""),
+            notes=tuple(d.get("notes", ())),
+        )
+
+
+# ------------------------------------------------------------------ helpers
+
+
+@dataclass(frozen=True)
+class _Ranges:
+    max_basic: int
+    max_ext: int
+    max_centaur: int
+    max_hv: int
+
+    @classmethod
+    def of(cls, regs: dict[tuple[int, int], CpuidLeaf], vendor: str) -> _Ranges:
+        def top(leaf: int) -> int:
+            r = regs.get((leaf, 0))
+            # a valid range answer is within its own range (else it echoes another leaf)
+            return r.eax if r is not None and leaf <= r.eax <= leaf + 0xFFFF else 0
+
+        basic = regs[(0, 0)].eax if (0, 0) in regs else 0
+        return cls(
+            basic,
+            top(0x80000000),
+            top(0xC0000000) if vendor in CENTAUR_VENDORS else 0,
+            top(0x40000000),
+        )
+
+    def status(self, leaf: int, sub: int, regs: dict[tuple[int, int], CpuidLeaf]) -> str:
+        """'row' (bits readable), 'absent' (the CPU has no such leaf), 'missing' (the dump
+        lacks a row the CPU should have: unknown)."""
+        if leaf in _HYPERVISOR_RANGE:
+            top = self.max_hv
+        elif leaf >= 0xC0000000:
+            top = self.max_centaur
+        elif leaf >= 0x80000000:
+            top = self.max_ext
+        else:
+            top = self.max_basic
+        if not top or leaf > top:
+            return "absent"
+        if sub and leaf in _MAX_SUBLEAF_IN_EAX and (leaf, 0) in regs and sub > regs[(leaf, 0)].eax:
+            return "absent"
+        if (leaf, sub) in regs:
+            return "row"
+        gate = _LEAF_GATES.get(leaf)
+        if gate is not None:
+            g = regs.get(gate[:2])
+            if g is not None and not g.reg(gate[2]) >> gate[3] & 1:
+                return "absent"
+        return "absent" if leaf in _HYPERVISOR_RANGE else "missing"
+
+
+def _word_bit(w: FeatureWord, bit: int) -> Bit:
+    leaf = int(w.leaf or 0)
+    sub = w.subleaf if w.subleaf is not None else 0
+    if leaf not in _SUBLEAF_LEAVES:
+        sub = 0
+    return (leaf, sub, str(w.register), bit)
+
+
+def _bit_location(b: Bit) -> str:
+    leaf, sub, reg, bit = b
+    s = f".{sub}" if leaf in _SUBLEAF_LEAVES else ""
+    return f"cpuid.{leaf:#x}{s}.{reg}.{bit}"
+
+
+def _leaf_id(leaf: int, sub: int) -> str:
+    return f"{leaf:#x}.{sub}" if leaf in _SUBLEAF_LEAVES else f"{leaf:#x}"
+
+
+def _row_text(r: CpuidLeaf) -> str:
+    return (
+        f"0x{r.leaf:08x} 0x{r.subleaf:02x}: eax=0x{r.eax:08x} ebx=0x{r.ebx:08x} "
+        f"ecx=0x{r.ecx:08x} edx=0x{r.edx:08x}"
+    )
+
+
+def _collect(
+    release: Release,
+    states: dict[str, str],
+    has: Iterable[Bit],
+    host: HostCpu,
+    missing: tuple[str, ...],
+    differing: frozenset[str],
+    notes: list[str],
+) -> HostFeatures:
+    """Location states -> names. A name is present when any of its locations is set (old
+    releases name the AMD alias bits like their CPUID.1 twins), unknown when none is set
+    and one cannot be told."""
+    present: set[str] = set()
+    maybe: set[str] = set()
+    for f in release.features:
+        s = states.get(f.location, "?")
+        if s == "1":
+            present.add(f.name)
+        elif s == "?":
+            maybe.add(f.name)
+    supplied_bits = kvm_supplied_bits(frozenset(has), host.vendor, host.family)
+    words = {w.name: w for w in release.words}
+    supplied = {f.name for f in release.features if _supplied(f, words, supplied_bits)}
+    unknown = maybe - present
+    msr = len({f.name for f in release.features if words[f.word].type == "msr"} - present)
+    if msr:
+        notes.append(
+            f"{msr} MSR-based features (e.g. arch-capabilities bits, vmx-*) cannot be "
+            f"read from {'/proc/cpuinfo' if host.kind == 'cpuinfo' else 'CPUID'}: "
+            f"unknown, not absent"
+        )
+    return HostFeatures(
+        frozenset(present),
+        frozenset(unknown),
+        missing,
+        frozenset(supplied - present),
+        differing,
+        tuple(notes),
+    )
+
+
+def _supplied(f: Feature, words: dict[str, FeatureWord], bits: dict[Bit, str]) -> bool:
+    w = words[f.word]
+    if w.type != "cpuid" or w.leaf is None:
+        return False
+    return w.leaf in _HYPERVISOR_RANGE or _word_bit(w, f.bit) in bits
+
+
+# ---------------------------------------------------------------- decisions
+
+
+def blockers(
+    release: Release, cpu: CpuName, host: HostFeatures, accel: str = "kvm"
+) -> tuple[str, ...]:
+    """Features `cpu` enables (accelerator defaults applied) that the host lacks.
+
+    Unknown features are not blockers (callers report them apart: `unknown_of`); under
+    KVM, features KVM provides anyway (`HostFeatures.kvm_supplied`) are not either.
+    """
+    wanted = with_accel(release, cpu.features, accel)
+    have = host.present | host.unknown
+    if accel == "kvm":
+        have = have | host.kvm_supplied
+    return tuple(sorted(wanted - have))
+
+
+def unknown_of(
+    release: Release, cpu: CpuName, host: HostFeatures, accel: str = "kvm"
+) -> tuple[str, ...]:
+    """Features `cpu` enables whose presence the host's source cannot tell."""
+    wanted = with_accel(release, cpu.features, accel)
+    extra = host.kvm_supplied if accel == "kvm" else frozenset()
+    return tuple(sorted((wanted & host.unknown) - host.present - extra))
+
+
+@dataclass(frozen=True)
+class ModelFit:
+    name: str
+    usable: bool
+    blockers: tuple[str, ...]
+    unknown: tuple[str, ...]
+    alias_of: str | None = None
+
+
+def model_fits(release: Release, host: HostFeatures, accel: str = "kvm") -> tuple[ModelFit, ...]:
+    """Every CPU name of the release: usable, or its blockers (libvirt's `<blockers>`)."""
+    out = []
+    for c in release.cpus:
+        b = blockers(release, c, host, accel)
+        out.append(ModelFit(c.name, not b, b, unknown_of(release, c, host, accel), c.alias_of))
+    return tuple(out)
+
+
+def usable_models(release: Release, host: HostFeatures, accel: str = "kvm") -> tuple[str, ...]:
+    return tuple(f.name for f in model_fits(release, host, accel) if f.usable)
+
+
+def best_models(
+    release: Release, cpu: HostCpu, host: HostFeatures, accel: str = "kvm", limit: int | None = 5
+) -> tuple[str, ...]:
+    """The host's vendor's concrete models with no blockers, newest first.
+
+    "Newest" = most features after the accelerator's defaults (a model generation adds
+    features; versions add fixes), then later in QEMU's table. Aliases and bare names
+    are left out: they name the same features as their target.
+    """
+    ranked = []
+    for i, c in enumerate(release.cpus):
+        if c.alias_of or c.vendor != cpu.vendor:
+            continue
+        if blockers(release, c, host, accel):
+            continue
+        ranked.append((len(with_accel(release, c.features, accel)), i, c.name))
+    ranked.sort(reverse=True)
+    names = tuple(n for _, _, n in ranked)
+    return names if limit is None else names[:limit]
+
+
+def aliases_of(release: Release, name: str) -> tuple[str, ...]:
+    """Other names of the same CPU (`Haswell-v2` -> `Haswell-noTSX`)."""
+    return tuple(c.name for c in release.cpus if c.alias_of == name and c.kind == "alias")
+
+
+# ---------------------------------------------------------------- building
+
+
+def identify(leaves: Iterable[CpuidLeaf], file: str = "<dump>") -> dict[str, Any]:
+    """Vendor, family/model/stepping (Linux/QEMU rule), brand and hypervisor bit."""
+    regs = {(r.leaf, r.subleaf): r for r in leaves}
+    for leaf, what in ((0, "vendor"), (1, "family/model/stepping")):
+        if (leaf, 0) not in regs:
+            raise ParseError(
+                f"no CPUID leaf {leaf:#x} row: cannot tell the {what}",
+                file=file,
+                hint="give the whole `cpuid -1 -r` output",
+            )
+    v = regs[(0, 0)]
+    vendor = b"".join(x.to_bytes(4, "little") for x in (v.ebx, v.edx, v.ecx))
+    eax = regs[(1, 0)].eax
+    family, model, stepping = signature_fms(eax)
+    brand = ""
+    ext = regs.get((0x80000000, 0))
+    if (
+        ext is not None
+        and 0x80000004 <= ext.eax <= 0x8000FFFF
+        and all((lf, 0) in regs for lf in (0x80000002, 0x80000003, 0x80000004))
+    ):
+        raw = b"".join(
+            regs[(lf, 0)].reg(r).to_bytes(4, "little")
+            for lf in (0x80000002, 0x80000003, 0x80000004)
+            for r in ("eax", "ebx", "ecx", "edx")
+        )
+        brand = raw.split(b"\0", 1)[0].decode("latin-1").strip()
+    return {
+        "vendor": vendor.decode("latin-1"),
+        "family": family,
+        "model": model,
+        "stepping": stepping,
+        "brand": brand,
+        "hypervisor": bool(regs[(1, 0)].ecx >> 31 & 1),
+        "signature": eax,
+    }
+
+
+def signature_fms(eax: int) -> tuple[int, int, int]:
+    """CPUID.1:EAX -> (family, model, stepping) as Linux and QEMU compute them: the
+    extended family is added when the base family is 0xf; the extended model is the high
+    nibble of the model when the family is 6 or more."""
+    base_family = eax >> 8 & 0xF
+    family = base_family + (eax >> 20 & 0xFF) if base_family == 0xF else base_family
+    model = eax >> 4 & 0xF
+    if family >= 6:
+        model |= (eax >> 16 & 0xF) << 4
+    return family, model, eax & 0xF
+
+
+def from_dump(dump: CpuidDump, source: str) -> HostCpu:
+    """A parsed `cpuid -r` / `cpuid -1 -r` dump (CPU 0 of it) -> HostCpu."""
+    ident = identify(dump.cpu0.leaves, dump.file)
+    others = dump.differing_rows()
+    notes = []
+    if len(dump.cpus) > 1:
+        notes.append(f"the dump has {len(dump.cpus)} CPUs: CPU {dump.cpu0.index} is used")
+    return HostCpu(
+        source=source,
+        kind="cpuid",
+        leaves=dump.cpu0.leaves,
+        other_leaves=others,
+        cpu_count=len(dump.cpus),
+        notes=tuple(notes),
+        **ident,
+    )
+
+
+def from_cpuinfo(info: Cpuinfo, linux_map: dict[str, Any], source: str) -> HostCpu:
+    """/proc/cpuinfo + data/linux-cpufeatures.json -> HostCpu (only CPUID bits Linux shows)."""
+    cpu = info.cpu0
+    bits = tuple(
+        sorted(
+            (loc, d["linux_name"] in cpu.flags)
+            for loc, d in linux_map.get("locations", {}).items()
+            if d.get("linux_name")
+        )
+    )
+    notes = [
+        f"/proc/cpuinfo flags mapped to CPUID bits with Linux "
+        f"{linux_map.get('linux_version', '?')}'s cpufeatures.h; bits Linux hides or "
+        f"clears are unknown or absent"
+    ]
+    diff = info.differing_flags()
+    if diff:
+        notes.append(
+            f"{len(info.cpus)} CPUs, CPU {cpu.processor} used; flags differ between "
+            f"CPUs: {' '.join(sorted(diff))}"
+        )
+    return HostCpu(
+        vendor=cpu.vendor,
+        family=cpu.family,
+        model=cpu.model,
+        stepping=cpu.stepping,
+        brand=cpu.brand,
+        hypervisor="hypervisor" in cpu.flags,
+        source=source,
+        kind="cpuinfo",
+        cpu_count=len(info.cpus),
+        bits=bits,
+        notes=tuple(notes),
+    )
+
+
+def from_text(text: str, name: str, linux_map: dict[str, Any] | None = None) -> HostCpu:
+    """A file's text: a raw CPUID dump, or /proc/cpuinfo (needs `linux_map`)."""
+    from cpudb.scrapers import cpuid_dump, cpuinfo
+
+    if not cpuid_dump.looks_like_dump(text) and cpuinfo.looks_like_cpuinfo(text):
+        if linux_map is None:
+            raise NotFound(
+                "no Linux flag map (data/linux-cpufeatures.json)", hint="reinstall cpudb"
+            )
+        return from_cpuinfo(cpuinfo.parse(text, name), linux_map, f"/proc/cpuinfo text {name}")
+    dump = cpuid_dump.parse(text, name)
+    raw = "cpuid -r" if len(dump.cpus) > 1 or re.search(r"^CPU \d+:", text, re.M) else "cpuid -1 -r"
+    return from_dump(dump, f"{raw} dump {name}")
+
+
+# ------------------------------------------------------------------ loading (I/O)
+
+
+def linux_flag_map() -> dict[str, Any]:
+    import json
+
+    from cpudb.paths import shipped_data_dir
+
+    p = shipped_data_dir() / "linux-cpufeatures.json"
+    if not p.exists():
+        return {}
+    return dict(json.loads(p.read_text(encoding="utf-8")))
+
+
+def load_host(spec: str, db: Db | None = None) -> HostCpu:
+    """spec: a stored host NAME, a FILE (cpuid dump or /proc/cpuinfo), "-" (stdin),
+    "this-host" (this machine) or "qmp" (ask QEMU under KVM on this machine)."""
+    import sys
+    from pathlib import Path
+
+    from cpudb.errors import SourceError
+
+    if spec == "-":
+        return from_text(sys.stdin.read(), "<stdin>", linux_flag_map())
+    if spec in ("this-host", "--this-host"):
+        from cpudb.scrapers import live_host
+
+        return from_live(live_host.capture())
+    if spec in ("qmp", "--qmp"):
+        return qmp_host()
+    p = Path(spec)
+    if p.is_file():
+        try:
+            text = p.read_text(encoding="utf-8", errors="replace")
+        except OSError as e:
+            raise SourceError(f"{spec}: cannot read ({e.strerror})") from e
+        return from_text(text, p.name, linux_flag_map())
+    stored = _stored(spec, db)
+    if stored is not None:
+        return stored
+    if p.exists():
+        raise SourceError(f"{spec}: not a file", hint="give a `cpuid -1 -r` dump file")
+    raise NotFound(
+        f"no file and no stored host named {spec!r}",
+        hint="`cpudb host list` shows stored hosts; or give a `cpuid -1 -r` dump, "
+        "- for stdin, or --this-host",
+    )
+
+
+def _stored(name: str, db: Db | None) -> HostCpu | None:
+    from cpudb.store import Store
+
+    if db is None:
+        from cpudb.query import open_db
+
+        db = open_db()
+    for h in Store.open(db.path).hosts():
+        if h["name"] == name:
+            return HostCpu.from_json(h["data"], f"stored host {name!r}")
+    return None
+
+
+def from_live(cap: Any) -> HostCpu:  # cap: scrapers.live_host.LiveCapture
+    if cap.dump is not None:
+        h = from_dump(cap.dump, cap.source)
+    else:
+        h = from_cpuinfo(cap.cpuinfo, linux_flag_map(), cap.source)
+    if cap.tried:
+        from dataclasses import replace
+
+        h = replace(h, notes=(*h.notes, *cap.tried))
+    return h
+
+
+def qmp_host(binary: str | None = None) -> HostCpu:
+    """Ask QEMU under KVM: the `host` model expansion and each model's unavailable features."""
+    from cpudb.scrapers import live_host
+
+    q = live_host.qmp_host(binary)
+    props = q.props
+    hyper = live_host.hypervisor_bit()
+    notes = [
+        f"asked {q.binary} ({q.label}) under KVM: the `host` model expansion is what KVM "
+        f"allows a guest on this machine"
+    ]
+    if hyper is None:
+        notes.append("the hypervisor bit of this machine could not be read")
+    return HostCpu(
+        vendor=str(props.get("vendor", "")),
+        family=_int(props.get("family")),
+        model=_int(props.get("model")),
+        stepping=_int(props.get("stepping")),
+        brand=str(props.get("model-id", "")).strip(),
+        hypervisor=bool(hyper),
+        source=f"QMP query-cpu-model-expansion host, {q.label} under KVM",
+        kind="qmp",
+        qemu_props=tuple(sorted((k, v) for k, v in props.items() if isinstance(v, bool))),
+        qemu_unavailable=q.unavailable,
+        qemu_version=q.label,
+        notes=tuple(notes),
+    )
+
+
+def _int(v: object) -> int:
+    return int(v) if isinstance(v, (int, str)) else 0
