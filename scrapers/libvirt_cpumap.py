@@ -5,7 +5,10 @@ libvirt spells a few features differently from QEMU (`pclmuldq`, `fxsr_opt`,
 `data/libvirt-features.json`:
 
     {"source": "libvirt 9.0.0 ...", "locations": {"cpuid.0x80000001.edx.26":
-        {"libvirt_name": "pdpe1gb"}, ...}}
+        {"libvirt_name": "pdpe1gb"}, ...}, "models": ["486", "Broadwell", ...]}
+
+`models` are the x86 CPU model names libvirt's cpu_map defines (the advisor's libvirt,
+Nova and Proxmox output must name one of them).
 
 Location ids are cpudb's (`FeatureWord.location()`): leaf 7/0xd/0x12/... carry the
 subleaf (`cpuid.0x7.0.ebx.5`), leaf 1 and 0x80000001 do not, MSR bits are `msr.0x10a.0`.
@@ -138,6 +141,15 @@ def parse_features(text: str, *, file: str = FEATURES_FILE) -> list[LibvirtFeatu
     return out
 
 
+def parse_models(text: str, *, file: str) -> list[str]:
+    """The `<model name=...>` names of one cpu_map x86_*.xml file. Pure."""
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as e:
+        raise ParseError("not well-formed XML", file=file, line=e.position[0]) from None
+    return [m.get("name", "") for m in root.iter("model") if m.get("name")]
+
+
 def subleaf_words(words: Iterable[tuple[int, int | None, str]]) -> dict[tuple[int, str], bool]:
     """(leaf, register) -> does cpudb give that word a subleaf, from (leaf, subleaf, reg)."""
     out: dict[tuple[int, str], bool] = {}
@@ -216,7 +228,15 @@ def scrape(directory: Path, label: str | None = None) -> dict[str, object]:
     if label is None:
         version = package_version()
         label = f"Debian libvirt-daemon {version}" if version else "libvirt"
-    return {"source": f"{label}: {path}", "locations": to_locations(features, cpudb_words())}
+    models: list[str] = []
+    for f in sorted(directory.glob("x86_*.xml")):
+        if f.name not in (FEATURES_FILE, "x86_vendors.xml"):
+            models += parse_models(f.read_text(encoding="utf-8"), file=str(f))
+    return {
+        "source": f"{label}: {path}",
+        "locations": to_locations(features, cpudb_words()),
+        "models": sorted(set(models), key=str.lower),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

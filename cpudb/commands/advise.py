@@ -1,0 +1,303 @@
+"""`cpudb advise --needs F`: which -cpu (and which extra flags) give a guest what it needs."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from cpudb.commands.common import add_qemu, formatter, split_list
+
+EPILOG = """\
+examples:
+  cpudb advise --needs pdpe1gb                  1 GiB pages: a model that has it, or
+                                                Haswell-v4,pdpe1gb=on
+  cpudb advise --needs pdpe1gb --qemu 7.2 --json | jq -r '.candidates[0].cpu'
+  cpudb advise --needs la57 --host prod-haswell   impossible under KVM there, and why
+  cpudb advise --needs avx2,CPUID.80000001H:EDX[26] --host a.cpuid --host b.cpuid
+  cpudb advise --needs x86-64-v3 --vendor amd --format libvirt
+  cpudb advise --needs pdpe1gb --this-host --recommended --format proxmox
+
+Needs in any spelling: QEMU names old and new (sse4.1, sse4_1), Linux /proc/cpuinfo
+names, libvirt names, CPUID locations (CPUID.80000001H:EDX[26], 0x80000001.edx.26),
+or an x86-64 level (x86-64-v3 = every feature of levels v1-v3).
+
+Hosts: a name stored with `cpudb host add`, a `cpuid -1 -r` dump FILE, `-` for stdin,
+or --this-host. Under KVM a guest can only get what every host has: names whose
+features a host lacks are dropped (--all keeps them, marked), and no flag a host lacks
+is added. Under TCG hosts do not matter.
+
+Exit status: 0 with at least one candidate, 1 when none (the reason on stderr),
+2 for bad input."""
+
+FORMATS = ("text", "json", "qemu", "libvirt", "nova", "proxmox")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "advise",
+        help="which -cpu (and extra flags) give a guest the features it needs",
+        formatter_class=formatter(),
+        epilog=EPILOG,
+        description="Rank the CPU names of a QEMU release for the features a guest "
+        "needs: names that have them natively first, then names plus the fewest added "
+        "flags, on the hosts given. Every answer carries its reasons.",
+    )
+    p.add_argument(
+        "--needs",
+        action="append",
+        required=True,
+        metavar="F[,F...]",
+        help="features the guest needs (repeatable; comma or space separated)",
+    )
+    add_qemu(p)
+    p.add_argument(
+        "--host",
+        action="append",
+        default=[],
+        metavar="NAME|FILE",
+        help="a host the guest must run on (repeatable): stored name, cpuid "
+        "dump file, or - for stdin",
+    )
+    p.add_argument("--this-host", action="store_true", help="add the machine cpudb runs on")
+    p.add_argument(
+        "--accel", choices=("kvm", "tcg"), default="kvm", help="accelerator (default: kvm)"
+    )
+    p.add_argument(
+        "--vendor",
+        action="append",
+        metavar="V",
+        help="only CPU models of this vendor: intel, amd, hygon, zhaoxin",
+    )
+    p.add_argument(
+        "--cross-vendor",
+        action="store_true",
+        help="allow adding a flag that only another vendor's models have "
+        "(svm on an Intel model, ...)",
+    )
+    p.add_argument(
+        "--recommended",
+        action="store_true",
+        help="also add the flags QEMU's documentation recommends for the model's "
+        "vendor (pcid, spec-ctrl, ssbd, md-clear, ibpb, virt-ssbd, ...) that "
+        "every host supports",
+    )
+    p.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="text (default, with reasons), json, qemu (the -cpu argument), "
+        "libvirt (domain XML <cpu>), nova (nova.conf), proxmox",
+    )
+    p.add_argument("--json", action="store_true", help="same as --format json")
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="list every CPU name (text), and keep blocked ones, marked",
+    )
+    p.add_argument(
+        "--limit",
+        type=int,
+        default=8,
+        metavar="N",
+        help="models shown per group in text (default: 8)",
+    )
+    p.set_defaults(run=run)
+
+
+# ------------------------------------------------------------------ loading (I/O)
+
+
+def resolve_needs(release, texts: list[str]) -> list:  # noqa: ANN001 -> list[Need]
+    """Needs in any spelling -> `advise.Need`s of this release (NotFound: exit 2)."""
+    from cpudb.advise import Need
+    from cpudb.errors import CpudbError, NotFound
+    from cpudb.names import FeatureNames, extra_names
+
+    names: FeatureNames | None = None
+    info = extra_names()
+    by_loc = {f.location: f for f in release.features}
+    out: list[Need] = []
+
+    def need(f, text: str, via: str | None = None) -> Need:  # noqa: ANN001
+        w = release.word(f.word)
+        extra = info.get(f.location, {})
+        return Need(
+            text=text,
+            name=f.name,
+            location=f.location,
+            where=w.describe(f.bit) if w else f.location,
+            linux_name=extra.get("linux_name"),
+            description=extra.get("description"),
+            via=via,
+        )
+
+    for t in texts:
+        if t.lower().startswith("x86-64-v"):
+            from cpudb import levels
+
+            lvl = levels.parse_level(t)
+            for n in range(1, lvl + 1):
+                for qname, loc in levels.LEVELS[n]:
+                    f = by_loc.get(loc)
+                    if f is None:
+                        raise CpudbError(
+                            f"--needs {t}: QEMU {release.version} has no name for {qname} ({loc})",
+                            hint="try a newer --qemu",
+                        )
+                    out.append(need(f, qname, via=t))
+            continue
+        f = release.feature(t)
+        if f is None:
+            names = names or FeatureNames(release)
+            try:
+                f = names.lookup(t)
+            except NotFound as e:
+                raise NotFound(f"--needs: {e.message}", hint=e.hint) from None
+        out.append(need(f, t))
+    seen: set[str] = set()
+    return [n for n in out if not (n.name in seen or seen.add(n.name))]  # type: ignore[func-returns-value]
+
+
+def load_hosts(specs: list[str], db, release) -> list:  # noqa: ANN001 -> list[advise.Host]
+    """Hosts by spec (stored NAME, FILE, - for stdin, this-host), decoded for `release`."""
+    from pathlib import Path
+
+    from cpudb.advise import Host
+    from cpudb.host import load_host
+
+    hosts: list[Host] = []
+    for spec in specs:
+        cpu = load_host(spec, db)
+        if spec in ("-", "this-host"):
+            name = (cpu.brand or spec).strip()
+        else:
+            name = Path(spec).name if Path(spec).is_file() else spec
+        if any(h.name == name for h in hosts):
+            name = f"{name}#{len(hosts) + 1}"
+        hosts.append(Host(name=name, vendor=cpu.vendor, features=cpu.features_in(release)))
+    return hosts
+
+
+def load_recommended(release):  # noqa: ANN001, ANN201
+    import json
+
+    from cpudb.advise import pick_recommended
+    from cpudb.paths import shipped_data_dir
+
+    path = shipped_data_dir() / "qemu-recommended-flags.json"
+    if not path.exists():
+        from cpudb.errors import CpudbError
+
+        raise CpudbError(
+            f"{path}: missing",
+            hint="python -m cpudb.scrapers.qemu_docs --source QEMU_TREE --out data/",
+        )
+    data = json.loads(path.read_text(encoding="utf-8"))
+
+    def resolve(name: str) -> str | None:
+        f = release.feature(name)
+        return f.name if f else None
+
+    return pick_recommended(data, release.version, resolve)
+
+
+def libvirt_names(release):  # noqa: ANN001, ANN201
+    import json
+
+    from cpudb.names import extra_names
+    from cpudb.paths import shipped_data_dir
+    from cpudb.render_advice import LibvirtNames
+
+    info = extra_names()
+    feats = {
+        f.name: info[f.location]["libvirt_name"]
+        for f in release.features
+        if info.get(f.location, {}).get("libvirt_name")
+    }
+    path = shipped_data_dir() / "libvirt-features.json"
+    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return LibvirtNames(feats, frozenset(data.get("models", ())), data.get("source", ""))
+
+
+def history(db, release, advice) -> tuple[dict, dict]:  # noqa: ANN001
+    """need -> model -> first upstream release with it natively; need -> CPU name -> same.
+    Only models and names of `release`, and releases up to it."""
+    from cpudb.advise import since_by_model, since_by_name
+    from cpudb.versions import version_key
+
+    timeline = getattr(db, "feature_timeline", None)
+    if timeline is None:
+        return {}, {}
+    top = version_key(release.version)[0]
+    ups = [i.version for i in db.versions() if i.upstream and version_key(i.version)[0] <= top]
+    models = {c.model for c in release.cpus}
+    names = {c.name for c in release.cpus}
+    by_model, by_name = {}, {}
+    for n in advice.needs:
+        rows = timeline(n.location)
+        by_model[n.name] = {m: v for m, v in since_by_model(rows, ups).items() if m in models}
+        by_name[n.name] = {c: v for c, v in since_by_name(rows, ups).items() if c in names}
+    return by_model, by_name
+
+
+# ------------------------------------------------------------------ run
+
+
+def run(args: argparse.Namespace) -> int:
+    from cpudb import render_advice as ra
+    from cpudb.advise import advise
+    from cpudb.errors import CpudbError
+    from cpudb.query import open_db
+
+    fmt = "json" if args.json else args.format
+    texts = split_list(args.needs)
+    if not texts:
+        raise CpudbError("--needs is empty", hint="e.g. --needs pdpe1gb")
+    if args.limit < 1:
+        raise CpudbError(f"--limit {args.limit}: must be at least 1")
+    db = open_db(args.db)
+    release = db.release(args.qemu)
+    needs = resolve_needs(release, texts)
+    vendors: list[str] = []
+    if args.vendor:
+        from cpudb.describe import vendor_strings
+
+        for v in split_list(args.vendor):
+            vendors += vendor_strings(v)
+    specs = list(args.host) + (["this-host"] if args.this_host else [])
+    hosts = load_hosts(specs, db, release)
+    recommended = None
+    if args.recommended:
+        _, recommended = load_recommended(release)
+    advice = advise(
+        release,
+        needs,
+        hosts=hosts,
+        accel=args.accel,
+        vendors=vendors,
+        cross_vendor=args.cross_vendor,
+        recommended=recommended,
+        keep_blocked=args.all,
+    )
+    best = advice.best
+    if best is None:
+        for s in advice.impossible:
+            print(f"cpudb: {s}", file=sys.stderr)
+    if fmt in ("text", "json"):
+        since_model, since_name = history(db, release, advice)
+        if fmt == "json":
+            from cpudb.render import print_json
+
+            print_json(ra.to_json(advice, since_model=since_model, since_name=since_name))
+        else:
+            sys.stdout.write(
+                ra.text(advice, limit=args.limit, show_all=args.all, since_model=since_model)
+            )
+    elif best is not None:
+        if fmt == "qemu":
+            print(ra.qemu_arg(best))
+        else:
+            names = libvirt_names(release)
+            render = {"libvirt": ra.libvirt_xml, "nova": ra.nova, "proxmox": ra.proxmox}[fmt]
+            sys.stdout.write(render(best, names))
+    return 0 if best is not None else 1

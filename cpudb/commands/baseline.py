@@ -1,0 +1,143 @@
+"""`cpudb baseline HOST...`: one CPU for a pool of hosts (live migration)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from cpudb.commands.common import add_qemu, formatter, split_list
+
+EPILOG = """\
+examples:
+  cpudb baseline haswell.cpuid skylake.cpuid          the -cpu every host can run
+  cpudb baseline rack1-a rack1-b --needs pdpe1gb --qemu 7.2
+  cpudb baseline *.cpuid --json | jq -r .cpu
+
+HOST: a name stored with `cpudb host add`, a `cpuid -1 -r` dump FILE, - for stdin,
+or this-host. Under KVM a guest can only see what every host has, or it cannot migrate.
+The answer: the best CPU name with no blocker on any host (ranked as `cpudb advise`
+ranks, closeness to what the hosts share), the extra flags every host has, and the next
+better model with which host lacks which features.
+
+Exit status: 0 with an answer, 1 when no CPU name fits every host, 2 for bad input."""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "baseline",
+        help="the best CPU name and flags every host of a pool can run (live migration)",
+        formatter_class=formatter(),
+        epilog=EPILOG,
+        description="For a pool of hosts: the newest CPU name usable on every host, plus "
+        "the extra flags all hosts share; and for the next better model, which host "
+        "blocks it with which features.",
+    )
+    p.add_argument("hosts", nargs="+", metavar="HOST", help="stored host name, dump file, -")
+    add_qemu(p)
+    p.add_argument(
+        "--needs",
+        action="append",
+        metavar="F[,F...]",
+        help="features the guest must have (any spelling)",
+    )
+    p.add_argument(
+        "--vendor",
+        action="append",
+        metavar="V",
+        help="only CPU models of this vendor: intel, amd, hygon, zhaoxin",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=run)
+
+
+def to_json(b: Any) -> dict[str, Any]:  # b: baseline.Baseline
+    from cpudb.render_advice import candidate_json, need_json
+
+    nxt = b.next_better
+    return {
+        "qemu": b.qemu,
+        "hosts": list(b.hosts),
+        "needs": [need_json(n, None) for n in b.needs],
+        "model": b.best.name if b.best else None,
+        "adds": [a.name for a in b.best.adds] if b.best else [],
+        "extras": [a.name for a in b.extras],
+        "cpu": b.cpu(),
+        "qemu_args": f"-cpu {b.cpu(enforce=True)}" if b.best else None,
+        "skipped": [{"flag": f, "why": w} for f, w in b.skipped],
+        "next_better": None
+        if nxt is None
+        else {
+            "model": nxt.name,
+            "model_family": nxt.model,
+            "blockers": [{"host": h, "missing": list(m)} for h, m in nxt.blockers],
+        },
+        "candidate": candidate_json(b.best) if b.best else None,
+        "impossible": list(b.advice.impossible),
+        "notes": list(b.notes),
+    }
+
+
+def text(b: Any) -> str:  # b: baseline.Baseline
+    out = [f"QEMU {b.qemu}, KVM, pool of {len(b.hosts)} hosts: {', '.join(b.hosts)}"]
+    if b.needs:
+        out.append(f"needs: {', '.join(n.name for n in b.needs)}")
+    out.append("")
+    if b.best is None:
+        out.append("No CPU name runs on every host:")
+        out += [f"  - {s}" for s in b.advice.impossible]
+        return "\n".join(out) + "\n"
+    out.append(f"Baseline:  -cpu {b.cpu(enforce=True)}")
+    out.append(f"  {b.best.name}: {'; '.join(b.best.reasons)}")
+    for n in b.best.notes:
+        out.append(f"  note: {n}")
+    if b.extras:
+        out.append(
+            f"  extra flags every host has ({len(b.extras)}): "
+            + ", ".join(a.name for a in b.extras)
+        )
+    if b.skipped:
+        out.append("  shared by every host but not added:")
+        out += [f"    {f}: {why}" for f, why in b.skipped]
+    out.append("")
+    nxt = b.next_better
+    if nxt is None:
+        out.append("Next better model: none (no newer model of the hosts' vendor in this QEMU)")
+    else:
+        out.append(f"Next better model: {nxt.name} ({nxt.model})")
+        if not nxt.blockers:
+            out.append("  no host blocks it (it ranked lower: see `cpudb advise --host ...`)")
+        for h, missing in nxt.blockers:
+            out.append(f"  {h} lacks {len(missing)}: {', '.join(missing)}")
+    out.append("")
+    out.append("Notes:")
+    out += [f"  - {n}" for n in b.notes]
+    return "\n".join(out) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    from cpudb.baseline import baseline
+    from cpudb.commands.advise import load_hosts, resolve_needs
+    from cpudb.query import open_db
+
+    db = open_db(args.db)
+    release = db.release(args.qemu)
+    needs = resolve_needs(release, split_list(args.needs)) if args.needs else []
+    vendors: list[str] = []
+    if args.vendor:
+        from cpudb.describe import vendor_strings
+
+        for v in split_list(args.vendor):
+            vendors += vendor_strings(v)
+    hosts = load_hosts(args.hosts, db, release)
+    b = baseline(release, hosts, needs, vendors=vendors)
+    if b.best is None:
+        for s in b.advice.impossible:
+            print(f"cpudb: {s}", file=sys.stderr)
+    if args.json:
+        from cpudb.render import print_json
+
+        print_json(to_json(b))
+    else:
+        sys.stdout.write(text(b))
+    return 0 if b.best is not None else 1

@@ -1,0 +1,300 @@
+"""Present an `Advice`: readable text with the reasoning, JSON, the `-cpu` argument,
+libvirt domain XML, OpenStack Nova and Proxmox VE settings. No I/O besides the
+returned strings; the command prints them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cpudb.advise import Advice, Candidate, Need
+
+# Proxmox VE accepts only these in a VM's `cpu: ...,flags=` (qemu-server
+# PVE/QemuServer/CPUConfig.pm, @supported_cpu_flags); anything else needs a custom
+# model in /etc/pve/virtual-guest/cpu-models.conf, whose flags may be any QEMU flag.
+PROXMOX_VM_FLAGS = frozenset(
+    {
+        "pcid",
+        "spec-ctrl",
+        "ibpb",
+        "ssbd",
+        "virt-ssbd",
+        "amd-ssbd",
+        "amd-no-ssb",
+        "pdpe1gb",
+        "md-clear",
+        "hv-tlbflush",
+        "hv-evmcs",
+        "aes",
+    }
+)
+
+
+@dataclass(frozen=True)
+class LibvirtNames:
+    """libvirt's spelling of this release's features, and its cpu_map model names."""
+
+    features: dict[str, str] = field(default_factory=dict)  # QEMU name -> libvirt name
+    models: frozenset[str] = frozenset()
+    source: str = ""
+
+    def feature(self, qemu_name: str) -> str | None:
+        return self.features.get(qemu_name)
+
+    def model_for(self, c: Candidate) -> tuple[str, str | None]:
+        """(model name for libvirt/Nova/Proxmox, a caveat or None).
+
+        libvirt's cpu_map has no versioned names: use a fixed alias it knows
+        (Haswell-noTSX-IBRS for Haswell-v4), else the bare name when it means this
+        version (-v1), else the versioned name with a caveat."""
+        named = [a for a in c.aka if a != c.model]
+        bare = [a for a in c.aka if a == c.model]
+        for n in named + bare + [c.name]:
+            if n in self.models:
+                return n, None
+        if not self.models:
+            return c.name, None
+        return c.name, (
+            f"libvirt's cpu_map ({self.source or 'installed'}) has no model "
+            f"{c.name}: a newer libvirt may; otherwise pick another candidate"
+        )
+
+
+# ------------------------------------------------------------------ JSON
+
+
+def need_json(n: Need, since: dict[str, str] | None) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "text": n.text,
+        "name": n.name,
+        "location": n.location,
+        "cpuid": n.where,
+        "linux_name": n.linux_name,
+        "description": n.description,
+    }
+    if n.via:
+        d["via"] = n.via
+    if since is not None:
+        d["since"] = since
+    return d
+
+
+def candidate_json(c: Candidate, since: dict[str, dict[str, str]] | None = None) -> dict[str, Any]:
+    return {
+        "model": c.name,
+        "model_family": c.model,
+        "version": c.version,
+        "vendor": c.vendor,
+        "aka": list(c.aka),
+        "native": c.native,
+        "adds": [a.name for a in c.adds],
+        "extras": [a.name for a in c.extras],
+        "why": {a.name: a.why for a in (*c.adds, *c.extras)},
+        "extras_skipped": [{"flag": f, "why": w} for f, w in c.extras_skipped],
+        "cpu": c.cpu(),
+        "qemu_args": f"-cpu {c.cpu(enforce=True)}",
+        "blockers": [{"host": h, "missing": list(b)} for h, b in c.blockers],
+        "level": c.level,
+        "generation": c.generation,
+        "closeness": c.closeness,
+        "deprecated": c.deprecated,
+        "since": {n: s[c.name] for n, s in (since or {}).items() if c.name in s},
+        "reasons": list(c.reasons),
+        "notes": list(c.notes),
+    }
+
+
+def to_json(
+    a: Advice,
+    *,
+    since_model: dict[str, dict[str, str]] | None = None,
+    since_name: dict[str, dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    """`since_model`: need -> model -> first release; `since_name`: need -> CPU name -> first."""
+    return {
+        "qemu": a.qemu,
+        "accel": a.accel,
+        "needs": [need_json(n, (since_model or {}).get(n.name)) for n in a.needs],
+        "hosts": list(a.hosts),
+        "candidates": [candidate_json(c, since_name) for c in a.candidates],
+        "dropped": a.dropped,
+        "rejected": [{"model": r.name, "why": r.reason} for r in a.rejected],
+        "impossible": list(a.impossible),
+        "ranking": list(a.ranking),
+        "notes": list(a.notes),
+    }
+
+
+# ------------------------------------------------------------------ text
+
+
+def _by_model(cands: Sequence[Candidate]) -> list[tuple[Candidate, list[str]]]:
+    """One row per model: its best-ranked name, and its other names in rank order."""
+    rows: dict[str, tuple[Candidate, list[str]]] = {}
+    for c in cands:
+        if c.model in rows:
+            rows[c.model][1].append(c.name)
+        else:
+            rows[c.model] = (c, [])
+    return list(rows.values())
+
+
+def _since_line(n: Need, since: dict[str, str] | None, limit: int = 6) -> str | None:
+    if not since:
+        return None
+    items = sorted(since.items(), key=lambda kv: kv[0].lower())
+    shown = ", ".join(f"{m} {v}" for m, v in items[:limit])
+    more = f", +{len(items) - limit} more" if len(items) > limit else ""
+    return f"models that have {n.name} natively, since QEMU: {shown}{more}"
+
+
+def text(
+    a: Advice,
+    *,
+    limit: int = 8,
+    show_all: bool = False,
+    since_model: dict[str, dict[str, str]] | None = None,
+) -> str:
+    out: list[str] = []
+    needs = ", ".join(n.name for n in a.needs)
+    hosts = f" on {', '.join(a.hosts)}" if a.hosts else ""
+    out.append(f"QEMU {a.qemu}, {a.accel.upper()}{hosts}: -cpu for a guest that needs {needs}")
+    out.append("")
+    out.append("Needs")
+    for n in a.needs:
+        desc = f": {n.description}" if n.description else ""
+        linux = f", Linux /proc/cpuinfo: {n.linux_name}" if n.linux_name else ""
+        via = f" (from {n.via})" if n.via else ""
+        out.append(f"  {n.name}{via}  {n.where} = {n.location}{linux}{desc}")
+        line = _since_line(n, (since_model or {}).get(n.name))
+        if line:
+            out.append(f"    {line}")
+    out.append("")
+    best = a.best
+    if best is None:
+        out.append("No CPU name works:")
+        out += [f"  - {s}" for s in a.impossible]
+        out.append("")
+        out += _notes(a)
+        return "\n".join(out) + "\n"
+    out.append(f"Best:  -cpu {best.cpu(enforce=True)}")
+    out.append("")
+    native = [c for c in a.candidates if c.native and not c.blockers]
+    added = [c for c in a.candidates if not c.native and not c.blockers]
+    blocked = [c for c in a.candidates if c.blockers]
+    rank = 0
+    for title, group in (
+        ("Native (no flag to add)", native),
+        ("With added flags", added),
+        ("Blocked on a host", blocked),
+    ):
+        if not group:
+            continue
+        rows = [(c, []) for c in group] if show_all else _by_model(group)
+        out.append(
+            f"{title}: {len(group)} CPU names"
+            + ("" if show_all else f" of {len(rows)} models, best version of each")
+        )
+        for c, others in rows[: None if show_all else limit]:
+            rank += 1
+            lvl = f"x86-64-v{c.level}" if c.level else "not x86-64"
+            out.append(f"  {rank:>2}. {c.cpu()}   [{lvl}]")
+            out.append(f"      {'; '.join(c.reasons)}")
+            if c.extras:
+                out.append(
+                    f"      recommended by QEMU's docs, every host has them: "
+                    f"{', '.join(a.name for a in c.extras)}"
+                )
+            for note in c.notes:
+                out.append(f"      note: {note}")
+            if c is a.best:
+                for f, why in c.extras_skipped:
+                    out.append(f"      recommended {f} not added: {why}")
+            if others:
+                out.append(f"      other versions, in rank order: {', '.join(others)}")
+        if not show_all and len(rows) > limit:
+            out.append(f"      ... {len(rows) - limit} more models (--all lists every name)")
+        out.append("")
+    if a.dropped:
+        out.append(f"{a.dropped} CPU names dropped: blocked on a host (--all keeps them, marked)")
+        out.append("")
+    out += _notes(a)
+    return "\n".join(out) + "\n"
+
+
+def _notes(a: Advice) -> list[str]:
+    out = ["Ranking, in order:"]
+    out += [f"  {i}. {r}" for i, r in enumerate(a.ranking, 1)]
+    out.append("Notes:")
+    out += [f"  - {n}" for n in a.notes]
+    return out
+
+
+# ------------------------------------------------------------------ configs
+
+
+def qemu_arg(c: Candidate) -> str:
+    return f"-cpu {c.cpu(enforce=True)}"
+
+
+def libvirt_xml(c: Candidate, names: LibvirtNames) -> str:
+    model, caveat = names.model_for(c)
+    lines = []
+    if caveat:
+        lines.append(f"<!-- {caveat} -->")
+    if model != c.name:
+        lines.append(f"<!-- {model} is libvirt's name for QEMU's {c.name} -->")
+    lines += [
+        "<cpu mode='custom' match='exact' check='full'>",
+        f"  <model fallback='forbid'>{model}</model>",
+    ]
+    for flag in c.all_adds():
+        lv = names.feature(flag)
+        if lv is None:
+            lines.append(
+                f"  <!-- libvirt's cpu_map has no feature for QEMU's {flag}: use a "
+                "newer libvirt, or <qemu:commandline> -->"
+            )
+            lv = flag
+        lines.append(f"  <feature policy='require' name='{lv}'/>")
+    lines.append("</cpu>")
+    return "\n".join(lines) + "\n"
+
+
+def nova(c: Candidate, names: LibvirtNames) -> str:
+    model, caveat = names.model_for(c)
+    flags = [(names.feature(f) or f).lower() for f in c.all_adds()]
+    lines = ["# nova.conf on the compute hosts (libvirt driver)"]
+    if caveat:
+        lines.append(f"# {caveat}")
+    lines += ["[libvirt]", "cpu_mode = custom", f"cpu_models = {model}"]
+    if flags:
+        lines.append(f"cpu_model_extra_flags = {', '.join(flags)}")
+    return "\n".join(lines) + "\n"
+
+
+def proxmox(c: Candidate, names: LibvirtNames) -> str:
+    model, caveat = names.model_for(c)
+    flags = list(c.all_adds())
+    lines = []
+    if caveat:
+        lines.append(f"# {caveat}")
+    if all(f in PROXMOX_VM_FLAGS for f in flags):
+        lines.append("# /etc/pve/qemu-server/<vmid>.conf")
+        lines.append(
+            f"cpu: {model}" + (f",flags={';'.join('+' + f for f in flags)}" if flags else "")
+        )
+        return "\n".join(lines) + "\n"
+    custom = "cpudb-" + c.name.lower()
+    lines += [
+        f"# a VM's flags= takes only {', '.join(sorted(PROXMOX_VM_FLAGS))};",
+        "# other flags need a custom model: /etc/pve/virtual-guest/cpu-models.conf",
+        f"cpu-model: {custom}",
+        f"    flags {';'.join('+' + f for f in flags)}",
+        f"    reported-model {model}",
+        "",
+        "# /etc/pve/qemu-server/<vmid>.conf",
+        f"cpu: custom-{custom}",
+    ]
+    return "\n".join(lines) + "\n"
