@@ -167,7 +167,7 @@ def parse_texi(text: str, *, file: str = TEXI_PATH) -> Recommended:
     return _check(found, file)
 
 
-def parse_html(html: str, *, file: str = "qemu-cpu-models.html") -> Recommended:
+def parse_html(html: str | bytes, *, file: str = "qemu-cpu-models.html") -> Recommended:
     """The Sphinx HTML page of QEMU's CPU model docs -> vendor -> flags (beautifulsoup4)."""
     from bs4 import BeautifulSoup
 
@@ -254,7 +254,9 @@ def from_url(url: str, version: str, *, timeout: float = 30) -> tuple[str, str, 
         r.raise_for_status()
     except requests.RequestException as e:
         raise SourceError(f"{url}: {e}", hint="use --source or --tarball offline") from e
-    return version, url, parse_html(r.text, file=url)
+    # bytes: the page declares its charset in <meta>; requests would guess ISO-8859-1 for
+    # a text/html response without one and garble the typographic quotes
+    return version, url, parse_html(r.content, file=url)
 
 
 def from_html_file(path: str | Path, version: str) -> tuple[str, str, Recommended]:
