@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from cpudb.errors import NotFound
 from cpudb.model import CpuName, FeatureWord, Release
@@ -193,7 +194,11 @@ def subleafed_leaves(releases: Iterable[Release]) -> frozenset[int]:
     )
 
 
+@lru_cache(maxsize=4096)
 def canonical_location(location: str, subleafed: frozenset[int]) -> str:
+    """`cpuid.0x7.ebx.5` -> `cpuid.0x7.0.ebx.5` when leaf 7 has subleaves elsewhere."""
+    if not subleafed or location.count(".") != 3:
+        return location
     parts = location.split(".")
     if parts[0] == "cpuid" and len(parts) == 4 and int(parts[1], 16) in subleafed:
         return ".".join([parts[0], parts[1], "0", parts[2], parts[3]])

@@ -13,7 +13,7 @@ appear as branches compared with the newest upstream release not newer than them
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from cpudb.diff import (
@@ -169,6 +169,13 @@ def cpu_history(releases: Sequence[Release], name: str, *, downstream: bool = Fa
     rels = sorted(releases, key=lambda r: version_key(r.version))
     name = find_name(rels, name)
     leaves = subleafed_leaves(rels)
+    cache: dict[str, Catalog] = {}
+
+    def cat(rel: Release) -> Catalog:
+        if rel.version not in cache:
+            cache[rel.version] = Catalog(rel, leaves)
+        return cache[rel.version]
+
     seen_before = False
     steps: list[Step] = []
     for version, rel, base in _slots(rels, downstream):
@@ -176,7 +183,7 @@ def cpu_history(releases: Sequence[Release], name: str, *, downstream: bool = Fa
             steps.append(Step(version, gap=True, note=_gap_note(version, rels)))
             continue
         cpu = rel.cpu(name)
-        events = _cpu_events(base, rel, name, leaves, seen_before=seen_before)
+        events = _cpu_events(base, rel, name, cat, seen_before=seen_before)
         if rel.upstream and cpu is not None:
             seen_before = True
         steps.append(
@@ -186,7 +193,7 @@ def cpu_history(releases: Sequence[Release], name: str, *, downstream: bool = Fa
                 since=base.version if base else None,
                 present=cpu is not None,
                 label=cpu.kind if cpu else None,
-                count=len(Catalog(rel, leaves).refs(cpu.features)) if cpu else 0,
+                count=len(cat(rel).refs(cpu.features)) if cpu else 0,
                 events=tuple(events),
                 note=describe_kind(cpu.kind, cpu.alias_of) if cpu else None,
             )
@@ -195,7 +202,12 @@ def cpu_history(releases: Sequence[Release], name: str, *, downstream: bool = Fa
 
 
 def _cpu_events(
-    old: Release | None, new: Release, name: str, leaves: frozenset[int], *, seen_before: bool
+    old: Release | None,
+    new: Release,
+    name: str,
+    cat: Callable[[Release], Catalog],
+    *,
+    seen_before: bool,
 ) -> list[Event]:
     a = old.cpu(name) if old else None
     b = new.cpu(name)
@@ -203,7 +215,7 @@ def _cpu_events(
         if a is None:
             return []
         return [Event("removed", f"{name} is no longer accepted by -cpu")]
-    feats_b = Catalog(new, leaves).refs(b.features)
+    feats_b = cat(new).refs(b.features)
     if a is None:
         kind = describe_kind(b.kind, b.alias_of)
         if seen_before:
@@ -241,7 +253,7 @@ def _cpu_events(
             out.append(Event("undeprecated", "no longer deprecated"))
     if (a.note or None) != (b.note or None) and b.kind != "bare":
         out.append(Event("note", f"note: {b.note or '(none)'} (was: {a.note or '(none)'})"))
-    added, removed = compare_features(Catalog(old, leaves).refs(a.features), feats_b)
+    added, removed = compare_features(cat(old).refs(a.features), feats_b)
     if added or removed:
         out.append(
             Event(
@@ -282,7 +294,14 @@ def feature_history(
         members = family(rels, model)
     scope = set(members)
 
+    memo: dict[str, tuple[FeatureRef | None, set[str], set[str]]] = {}
+
     def state(rel: Release) -> tuple[FeatureRef | None, set[str], set[str]]:
+        if rel.version not in memo:
+            memo[rel.version] = _state(rel)
+        return memo[rel.version]
+
+    def _state(rel: Release) -> tuple[FeatureRef | None, set[str], set[str]]:
         cat = Catalog(rel, leaves)
         ref = cat.by_location.get(location)
         spellings = {n for n, r in cat.by_name.items() if r.location == location}

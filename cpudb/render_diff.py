@@ -416,7 +416,8 @@ def _title(h: History) -> str:
         return f"{h.subject}: history over {span}"
     scope = f", for {h.model}" if h.model else ""
     if h.model and len(h.family) > 1:
-        scope += f" and the {len(h.family) - 1} CPU names built from it"
+        n = len(h.family) - 1
+        scope += f" and the {n} CPU name{'s' if n > 1 else ''} built from it"
     return f"{h.subject} ({h.cpuid}){scope}: history over {span}"
 
 
