@@ -341,8 +341,7 @@ class Planner:
         """Why `feature` cannot be added to `cpu` (None: it can)."""
         owner = self.vendor_rule.get(feature)
         group = vendor_group(cpu.vendor)
-        hosts_have = bool(self.hosts) and not any(self.host_lacks(feature, h) for h in self.hosts)
-        if owner and owner != group and not self.cross_vendor and not hosts_have:
+        if owner and owner != group and not self.cross_vendor:
             return (
                 f"{feature} is {owner}-only in QEMU {self.release.version} (only "
                 f"{owner} models have it); --cross-vendor allows it"
