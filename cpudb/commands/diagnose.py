@@ -1,0 +1,189 @@
+"""`cpudb diagnose [FILE|-]`: from a KVM/QEMU failure log to the missing CPU feature and the fix."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from cpudb.errors import CpudbError
+
+DESCRIPTION = """\
+Read a KVM/QEMU failure log and say which CPU feature the guest was missing, with the
+evidence, the reasoning down to the page-table bit or CPUID bit, and the -cpu fix.
+
+The log may mix any of:
+  QEMU's `KVM internal error. Suberror: N` and the register dump after it
+      (CR0/CR3/CR4/EFER are decoded: paging mode, PAE, LA57, NXE, ...)
+  `trace-cmd report` lines of the kvm and kvmmmu events: kvm_exit, kvm_emulate_insn ... FAIL,
+      kvm_mmu_pagetable_walk, kvm_mmu_paging_element, kvm_mmu_walker_error, kvm_cr, kvm_msr,
+      kvm_inj_exception
+  QEMU's `host doesn't support requested feature: CPUID.80000001H:EDX.pdpe1gb [bit 26]`,
+      `TCG doesn't support requested feature`, phys-bits warnings and errors
+  libvirt's `guest CPU doesn't match specification: missing features: ...` and
+      `the CPU is incompatible with host CPU: ...`
+  the QEMU command line (its -cpu and machine type), e.g. from libvirt's domain log
+
+It finds: 1 GiB pages without pdpe1gb, XD/NX bits without EFER.NXE (nx), 5-level paging
+without la57, addresses above the guest's phys-bits, CR4/EFER bits refused with #GP (la57,
+pcid, smep, xsave, nx, svm, ...), and each QEMU/libvirt missing-feature message. When the
+log cannot support a conclusion (the same KVM error has unrelated causes, e.g. firmware
+bugs), it says what is missing instead of guessing.
+
+Exit status: 0 with findings, 1 without, 2 on bad input."""
+
+EPILOG = """\
+examples:
+  cpudb diagnose guest.log                     findings, evidence, fixes for the newest QEMU
+  cpudb diagnose guest.log --qemu 7.2 --cpu Haswell-v4
+                                               fixes as -cpu Haswell-v4,pdpe1gb=on
+  trace-cmd report | cpudb diagnose -          read standard input
+  cpudb diagnose /var/log/libvirt/qemu/vm1.log --host host.cpuid
+                                               check the fixes against a host's CPUID dump
+  cpudb diagnose guest.log --json | jq '.findings[].feature'
+
+recording a log that shows the cause:
+  trace-cmd record -e kvm -e kvmmmu -- qemu-system-x86_64 ...  2> qemu.log
+  (trace-cmd report; cat qemu.log) > guest.log
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "diagnose",
+        help="from a KVM/QEMU failure log to the missing CPU feature",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "file",
+        nargs="?",
+        default="-",
+        metavar="FILE|-",
+        help="the log to read ('-' or nothing: standard input)",
+    )
+    p.add_argument(
+        "--qemu",
+        metavar="V",
+        help="QEMU release to reason with (default: the one "
+        "the log names, else the newest upstream)",
+    )
+    p.add_argument(
+        "--cpu",
+        metavar="CPU_ARG",
+        help="the guest's current -cpu argument, e.g. "
+        "'Haswell-v4,-hle' (default: the log's command line)",
+    )
+    p.add_argument(
+        "--host",
+        metavar="SPEC",
+        help="a host CPUID dump (or what `cpudb host` accepts) to check the fixes against",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(run=run)
+
+
+def _read(path: str) -> tuple[str, str]:
+    if path == "-":
+        if sys.stdin.isatty():
+            raise CpudbError(
+                "no log given and standard input is a terminal",
+                hint="cpudb diagnose FILE, or pipe a log: trace-cmd report | cpudb diagnose -",
+            )
+        return sys.stdin.read(), "<stdin>"
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise CpudbError(
+            f"{path}: no such file",
+            hint="give the path of a QEMU/libvirt log or '-' for standard input",
+        ) from None
+    except IsADirectoryError:
+        raise CpudbError(f"{path}: is a directory", hint="give a log file") from None
+    except OSError as e:
+        raise CpudbError(
+            f"{path}: cannot read: {e.strerror}", hint="check the path and permissions"
+        ) from None
+    return data.decode("utf-8", errors="replace"), path
+
+
+def _host_view(spec: str, db, release):  # noqa: ANN001, ANN202 - optional module
+    """HostView from `cpudb.host`, or a note when that module is not available."""
+    from cpudb.diagnose.fixes import HostView
+
+    try:
+        from cpudb.host import load_host  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None, (
+            f"--host {spec}: host reasoning skipped (cpudb.host is not available in "
+            "this installation)"
+        )
+    host = load_host(spec, db)
+    hf = host.features_in(release)
+    present = frozenset(hf.present) | frozenset(getattr(hf, "kvm_supplied", ()) or ())
+    unknown = frozenset(getattr(hf, "unknown", ()) or ())
+    name = " ".join(str(getattr(host, "brand", "") or getattr(host, "source", "") or spec).split())
+    return HostView(
+        f"{name} ({spec})" if name != spec else spec, present, unknown, _phys_bits(host)
+    ), None
+
+
+def _phys_bits(host) -> int | None:  # noqa: ANN001
+    """MAXPHYADDR from CPUID 0x80000008 EAX[7:0] of a dump, when it has that leaf."""
+    for leaf in getattr(host, "leaves", ()) or ():
+        if getattr(leaf, "leaf", None) == 0x80000008 and getattr(leaf, "subleaf", 0) == 0:
+            bits = int(leaf.eax) & 0xFF
+            return bits or None
+    return None
+
+
+def _release_for(db, args, log):  # noqa: ANN001, ANN202
+    """--qemu, else the version the log names (if the database has it), else the newest."""
+    from cpudb.diagnose import logparse as lp
+    from cpudb.errors import NotFound
+
+    if args.qemu:
+        return db.release(args.qemu), ()
+    versions = log.of(lp.QemuVersion)
+    if versions:
+        v = versions[0].version
+        try:
+            return db.release(v), ()
+        except NotFound:
+            rel = db.release(None)
+            return rel, (
+                f"the log names QEMU {v}, which the database lacks: reasoning with "
+                f"{rel.version} (pass --qemu)",
+            )
+    return db.release(None), ()
+
+
+def run(args: argparse.Namespace) -> int:
+    from cpudb.diagnose import logparse, reason, report
+    from cpudb.diagnose.fixes import model_newness
+    from cpudb.query import open_db
+
+    text, source = _read(args.file)
+    log = logparse.parse(text, source)
+    db = open_db(args.db)
+    release, notes = _release_for(db, args, log)
+    host = None
+    if args.host:
+        host, note = _host_view(args.host, db, release)
+        if note:
+            notes = (*notes, note)
+    ctx = reason.build_context(log, release, cpu_arg=args.cpu, host=host, notes=notes)
+    diagnosis = reason.diagnose(log, ctx)
+    if diagnosis.findings:  # order the suggested CPU names newest first (reads every release)
+        from dataclasses import replace
+
+        diagnosis = reason.diagnose(log, replace(ctx, newness=model_newness(db.releases())))
+    if args.json:
+        json.dump(report.to_json(diagnosis), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(report.to_text(diagnosis))
+    return 0 if diagnosis.findings else 1
