@@ -14,7 +14,7 @@ from cpudb import __version__
 from cpudb.errors import CpudbError
 
 # Order = order in `cpudb --help`.
-COMMANDS = ["advise", "baseline", "versions", "models", "show", "feature", "diff", "history", "host", "db", "scrape", "tui"]
+COMMANDS = ["advise", "baseline", "diagnose", "versions", "models", "show", "feature", "diff", "history", "host", "db", "scrape", "tui"]
 
 DESCRIPTION = """\
 cpudb: which QEMU -cpu model (and which extra flags) gives a guest the CPU features it
