@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from cpudb.errors import NotFound
 
 _V = re.compile(r"v?(\d+)\.(\d+)(?:\.(\d+))?(.*)")
 
 
+@lru_cache(maxsize=1024)  # sorting a feature's timeline asks it once per row (thousands)
 def version_key(v: str) -> tuple[tuple[int, ...], str]:
     """Sort key for `7.2.0`, `v7.2.0`, `7.2.22-debian`, `8.1.0-rhel`."""
     m = _V.fullmatch(v)
