@@ -160,6 +160,8 @@ def resolve_needs(release, texts: list[str]) -> list:  # noqa: ANN001 -> list[Ne
 
 def load_hosts(specs: list[str], db, release) -> list:  # noqa: ANN001 -> list[advise.Host]
     """Hosts by spec (stored NAME, FILE, - for stdin, this-host), decoded for `release`."""
+    if not specs:
+        return []
     from pathlib import Path
 
     from cpudb.advise import Host
