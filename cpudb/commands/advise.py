@@ -38,9 +38,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="which -cpu (and extra flags) give a guest the features it needs",
         formatter_class=formatter(),
         epilog=EPILOG,
-        description="Rank the CPU names of a QEMU release for the features a guest "
-        "needs: names that have them natively first, then names plus the fewest added "
-        "flags, on the hosts given. Every answer carries its reasons.",
+        description="Rank the CPU names of a QEMU release for the features a guest needs:\n"
+        "names that have them natively first, then names plus the fewest added flags,\n"
+        "on the hosts given. Every answer carries its reasons.",
     )
     p.add_argument(
         "--needs",

@@ -29,9 +29,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="the best CPU name and flags every host of a pool can run (live migration)",
         formatter_class=formatter(),
         epilog=EPILOG,
-        description="For a pool of hosts: the newest CPU name usable on every host, plus "
-        "the extra flags all hosts share; and for the next better model, which host "
-        "blocks it with which features.",
+        description="For a pool of hosts (live migration): the newest CPU name usable on\n"
+        "every host, plus the extra flags all hosts share; and for the next better\n"
+        "model, which host blocks it with which features.",
     )
     p.add_argument("hosts", nargs="+", metavar="HOST", help="stored host name, dump file, -")
     add_qemu(p)
