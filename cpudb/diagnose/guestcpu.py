@@ -19,6 +19,8 @@ from cpudb.resolve import apply_dependencies, with_accel
 HOST_MODELS = frozenset({"host", "max"})
 _ON = ("on", "true", "yes")
 _OFF = ("off", "false", "no")
+# host-phys-bits=on overrides phys-bits=N (QEMU's host_cpu_adjust_phys_bits): never both
+_CONFLICTS = {"phys-bits": ("host-phys-bits",), "host-phys-bits": ("phys-bits",)}
 _FLAGS = (
     "enforce",
     "check",
@@ -55,7 +57,8 @@ class CpuArg:
 
     def with_flag(self, feature: str, value: str = "on", *, enforce: bool = False) -> str:
         """The same argument with `feature=value` (replacing any earlier setting of it)."""
-        keep = [f"{k}={v}" for k, v in self.props if k != feature and k != "enforce"]
+        drop = {feature, "enforce", *_CONFLICTS.get(feature, ())}
+        keep = [f"{k}={v.replace(',', ',,')}" for k, v in self.props if k not in drop]
         parts = [self.model, *keep, f"{feature}={value}"]
         if enforce or self.enforce:
             parts.append("enforce")

@@ -13,7 +13,8 @@ A rule says which bits it covers, in words, and what makes them legal:
   its CPU has `nx` (CPUID 0x80000001 EDX[20]);
 - `maxphyaddr`: address bits at or above the guest's MAXPHYADDR (CPUID 0x80000008
   EAX[7:0], QEMU's `phys-bits`) are reserved;
-- `amd`: bit 8 of a non-leaf PML5E/PML4E/PDPTE is reserved on AMD CPUs only.
+- `amd`: bit 8 of a PML5E/PML4E is reserved on AMD CPUs only (KVM since 2020 follows the
+  APM here: PDPEs and PDEs ignore it).
 
 Pure functions; levels are numbered as KVM's trace prints them (1 = PTE ... 5 = PML5E).
 """
@@ -172,12 +173,12 @@ def rules(level: int, entry: int, mode: str, maxphyaddr: int, *, pse: bool = Tru
                 "bits 13-20 of a 2 MiB PDE are reserved (the page must be 2 MiB aligned)",
             )
         )
-    if long_mode and not leaf and level >= 3:
+    if long_mode and level >= 4:
         out.append(
             Rule(
                 1 << 8,
                 "amd",
-                f"bit 8 of a non-leaf {name} is reserved on AMD CPUs (MBZ, APM vol. 2 §5.3.3)",
+                f"bit 8 of a {name} is reserved on AMD CPUs (MBZ in the APM; Intel ignores it)",
             )
         )
     return out

@@ -92,7 +92,7 @@ CR4_GATES = (
     Gate("CR4", 17, "PCIDE", ("cpuid.0x1.ecx.17",), "pcid"),
     Gate("CR4", 24, "PKS", ("cpuid.0x7.0.ecx.31",), "pks"),
     Gate("CR4", 28, "LAM_SUP", ("cpuid.0x7.1.eax.26",), "lam"),
-    Gate("CR4", 23, "CET", ("cpuid.0x7.0.ecx.7", "cpuid.0x7.0.edx.20"), "shstk"),
+    Gate("CR4", 23, "CET", ("cpuid.0x7.0.ecx.7", "cpuid.0x7.0.edx.20"), "cet-ss"),
 )
 # KVM: arch/x86/kvm/x86.c __kvm_valid_efer()
 EFER_GATES = (
