@@ -101,6 +101,7 @@ KVM_ALWAYS: dict[Bit, str] = {
     # (`ret |= CPUID_EXT3_TOPOEXT` for CPUID.80000001H:ECX).
     _bit(0x80000001, "ecx", 22): "topoext: QEMU always allows it under KVM",
 }
+_TOPOEXT = _bit(0x80000001, "ecx", 22)
 # Leaves that belong to the hypervisor (KVM/Hyper-V paravirt words: kvmclock, kvm-pv-*,
 # hv-*): KVM and QEMU provide them, the host CPU has nothing to do with them.
 _HYPERVISOR_RANGE = range(0x40000000, 0x50000000)
@@ -249,6 +250,8 @@ class HostCpu:
                 has.add(b)
         differing = self._differing(release, words)
         notes = list(self.notes)
+        if differing:
+            notes.append(f"other CPUs differ from CPU 0 in: {' '.join(sorted(differing))}")
         if _LM in has and _SYSCALL not in has:
             # Intel reports SYSCALL only to 64-bit code: a dump taken by 32-bit code
             # (AIDA64 on Windows) shows it clear on every 64-bit CPU.
@@ -320,13 +323,23 @@ class HostCpu:
             elif hit:
                 present.add(f.name)
         unknown -= present
+        # The `host` model never auto-enables TOPOEXT (feature_word_info's
+        # no_autoenable_flags), yet QEMU allows it for every model under KVM.
+        words = {w.name: w for w in release.words}
+        supplied = {
+            f.name
+            for f in release.features
+            if words[f.word].type == "cpuid" and _word_bit(words[f.word], f.bit) == _TOPOEXT
+        } - present
         notes = list(self.notes)
         if unknown:
             notes.append(
                 f"{len(unknown)} features of QEMU {release.version} are unknown to the "
                 f"QEMU binary that was asked ({self.qemu_version})"
             )
-        return HostFeatures(frozenset(present), frozenset(unknown), (), notes=tuple(notes))
+        return HostFeatures(
+            frozenset(present), frozenset(unknown), (), frozenset(supplied), notes=tuple(notes)
+        )
 
     # ------------------------------------------------------------ storage
 
@@ -575,19 +588,26 @@ def best_models(
 ) -> tuple[str, ...]:
     """The host's vendor's concrete models with no blockers, newest first.
 
-    "Newest" = most features after the accelerator's defaults (a model generation adds
-    features; versions add fixes), then later in QEMU's table. Aliases and bare names
-    are left out: they name the same features as their target.
+    Models (QEMU table entries) are ranked by generation: the most features any of
+    their usable versions gives a guest (a newer generation adds features), then later
+    in QEMU's table; within a model, the newest usable version first (versions add
+    fixes, and sometimes drop features such as TSX). Aliases and bare names are left
+    out: they name the same features as their target.
     """
-    ranked = []
+    by_model: dict[str, list[tuple[int, int, str]]] = {}
+    order: dict[str, int] = {}
     for i, c in enumerate(release.cpus):
         if c.alias_of or c.vendor != cpu.vendor:
             continue
         if blockers(release, c, host, accel):
             continue
-        ranked.append((len(with_accel(release, c.features, accel)), i, c.name))
-    ranked.sort(reverse=True)
-    names = tuple(n for _, _, n in ranked)
+        order.setdefault(c.model, i)
+        n = len(with_accel(release, c.features, accel))
+        by_model.setdefault(c.model, []).append((c.version or 0, n, c.name))
+    ranked = sorted(
+        by_model, key=lambda m: (max(n for _, n, _ in by_model[m]), order[m]), reverse=True
+    )
+    names = tuple(name for m in ranked for _, _, name in sorted(by_model[m], reverse=True))
     return names if limit is None else names[:limit]
 
 

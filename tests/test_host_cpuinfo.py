@@ -1,0 +1,110 @@
+"""/proc/cpuinfo: the parser, its decoding through Linux's flag map, and agreement with
+`cpuid -1 -r` on this machine."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from pathlib import Path
+
+import pytest
+from cpudb.scrapers import cpuid_dump, cpuinfo
+
+from cpudb import host as H
+from cpudb.errors import ParseError
+from tests.conftest import FIXTURES, need_tool
+
+TWO = FIXTURES / "hosts" / "cpuinfo-amd-23-1-2-two-cpus.txt"
+
+
+def test_parse_two_cpus():
+    info = cpuinfo.parse(TWO.read_text(), TWO.name)
+    assert len(info.cpus) == 2
+    c = info.cpu0
+    assert (c.vendor, c.family, c.model, c.stepping) == ("AuthenticAMD", 23, 1, 2)
+    assert c.brand.startswith("AMD EPYC 7601")
+    assert {"pdpe1gb", "avx2", "npt"} <= c.flags
+    assert info.differing_flags() == frozenset({"avx2"})
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("", 1, "empty input"),
+        ("processor\t: 0\nvendor_id\t: GenuineIntel\n", 1, "without a `flags` line"),
+        ("processor\t: 0\nthis line has no colon\n", 2, "not a `key : value` line"),
+        (
+            "processor\t: 0\nvendor_id\t: X\ncpu family\t: six\nmodel\t: 1\nflags\t: fpu\n",
+            3,
+            "not a number",
+        ),
+    ],
+)
+def test_bad_cpuinfo(text, line, words):
+    with pytest.raises(ParseError) as e:
+        cpuinfo.parse(text, "ci.txt")
+    assert e.value.line == line and words in str(e.value)
+
+
+def test_decoding_through_linux_names(db):
+    rel = db.release("10.2")
+    h = H.load_host(str(TWO))
+    assert h.kind == "cpuinfo" and h.source == f"/proc/cpuinfo text {TWO.name}"
+    assert (h.vendor, h.family, h.model, h.stepping, h.hypervisor) == (
+        "AuthenticAMD",
+        23,
+        1,
+        2,
+        False,
+    )
+    hf = h.features_in(rel)
+    # Linux names -> QEMU names: pni, sse4_1 -> sse4.1, lahf_lm -> lahf-lm, nrip_save, sha_ni
+    assert {"pni", "sse4.1", "lahf-lm", "nrip-save", "sha-ni", "pdpe1gb", "npt"} <= hf.present
+    assert "avx512f" not in hf.present | hf.unknown  # Linux shows it when present: absent
+    assert "spec-ctrl" in hf.unknown  # Linux 6.12 hides SPEC_CTRL (CPUID.7.0:EDX[26])
+    assert "invtsc" in hf.unknown  # only as synthetic constant_tsc/nonstop_tsc
+    assert "mds-no" in hf.unknown  # MSR
+    assert any("flags differ between CPUs: avx2" in n for n in hf.notes)
+    cpu = rel.cpu("EPYC-v1")
+    assert H.blockers(rel, cpu, hf) == ()
+    round_trip = H.HostCpu.from_json(h.to_json())
+    assert round_trip.features_in(rel) == hf
+
+
+# Bits Linux clears although CPUID sets them, for a reason it applies from CPUID alone:
+# init_speculation_control(): `if (cpu_has(c, X86_FEATURE_AMD_SSBD)) { ...
+# clear_cpu_cap(c, X86_FEATURE_VIRT_SSBD); }` (the SPEC_CTRL MSR is preferred).
+LINUX_CLEARS = {"cpuid.0x80000008.ebx.25": "cpuid.0x80000008.ebx.24"}
+
+
+def test_cpuid_and_proc_cpuinfo_agree_on_this_machine():
+    """Every bit both `cpuid -1 -r` and /proc/cpuinfo can express has the same value."""
+    if platform.system() != "Linux" or platform.machine() not in ("x86_64", "i686"):
+        pytest.skip("needs an x86 Linux machine")
+    tool = need_tool("cpuid", "apt-get install cpuid")
+    out = subprocess.run([tool, "-1", "-r"], capture_output=True, text=True, check=True).stdout
+    dump = H.from_dump(cpuid_dump.parse(out, "cpuid -1 -r"), "cpuid -1 -r")
+    info = cpuinfo.parse(Path("/proc/cpuinfo").read_text(), "/proc/cpuinfo")
+    regs = {(r.leaf, r.subleaf): r for r in dump.leaves}
+
+    def cpuid_bit(loc: str) -> bool:
+        p = loc.split(".")
+        leaf, sub = int(p[1], 16), int(p[2]) if len(p) == 5 else 0
+        r = regs.get((leaf, sub))
+        return bool(r is not None and r.reg(p[-2]) >> int(p[-1]) & 1)
+
+    linux = H.linux_flag_map()["locations"]
+    compared, disagree = 0, []
+    for loc, d in linux.items():
+        leaf = int(loc.split(".")[1], 16)
+        top = 0x80000000 if leaf >= 0x80000000 else 0
+        if (top, 0) in regs and leaf > regs[(top, 0)].eax:
+            continue  # beyond the CPU's range: CPUID answers with another leaf
+        if leaf >= 0xC0000000 and dump.vendor not in H.CENTAUR_VENDORS:
+            continue
+        a, b = cpuid_bit(loc), d["linux_name"] in info.cpu0.flags
+        compared += 1
+        if a != b and not (loc in LINUX_CLEARS and cpuid_bit(LINUX_CLEARS[loc]) and a):
+            disagree.append((loc, d["linux_name"], "cpuid" if a else "cpuinfo"))
+    assert compared > 150
+    assert disagree == []
