@@ -53,9 +53,7 @@ def _files_from(get: Callable[[str], str | None], where: str) -> tuple[SourceFil
             t = get(f"{d}/{e}")
             if t is not None:
                 extra.append((f"{d}/{e}", t))
-        version = (get("VERSION") or "").strip()
-        if not version:
-            raise SourceError(f"{where}: no VERSION file", hint="pass --label VERSION")
+        version = (get("VERSION") or "").strip()  # "" = none: scrape() then needs a label
         return SourceFiles(c, h, f"{d}/cpu.c", f"{d}/cpu.h", tuple(extra)), version
     raise SourceError(
         f"{where}: no target/i386/cpu.c (or target-i386/cpu.c)",
@@ -104,8 +102,10 @@ def from_tarball(path: str | os.PathLike[str]) -> FetchedRelease:
                 if fh is not None:
                     found[parts[1]] = _read_text(fh.read(), m.name)
     except (tarfile.TarError, EOFError, OSError) as e:
+        reason = (str(e).splitlines() or [type(e).__name__])[0].rstrip(":")  # one line
         raise SourceError(
-            f"{p}: not a readable tarball ({e})", hint="pass a QEMU release or Debian orig tarball"
+            f"{p}: not a readable tarball ({reason})",
+            hint="pass a QEMU release or Debian orig tarball",
         ) from e
     files, version = _files_from(found.get, str(p))
     return FetchedRelease(files, version, f"tarball {p.name}")
@@ -174,6 +174,11 @@ def from_https(tag: str, cache_dir: Path, *, session=None, timeout: float = 20.0
         url = UPSTREAM_RAW.format(ref=tag, path=rel)
         try:
             resp = session.get(url, timeout=timeout)
+        except requests.exceptions.RetryError as e:
+            raise SourceError(
+                f"{url}: the server kept failing (HTTP 429/5xx) after 3 retries",
+                hint="try again later",
+            ) from e
         except requests.RequestException as e:
             raise SourceError(
                 f"cannot download {url} ({type(e).__name__})",
@@ -226,8 +231,10 @@ def list_upstream_tags(*, session=None, timeout: float = 20.0) -> list[str]:  # 
 def scrape(fetched: FetchedRelease, *, label: str | None = None, upstream: bool = True) -> Release:
     """Parse and resolve one fetched release. Raises ParseError naming file and line."""
     version = label or fetched.version
+    if not version:
+        raise SourceError(f"{fetched.origin}: no VERSION file", hint="pass --label VERSION")
     try:
-        table = parse_table(fetched.files, fetched.version)
+        table = parse_table(fetched.files, fetched.version or version)
     except ParseError as e:
         raise ParseError(
             f"{fetched.origin}: {e.message}", hint=e.hint or "is this an unmodified QEMU source?"
