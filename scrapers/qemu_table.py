@@ -35,6 +35,9 @@ EXTERNAL_INTS = {
 # QEMU_VERSION is the release itself; QEMU_HW_VERSION is "2.5+" since it exists.
 EXTERNAL_STRINGS = {"QEMU_HW_VERSION": "2.5+"}
 
+# CPUID leaves indexed by ECX: a word on one of them without a subleaf means subleaf 0.
+SUBLEAF_LEAVES = frozenset({0x4, 0x7, 0xB, 0xD, 0xF, 0x10, 0x12, 0x14, 0x17, 0x18, 0x1D, 0x1F, 0x24})
+
 REGISTERS = {"R_EAX": "eax", "R_EBX": "ebx", "R_ECX": "ecx", "R_EDX": "edx"}
 
 # 1.1-1.3 have no feature_word_info: each named array belongs to a fixed word.
@@ -292,6 +295,9 @@ def _parse_words(
             leaf = ctx.eval(flat["eax"])
             if "needs_ecx" in flat and flat["needs_ecx"].text() == "true":
                 sub = ctx.eval(flat["ecx"]) if "ecx" in flat else 0
+            elif leaf in SUBLEAF_LEAVES:
+                # 1.4 declares leaf 7 without needs_ecx; the bits are subleaf 0's all the same.
+                sub = 0
             regtok = flat["reg"].tokens[0]
             if regtok.text not in REGISTERS:
                 raise regtok.error("unknown register")
