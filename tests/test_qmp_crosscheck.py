@@ -1,0 +1,117 @@
+"""Cross-check against QEMU itself: our parse of Debian's QEMU 7.2 source tarball must give,
+for every CPU name, the feature set that the installed QEMU 7.2 binary reports over QMP
+(`query-cpu-model-expansion`, type full, under TCG), up to `vme` (a TCG default).
+
+CI installs both (.ci/install-debian-deps): the binary `qemu-system-x86_64` and the orig
+tarball in $CPUDB_QEMU_TARBALL_DIR (default /var/cache/cpudb-ci/qemu-src). Locally the test
+skips with a how-to when either is missing; in CI (env CI set) it fails instead.
+A mismatch is a bug in our model of QEMU, not a tolerance to widen.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from cpudb import snapshot
+from cpudb.cli import main
+from cpudb.paths import shipped_data_dir
+from tests.conftest import need_tool
+
+pytestmark = pytest.mark.integration
+
+TARBALL_DIRS = [
+    os.environ.get("CPUDB_QEMU_TARBALL_DIR", "/var/cache/cpudb-ci/qemu-src"),
+    "/root/qemu-src/dl",
+]
+HOW_TARBALL = (
+    "run .ci/install-debian-deps (apt-get source --download-only -t bookworm qemu) "
+    "or set CPUDB_QEMU_TARBALL_DIR to a folder holding qemu_7.2*.orig.tar.xz"
+)
+TCG_DEFAULTS = {"vme"}
+
+
+def need_tarball() -> Path:
+    for d in TARBALL_DIRS:
+        hits = sorted(Path(d).glob("qemu_7.2*.orig.tar.xz"))
+        if hits:
+            return hits[-1]
+    if os.environ.get("CI"):
+        pytest.fail(f"QEMU 7.2 orig tarball is required in CI: {HOW_TARBALL}")
+    pytest.skip(f"no qemu_7.2*.orig.tar.xz in {TARBALL_DIRS}: {HOW_TARBALL}")
+
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
+    """(snapshot parsed from the tarball, snapshot asked from the binary), as JSON dicts."""
+    need_tool("qemu-system-x86_64", "apt-get install qemu-system-x86 (Debian bookworm: 7.2)")
+    tarball = need_tarball()
+    out = tmp_path_factory.mktemp("crosscheck")
+    assert main(["scrape", "qemu", "--tarball", str(tarball), "--out", str(out / "src")]) == 0
+    assert main(["scrape", "qmp", "--accel", "tcg", "--out", str(out / "qmp")]) == 0
+    (src,) = (out / "src").glob("*.json")
+    (qmp,) = (out / "qmp").glob("*.json")
+    return json.loads(src.read_text()), json.loads(qmp.read_text())
+
+
+def resolved(doc: dict) -> dict[str, dict]:
+    """Every CPU name -> its concrete entry (aliases followed)."""
+    concrete = {c["name"]: c for c in doc["cpus"] if "alias_of" not in c}
+    return {c["name"]: concrete[c.get("alias_of", c["name"])] for c in doc["cpus"]}
+
+
+def test_the_two_are_the_same_release(both):
+    src, qmp = both
+    assert src["version"] == "7.2.0" and src["source"] == "source"
+    assert qmp["source"] == "qmp" and qmp["version"].startswith("7.2.")
+    assert qmp["upstream"] is False or qmp["version"] == "7.2.0"  # a distro build says so
+
+
+def test_every_cpu_name_has_the_same_features(both):
+    src, qmp = both
+    ours, theirs = resolved(src), resolved(qmp)
+    assert set(ours) == set(theirs), set(ours) ^ set(theirs)
+    assert not {"host", "max", "base"} & set(ours)
+    differ = {}
+    for name in sorted(ours):
+        a, b = set(ours[name]["features"]), set(theirs[name]["features"])
+        if (a ^ b) - TCG_DEFAULTS:
+            differ[name] = {"only parsed": sorted(a - b), "only QEMU": sorted(b - a)}
+    equal = len(ours) - len(differ)
+    vme_only = sum(1 for n in ours if set(ours[n]["features"]) ^ set(theirs[n]["features"]))
+    print(
+        f"\nQEMU 7.2 cross-check: {equal} of {len(ours)} CPU names equal (up to vme; "
+        f"{vme_only} differ by vme alone, {len(ours) - vme_only} are identical)"
+    )
+    assert differ == {}
+    assert equal == len(ours) >= 129
+
+
+def test_aliases_and_identity_fields_agree(both):
+    src, qmp = both
+    theirs = {c["name"]: c for c in qmp["cpus"]}
+    ours_r, theirs_r = resolved(src), resolved(qmp)
+    for c in src["cpus"]:
+        t = theirs[c["name"]]
+        assert c.get("alias_of") == t.get("alias_of"), c["name"]
+        a, b = ours_r[c["name"]], theirs_r[c["name"]]
+        for key in ("vendor", "family", "model_number", "stepping", "model_id"):
+            assert a[key] == b[key], (c["name"], key, a[key], b[key])
+
+
+def test_the_shipped_7_2_snapshot_is_this_parse(both):
+    src, _ = both
+    shipped = json.loads((shipped_data_dir() / "qemu" / "7.2.0.json").read_text())
+    shipped.pop("origin")
+    mine = dict(src)
+    mine.pop("origin")
+    assert mine == shipped
+
+
+def test_qmp_snapshot_round_trips(both):
+    _, qmp = both
+    text = json.dumps(qmp, indent=1, ensure_ascii=False) + "\n"
+    assert snapshot.dumps(snapshot.loads(text)) == text
