@@ -10,13 +10,121 @@ from cpudb.scrapers import linux_cpufeatures as lc
 
 from cpudb.errors import ParseError
 from cpudb.paths import shipped_data_dir
-from tests.conftest import FIXTURES
 
-HOSTS = FIXTURES / "hosts"
+# Hand-written excerpts in the shape of the kernel headers (built into tmp_path by the
+# tests: the repository keeps no file named like a kernel header).
+NEW_CPUFEATURES_H = """\
+/*
+ * Note: If the comment begins with a quoted string, that string is used
+ * in /proc/cpuinfo instead of the macro name.  Otherwise, this feature bit is
+ * not displayed in /proc/cpuinfo at all.
+ */
+
+/* Intel-defined CPU features, CPUID level 0x00000001 (EDX), word 0 */
+#define X86_FEATURE_FPU			( 0*32+ 0) /* "fpu" Onboard FPU */
+#define X86_FEATURE_XMM			( 0*32+25) /* "sse" */
+
+/* AMD-defined CPU features, CPUID level 0x80000001, word 1 */
+#define X86_FEATURE_GBPAGES		( 1*32+26) /* "pdpe1gb" GB pages */
+
+/* Other features, Linux-defined mapping, word 3 */
+#define X86_FEATURE_CONSTANT_TSC	( 3*32+ 8) /* "constant_tsc" TSC ticks at a constant rate */
+#define X86_FEATURE_ALWAYS		( 3*32+21) /* Always-present feature */
+
+/* Intel-defined CPU features, CPUID level 0x00000001 (ECX), word 4 */
+#define X86_FEATURE_XMM3		( 4*32+ 0) /* "pni" SSE-3 */
+#define X86_FEATURE_OSXSAVE		( 4*32+27) /* XSAVE instruction enabled in the OS */
+
+/* Intel-defined CPU features, CPUID level 0x00000007:0 (EBX), word 9 */
+#define X86_FEATURE_AVX2		( 9*32+ 5) /* "avx2" AVX2 instructions */
+
+/* Extended state features, CPUID level 0x0000000d:1 (EAX), word 10 */
+#define X86_FEATURE_XSAVEOPT		(10*32+ 0) /* "xsaveopt" XSAVEOPT instruction */
+
+/* Intel-defined CPU features, CPUID level 0x00000007:1 (EAX), word 12 */
+#define X86_FEATURE_LKGS		(12*32+18) /* Load "kernel" (userspace) GS */
+#define X86_FEATURE_AVX_VNNI		(12*32+ 4) /* "avx_vnni" AVX VNNI instructions */
+
+/* AMD-defined CPU features, CPUID level 0x80000008 (EBX), word 13 */
+#define X86_FEATURE_VIRT_SSBD		(13*32+25) /* "virt_ssbd" Virtualized SSBD */
+
+/* Intel-defined CPU features, CPUID level 0x00000007:0 (ECX), word 16 */
+#define X86_FEATURE_AVX512VBMI		(16*32+ 1) /* "avx512vbmi" AVX512 VBMI */
+
+#define X86_BUG(x)			(NCAPINTS*32 + (x))
+#define X86_BUG_F00F			X86_BUG(0) /* "f00f" Intel F00F */
+"""
+
+NEW_CPUFEATURE_H = """\
+/* a hand-written excerpt: the enum of real kernels has every word */
+enum cpuid_leafs
+{
+	CPUID_1_EDX		= 0,
+	CPUID_8000_0001_EDX,
+	CPUID_8086_0001_EDX,
+	CPUID_LNX_1,
+	CPUID_1_ECX,
+	CPUID_C000_0001_EDX,
+	CPUID_8000_0001_ECX,
+	CPUID_LNX_2,
+	CPUID_LNX_3,
+	CPUID_7_0_EBX,
+	CPUID_D_1_EAX,
+	CPUID_LNX_4,
+	CPUID_7_1_EAX,
+	CPUID_8000_0008_EBX,
+	CPUID_6_EAX,
+	CPUID_8000_000A_EDX,
+	CPUID_7_ECX,
+	CPUID_8000_0007_EBX,
+	CPUID_7_EDX,
+	NR_CPUID_WORDS,
+};
+"""
+
+OLD_CPUFEATURES_H = """\
+/*
+ * Note: If the comment begins with a quoted string, that string is used
+ * in /proc/cpuinfo instead of the macro name.  If the string is "",
+ * this feature bit is not displayed in /proc/cpuinfo at all.
+ */
+
+/* Intel-defined CPU features, CPUID level 0x00000001 (EDX), word 0 */
+#define X86_FEATURE_FPU			( 0*32+ 0) /* Onboard FPU */
+#define X86_FEATURE_XMM			( 0*32+25) /* "sse" */
+
+/* AMD-defined CPU features, CPUID level 0x80000001, word 1 */
+#define X86_FEATURE_GBPAGES		( 1*32+26) /* "pdpe1gb" GB pages */
+
+/* Other features, Linux-defined mapping, word 3 */
+/* This range is used for feature bits which conflict or are synthesized */
+#define X86_FEATURE_CONSTANT_TSC	( 3*32+ 8) /* TSC ticks at a constant rate */
+#define X86_FEATURE_ALWAYS		( 3*32+21) /* "" Always-present feature */
+
+/* Intel-defined CPU features, CPUID level 0x00000001 (ECX), word 4 */
+#define X86_FEATURE_OSXSAVE		( 4*32+27) /* "" XSAVE instruction enabled in the OS */
+
+/* More extended AMD flags: CPUID level 0x80000001, ECX, word 6 */
+#define X86_FEATURE_LAHF_LM		( 6*32+ 0) /* LAHF/SAHF in long mode */
+
+/* Intel-defined CPU features, CPUID level 0x00000007:0 (EBX), word 9 */
+#define X86_FEATURE_AVX2		( 9*32+ 5) /* AVX2 instructions */
+"""
 
 
-def test_new_convention_with_enum():
-    lf = lc.scrape(HOSTS / "linux-6.12-mini")
+def headers_tree(tmp_path: Path) -> Path:
+    """A minimal linux-headers tree: Makefile + arch/x86/include/asm/cpufeature(s).h."""
+    root = tmp_path / "linux-headers-6.12.99-common"
+    asm = root / "arch/x86/include/asm"
+    asm.mkdir(parents=True)
+    (root / "Makefile").write_text("VERSION = 6\nPATCHLEVEL = 12\nSUBLEVEL = 99\n")
+    (asm / "cpufeatures.h").write_text(NEW_CPUFEATURES_H)
+    (asm / "cpufeature.h").write_text(NEW_CPUFEATURE_H)
+    return root
+
+
+def test_new_convention_with_enum(tmp_path):
+    lf = lc.scrape(headers_tree(tmp_path))
     d = lf.to_json()
     assert d["linux_version"] == "6.12.99"
     assert "cpufeature.h" in d["source"]
@@ -36,7 +144,9 @@ def test_new_convention_with_enum():
 
 
 def test_old_convention_with_section_comments(tmp_path):
-    lf = lc.scrape(HOSTS / "linux-4.19-cpufeatures.h", version="4.19.0")
+    h = tmp_path / "cpufeatures.h"
+    h.write_text(OLD_CPUFEATURES_H)
+    lf = lc.scrape(h, version="4.19.0")
     d = lf.to_json()
     assert "section comments" in d["source"]
     assert d["locations"] == {
