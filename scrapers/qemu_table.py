@@ -455,6 +455,8 @@ def _parse_dependencies(ctx: _Ctx, cpu_c: Source) -> list[tuple[str, int, str, i
                 raise cpu_c.error("unexpected feature_dependencies entry", f.pos)
             word = _need_expr(pair.items[0], cpu_c).text()
             ends[f.field] = (word, ctx.eval(_need_expr(pair.items[1], cpu_c)))
+        if set(ends) != {"from", "to"}:
+            raise cpu_c.error("feature_dependencies entry needs .from and .to", body.pos)
         deps.append((*ends["from"], *ends["to"]))
     return deps
 
