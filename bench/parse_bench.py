@@ -23,6 +23,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 PARSE_TARGET_MS = 100.0
@@ -75,8 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         except CpudbError as e:
             skipped[d.name] = str(e)
             continue
-        p_cpu, p_wall = best(lambda f=f: parse_table(f.files, f.version), args.runs)
-        s_cpu, s_wall = best(lambda f=f: scrape(f), args.runs)
+        p_cpu, p_wall = best(partial(parse_table, f.files, f.version), args.runs)
+        s_cpu, s_wall = best(partial(scrape, f), args.runs)
         rows.append({
             "release": d.name, "cpu_c_kb": round(len(f.files.cpu_c.encode()) / 1024),
             "parse_ms": round(p_cpu * 1e3, 1), "parse_wall_ms": round(p_wall * 1e3, 1),
