@@ -14,7 +14,21 @@ from cpudb import __version__
 from cpudb.errors import CpudbError
 
 # Order = order in `cpudb --help`.
-COMMANDS = ["advise", "baseline", "diagnose", "versions", "models", "show", "feature", "diff", "history", "host", "db", "scrape", "tui"]
+COMMANDS = [
+    "advise",
+    "baseline",
+    "diagnose",
+    "versions",
+    "models",
+    "show",
+    "feature",
+    "diff",
+    "history",
+    "host",
+    "db",
+    "scrape",
+    "tui",
+]
 
 DESCRIPTION = """\
 cpudb: which QEMU -cpu model (and which extra flags) gives a guest the CPU features it
@@ -28,7 +42,23 @@ examples:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_in(argv: list[str]) -> str | None:
+    """The subcommand named in argv, if any (the first word that is not an option)."""
+    skip = False
+    for a in argv:
+        if skip:
+            skip = False
+            continue
+        if a == "--db":
+            skip = True
+        elif not a.startswith("-"):
+            return a if a in COMMANDS else None
+    return None
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; with `only`, just that subcommand's (imports one module: the
+    fast commands must not pay for importing and building all thirteen)."""
     parser = argparse.ArgumentParser(
         prog="cpudb",
         description=DESCRIPTION,
@@ -42,14 +72,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="database file (default: $CPUDB_DB or the user cache directory)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in [only] if only else COMMANDS:
         mod = importlib.import_module(f"cpudb.commands.{name}")
         mod.add_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(_command_in(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()
