@@ -677,6 +677,11 @@ def _notes(
                 "features such as mds-no, leaves the dump lacks): not counted as "
                 "blockers; with ,enforce QEMU checks them when it starts"
             )
+    elif not hosts and accel == "kvm":
+        notes.append(
+            "no host given: under KVM a model runs only where the host CPU has every "
+            "feature it enables; pass --host FILE|NAME or --this-host to keep only those"
+        )
     elif hosts:
         notes.append(
             f"under {accel.upper()} QEMU emulates the CPU: hosts are not consulted "

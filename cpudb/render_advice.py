@@ -224,8 +224,10 @@ def text(
 
 
 def _notes(a: Advice) -> list[str]:
-    out = ["Ranking, in order:"]
-    out += [f"  {i}. {r}" for i, r in enumerate(a.ranking, 1)]
+    out: list[str] = []
+    if a.candidates:  # the ranking explains an order; with no candidate there is none
+        out = ["Ranking, in order:"]
+        out += [f"  {i}. {r}" for i, r in enumerate(a.ranking, 1)]
     out.append("Notes:")
     out += [f"  - {n}" for n in a.notes]
     return out
