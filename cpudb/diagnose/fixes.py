@@ -134,7 +134,7 @@ def host_caveat(
         ), False
     if reported_missing is not None:
         return (
-            f"QEMU reported at line {reported_missing} that this host (KVM) does not offer "
+            f"the log (line {reported_missing}) says this host (KVM) does not offer "
             f"{feature}: the fixes above work only on a host that has it; with enforce QEMU "
             "refuses to start instead of dropping it"
         ), False

@@ -329,6 +329,10 @@ def _features_list(text: str) -> tuple[str, ...]:
 
 
 def _line_event(n: int, text: str) -> Event | None:
+    if "kvm_" in text and (m := _TRACE.search(text)):  # most lines of a big log: try first
+        if m.group(1):
+            return _trace_event(n, text, m.group(1), m.group(2))
+        return _trace_event(n, text, m.group(3), m.group(4))
     if m := _INTERNAL.search(text):
         return InternalError(n, text.strip(), int(m.group(1)))
     if m := _ENTRY_FAILED.search(text):

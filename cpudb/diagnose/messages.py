@@ -49,11 +49,19 @@ def warning_claims(log: lp.Log, ctx: Context, notes: list[str]) -> list[Claim]:
     for w in log.of(lp.FeatureWarning):
         f = _warning_feature(ctx, w)
         if f is None:
-            notes.append(
-                f"line {w.line}: QEMU names a feature ({w.name or 'unnamed'}, bit "
-                f"{w.bit}) that QEMU {ctx.release.version} does not know: pass --qemu "
-                "with the release that printed it"
-            )
+            where = f"MSR {w.msr:#x}" if w.msr is not None else f"CPUID leaf {w.leaf or 0:#x}"
+            if w.name:
+                notes.append(
+                    f"line {w.line}: QEMU dropped {w.name} ({where} bit {w.bit}), which QEMU "
+                    f"{ctx.release.version} does not know: pass --qemu with the release that "
+                    "printed it"
+                )
+            else:
+                what = " (an XSAVE state component: it follows from the features that use it)"
+                notes.append(
+                    f"line {w.line}: QEMU dropped {where} bit {w.bit}, a bit without a feature "
+                    f"name{what if w.leaf == 0xD else ''}"
+                )
             continue
         cpuid = describe(ctx, f)
         ev = [Evidence(w.line, w.text)]

@@ -252,6 +252,11 @@ def _feature_fixes(
         )
     else:
         fixes = [*own, *models, *flag]
+    if ctx.cpu is not None and ctx.cpu.is_host and kinds & NEEDS and ctx.host is None:
+        advice.append(
+            f"-cpu {ctx.cpu.arg.model} gives the guest what this host's KVM offers, so the host "
+            f"(or KVM on it) lacks {name}: the CPU names above need a host that has it"
+        )
     if kinds & HOST_LACKS or (ctx.host is not None and ctx.host.has(name) is False):
         advice.append(
             f"on this host the guest cannot have {name} under KVM: the fixes above "

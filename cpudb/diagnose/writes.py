@@ -3,6 +3,8 @@ guest CPU lacks (KVM's `__cr4_reserved_bits()` / `__kvm_valid_efer()`). Pure."""
 
 from __future__ import annotations
 
+from itertools import islice
+
 from cpudb.diagnose import logparse as lp
 from cpudb.diagnose.findings import (
     Claim,
@@ -28,8 +30,9 @@ from cpudb.model import Feature
 
 
 def _gp_after(log: lp.Log, idx: int, task: str | None) -> lp.InjectedException | None:
+    """The #GP KVM injected right after event `idx` on the same vCPU thread, if any."""
     seen = 0
-    for e in log.events[idx + 1 :]:
+    for e in islice(log.events, idx + 1, idx + 65):  # other vCPUs' lines may interleave
         if not isinstance(e, lp.Trace) or e.task != task:
             continue
         if isinstance(e, lp.InjectedException):
