@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from cpudb.errors import ParseError
@@ -106,13 +106,18 @@ class Define:
     body: str
     src: Source
     pos: int  # offset of the body in src.text
+    conflict: bool = False  # defined again with another body (#if/#else branches)
 
 
 _DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)(\(?)", re.M)
 
 
+def _words(body: str) -> list[str]:
+    return body.replace("\\", " ").split()
+
+
 def collect_defines(sources: list[Source]) -> dict[str, Define]:
-    """Object-like #defines of all sources; the first definition of a name wins."""
+    """Object-like #defines of all sources; the first wins, a differing redefinition is marked."""
     table: dict[str, Define] = {}
     for src in sources:
         text = src.text
@@ -136,8 +141,11 @@ def collect_defines(sources: list[Source]) -> dict[str, Define]:
                     continue
                 break
             body = text[body_start:j]
-            if name not in table:
+            first = table.get(name)
+            if first is None:
                 table[name] = Define(name, body, src, body_start)
+            elif not first.conflict and _words(body) != _words(first.body):
+                table[name] = replace(first, conflict=True)
     return table
 
 

@@ -128,6 +128,11 @@ class _Ctx:
         if name in self._ints:
             return self._ints[name]
         d = self.defines.get(name)
+        if d is not None and d.conflict:
+            raise tok.error(
+                "macro defined twice with different values (#if/#else?)",
+                hint="cpudb cannot tell which branch QEMU's system emulator uses",
+            )
         if d is None:
             if name in EXTERNAL_INTS:
                 return EXTERNAL_INTS[name]

@@ -69,14 +69,17 @@ def test_defines_first_wins_continuations_and_function_like_skipped():
         "#  define  B (A | \\\n     (1U << 4))\n"
         "#define F(x) ((x) + 1)\n"
         "#if defined CONFIG_USER_ONLY\n#define K (A)\n#else\n#define K 0\n#endif\n"
-        "#define EMPTY\n",
+        "#define EMPTY\n"
+        "#define B (A | (1U << 4))\n",  # the same body again, spaced differently: no conflict
     )
     c = Source("cpu.c", "#define A 99\n#define C B\n")
     d = collect_defines([h, c])
     assert d["A"].body.strip() == "(1U << 3)" and d["A"].src is h  # first definition wins
     assert "(1U << 4)" in d["B"].body and d["C"].src is c
     assert "F" not in d
-    assert d["K"].body.strip() == "(A)"
+    assert d["K"].body.strip() == "(A)" and d["K"].conflict  # #if/#else: ambiguous
+    assert d["A"].conflict  # 99 in cpu.c vs (1U << 3) in cpu.h
+    assert not d["B"].conflict and not d["C"].conflict
     assert d["EMPTY"].body.strip() == ""
 
 

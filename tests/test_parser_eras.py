@@ -453,8 +453,10 @@ def _mutated(name: str, old: str, new: str) -> SourceFiles:
     return files(name, cpu_c=text.replace(old, new, 1))
 
 
-def _line_of(text: str, needle: str) -> int:
-    return text[: text.index(needle)].count("\n") + 1
+def _line_of(text: str, snippet: str, token: str) -> int:
+    """Line of `token` inside the (first) occurrence of `snippet` in `text`."""
+    at = text.index(snippet) + snippet.index(token)
+    return text[:at].count("\n") + 1
 
 
 @pytest.mark.parametrize(
@@ -510,6 +512,13 @@ def _line_of(text: str, needle: str) -> int:
             "R_EXX",
             "unknown register",
         ),
+        (  # defined under `#if defined CONFIG_USER_ONLY` and again under `#else`
+            "era_e_2_8",
+            "CPUID_EXT2_LM | CPUID_EXT2_SYSCALL | CPUID_EXT2_NX,",
+            "CPUID_EXT2_LM | CPUID_EXT2_KERNEL_FEATURES | CPUID_EXT2_NX,",
+            "CPUID_EXT2_KERNEL_FEATURES",
+            "defined twice with different values",
+        ),
         (
             "era_f_3_1",
             ".type = MSR_FEATURE_WORD,",
@@ -530,7 +539,7 @@ def test_unknown_things_are_parse_errors_naming_file_line_token(name, old, new, 
     assert e.line is not None and e.line >= 1
     # the line is where the offending text is (models' prop checks name the model's line)
     if message not in ("neither a feature", "not on/off"):
-        assert e.line == _line_of(f.cpu_c, token)
+        assert e.line == _line_of(f.cpu_c, new, token)
 
 
 def test_not_a_cpu_c_and_truncated_file():
