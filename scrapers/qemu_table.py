@@ -558,8 +558,11 @@ def parse_table(files: SourceFiles, version: str) -> ParsedTable:
         for word, mask in masks.items():
             # A name on several bits of one word (kvmclock, vmx-invept-single-context) is one
             # QEMU property, true only when all its bits are set (x86_cpu_get_bit_prop).
-            names |= {n for n in names_of(word, mask, unnamed=unnamed)
-                      if mask & name_mask[(word, n)] == name_mask[(word, n)]}
+            names |= {
+                n
+                for n in names_of(word, mask, unnamed=unnamed)
+                if mask & name_mask[(word, n)] == name_mask[(word, n)]
+            }
         if unnamed:
             unnamed_by_model[mdef.name] = tuple(unnamed)
         models.append(_replace_features(mdef, frozenset(names)))
