@@ -156,19 +156,48 @@ class _Eval:
             self.i += 1
             return v
         if t.kind == "num":
-            try:
-                return parse_int_literal(t.text)
-            except ValueError:
-                raise t.error("bad integer literal") from None
+            return _eval_literal(t)
         if t.kind == "id":
             return self.resolve(t)
         raise t.error("unexpected token in expression")
 
 
+def _eval_literal(t: Token) -> int:
+    try:
+        return parse_int_literal(t.text)
+    except ValueError:
+        raise t.error("bad integer literal") from None
+
+
 def eval_int(tokens: Sequence[Token], resolve: Resolver) -> int:
     if not tokens:
         raise ParseError("empty expression")
+    fast = _or_of_atoms(tokens, resolve)
+    if fast is not None:
+        return fast
     return _Eval(tokens, resolve).parse() & MASK64
+
+
+def _or_of_atoms(tokens: Sequence[Token], resolve: Resolver) -> int | None:
+    """`A | B | 0x10 | C`, the shape of nearly every feature expression in the model table,
+    without the recursive descent (a third of the parse time otherwise). None if the
+    expression has any other shape."""
+    n = len(tokens)
+    if n % 2 == 0:
+        return None
+    for i in range(1, n, 2):
+        if tokens[i].text != "|":
+            return None
+    value = 0
+    for i in range(0, n, 2):
+        t = tokens[i]
+        if t.kind == "id":
+            value |= resolve(t)
+        elif t.kind == "num":
+            value |= _eval_literal(t)
+        else:
+            return None
+    return value & MASK64
 
 
 def unescape(lit: str) -> str:

@@ -66,17 +66,30 @@ class Token(NamedTuple):
 
 _TOKEN = re.compile(
     r"""
-    [\s\\]*
-    (?:
-      (?P<str>"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')
-    | (?P<num>0[xX][0-9a-fA-F]+[uUlL]*|\d+[uUlL]*)
-    | (?P<id>[A-Za-z_]\w*)
-    | (?P<op><<|>>|->|&&|\|\||==|!=|<=|>=|\.\.\.|[{}()\[\];,.=|&~^+\-*/<>!?:%\#])
-    | (?P<bad>\S)
-    )
+      "(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'
+    | 0[xX][0-9a-fA-F]+[uUlL]*|\d+[uUlL]*
+    | [A-Za-z_]\w*
+    | <<|>>|->|&&|\|\||==|!=|<=|>=|\.\.\.
+    | [^\s\\]
     """,
     re.X,
 )
+_OPS = frozenset("{}()[];,.=|&~^+-*/<>!?:%#") | {
+    "<<",
+    ">>",
+    "->",
+    "&&",
+    "||",
+    "==",
+    "!=",
+    "<=",
+    ">=",
+    "...",
+}
+# token kind by first character; anything else is an operator (validated against _OPS)
+_KIND = {c: "str" for c in "\"'"}
+_KIND.update({c: "num" for c in "0123456789"})
+_KIND.update({c: "id" for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"})
 _new_token = tuple.__new__
 
 
@@ -84,16 +97,16 @@ def tokenize(src: Source, start: int = 0, end: int | None = None) -> list[Token]
     """C tokens of src.text[start:end]; whitespace and backslash-newlines are skipped."""
     text = src.text
     end = len(text) if end is None else end
-    out: list[Token] = []
-    append = out.append
-    for m in _TOKEN.finditer(text, start, end):
-        kind = m.lastgroup
-        if kind is None:  # only trailing whitespace was left
-            break
-        if kind == "bad":
-            raise src.error("unexpected character", m.start(kind), m.group(kind))
-        # tuple.__new__ skips NamedTuple's Python-level constructor: ~40% faster here
-        append(_new_token(Token, (kind, m.group(kind), m.start(kind), src)))
+    kind = _KIND.get
+    # One comprehension, kinds by first character, tuple.__new__ instead of the NamedTuple
+    # constructor: the tokenizer is the largest part of the parse time.
+    out = [
+        _new_token(Token, (kind(m.group()[0], "op"), m.group(), m.start(), src))
+        for m in _TOKEN.finditer(text, start, end)
+    ]
+    for t in out:
+        if t[0] == "op" and t[1] not in _OPS:
+            raise src.error("unexpected character", t[2], t[1])
     return out
 
 
@@ -186,6 +199,7 @@ class InitList:
     cast: str | None = None  # "(X86CPUVersionDefinition[])" for compound literals
 
 
+_RBRACKET = frozenset({"]"})
 _OPEN = frozenset("([{")
 _CLOSE = frozenset(")]}")
 
@@ -228,37 +242,44 @@ class _Parser:
     def init_list(self, cast: str | None = None) -> InitList:
         start = self.expect("{")
         items: list[Item] = []
+        toks = self.toks
+        n = len(toks)
         while True:
-            t = self.peek()
-            if t is None:
+            if self.i >= n:
                 raise self.src.error("unterminated '{'", start.pos, hint="the file looks truncated")
-            if t.text == "}":
+            if toks[self.i].text == "}":
                 self.i += 1
                 return InitList(items, start.pos, cast)
             items.append(self.item())
-            t = self.peek()
-            if t is not None and t.text == ",":
-                self.i += 1
-            elif t is not None and t.text != "}":
-                raise t.error("expected ',' or '}' in initializer")
+            if self.i < n:
+                text = toks[self.i].text
+                if text == ",":
+                    self.i += 1
+                elif text != "}":
+                    raise toks[self.i].error("expected ',' or '}' in initializer")
 
     def item(self) -> Item:
-        first = self.peek()
-        assert first is not None
+        toks = self.toks
+        n = len(toks)
+        i = self.i
+        first = toks[i]
         designators: list[tuple[str, object]] = []
-        while True:
-            t = self.peek()
-            if t is None:
-                break
-            if t.text == "." and self.peek(1) is not None and self.peek(1).kind == "id":  # type: ignore[union-attr]
-                designators.append((".", self.peek(1).text))  # type: ignore[union-attr]
-                self.i += 2
-            elif t.text == "[" and designators is not None and self._is_designator():
-                self.i += 1
-                designators.append(("[", self.expr(stop={"]"})))
+        while i < n:
+            text = toks[i].text
+            if text == "." and i + 1 < n and toks[i + 1].kind == "id":
+                designators.append((".", toks[i + 1].text))
+                i += 2
+            elif text == "[":
+                self.i = i
+                if not self._is_designator():
+                    break
+                self.i = i + 1
+                designators.append(("[", self.expr(stop=_RBRACKET)))
                 self.expect("]")
+                i = self.i
             else:
                 break
+        self.i = i
         if designators:
             self.expect("=")
         return Item(designators, self.value(), first.pos)
