@@ -300,6 +300,11 @@ def run(args: argparse.Namespace) -> int:
             print(ra.qemu_arg(best))
         else:
             names = libvirt_names(release)
+            # libvirt (and so Nova and Proxmox) has no versioned names: take the best
+            # candidate it can name, and only fall back to the overall best with a caveat.
+            usable = [c for c in advice.candidates if not c.blockers]
+            nameable = [c for c in usable if names.model_for(c)[1] is None]
+            pick = nameable[0] if nameable else best
             render = {"libvirt": ra.libvirt_xml, "nova": ra.nova, "proxmox": ra.proxmox}[fmt]
-            sys.stdout.write(render(best, names))
+            sys.stdout.write(render(pick, names))
     return 0 if best is not None else 1

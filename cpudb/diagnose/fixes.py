@@ -66,7 +66,9 @@ def providers(
 ) -> list[str]:
     """CPU names of `release` with `feature` natively: one per model (its newest version that
     has it, and that runs on `host` when given). Same vendor first, then the models that lose
-    the fewest features of the `current` one, then the newest (by first QEMU release)."""
+    the fewest features of the `current` one, then the newest (by first QEMU release).
+    When the current model is unknown, the oldest models come first instead (the most
+    hosts can run them), Intel before AMD when the vendor is unknown too."""
     newness = newness or {}
     table_pos: dict[str, int] = {}
     best: dict[str, CpuName] = {}
@@ -80,13 +82,16 @@ def providers(
         if cur is None or (c.version or 0) > (cur.version or 0):
             best[c.model] = c
 
+    prefer = vendor or "GenuineIntel"
+
     def key(c: CpuName) -> tuple:
+        age = newness.get(c.model, 0)
         return (
-            vendor is not None and c.vendor != vendor,
+            c.vendor != prefer,
             len(current - c.features - {feature}) if current is not None else 0,
             c.deprecation_note is not None,
-            -newness.get(c.model, 0),
-            -table_pos[c.model],
+            -age if current is not None else age,
+            -table_pos[c.model] if current is not None else table_pos[c.model],
         )
 
     return [c.name for c in sorted(best.values(), key=key)[:limit]]
