@@ -88,6 +88,7 @@ class Flag:
     bit: int
     linux_name: str | None  # as /proc/cpuinfo shows it; None when hidden
     line: int
+    description: str | None = None  # the header's comment, e.g. "1GB pages"
 
 
 @dataclass(frozen=True)
@@ -102,14 +103,17 @@ class LinuxFeatures:
         locations: dict[str, dict[str, str]] = {}
         synthetic: set[str] = set()
         for f in self.flags:
-            if f.linux_name is None:
-                continue
             w = words.get(f.word)
             loc = w.location(f.bit) if w else None
             if loc is None:
-                synthetic.add(f.linux_name)
-            else:
-                locations.setdefault(loc, {"linux_name": f.linux_name})
+                if f.linux_name is not None:
+                    synthetic.add(f.linux_name)
+                continue
+            entry = locations.setdefault(loc, {})
+            if f.linux_name is not None:
+                entry.setdefault("linux_name", f.linux_name)
+            if f.description:
+                entry.setdefault("description", f.description)
         return {
             "linux_version": self.linux_version,
             "source": self.source,
@@ -212,7 +216,9 @@ def parse_flags(text: str, file: str = "cpufeatures.h") -> tuple[Flag, ...]:
             name: str | None = q.group(1) or None
         else:
             name = None if explicit else macro.lower()
-        flags.append(Flag(macro, word, bit, name, n))
+        desc = (comment or "").split("*/")[0]
+        desc = re.sub(r'^\s*"[^"]*"', "", desc).strip().rstrip("*").strip() or None
+        flags.append(Flag(macro, word, bit, name, n, desc))
     if not flags:
         raise ParseError(
             "no X86_FEATURE_* definitions",

@@ -123,12 +123,30 @@ def headers_tree(tmp_path: Path) -> Path:
     return root
 
 
+def _names(d: dict) -> dict:
+    """The /proc/cpuinfo names of the locations (hidden flags keep only a description)."""
+    return {
+        loc: {"linux_name": e["linux_name"]}
+        for loc, e in d["locations"].items()
+        if "linux_name" in e
+    }
+
+
+def test_descriptions_come_from_the_header_comments(tmp_path):
+    d = lc.scrape(headers_tree(tmp_path)).to_json()
+    descs = {loc: e.get("description") for loc, e in d["locations"].items()}
+    assert descs["cpuid.0x1.edx.0"] == "Onboard FPU"  # the quoted /proc name is not in it
+    assert descs["cpuid.0x80000001.edx.26"] == "GB pages"
+    assert descs["cpuid.0x1.edx.25"] is None  # "sse" has no text after its name
+    assert descs["cpuid.0x7.1.eax.18"] == 'Load "kernel" (userspace) GS'  # hidden flag, quotes kept
+
+
 def test_new_convention_with_enum(tmp_path):
     lf = lc.scrape(headers_tree(tmp_path))
     d = lf.to_json()
     assert d["linux_version"] == "6.12.99"
     assert "cpufeature.h" in d["source"]
-    assert d["locations"] == {
+    assert _names(d) == {
         "cpuid.0x1.edx.0": {"linux_name": "fpu"},
         "cpuid.0x1.edx.25": {"linux_name": "sse"},
         "cpuid.0x1.ecx.0": {"linux_name": "pni"},
@@ -149,7 +167,7 @@ def test_old_convention_with_section_comments(tmp_path):
     lf = lc.scrape(h, version="4.19.0")
     d = lf.to_json()
     assert "section comments" in d["source"]
-    assert d["locations"] == {
+    assert _names(d) == {
         "cpuid.0x1.edx.0": {"linux_name": "fpu"},  # macro name, lower case
         "cpuid.0x1.edx.25": {"linux_name": "sse"},
         "cpuid.0x7.0.ebx.5": {"linux_name": "avx2"},
