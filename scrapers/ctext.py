@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -316,7 +317,7 @@ class _Parser:
                 return self.init_list(cast=cast)
         return self.expr(stop={",", "}"})
 
-    def expr(self, stop: set[str]) -> Expr:
+    def expr(self, stop: AbstractSet[str]) -> Expr:
         depth = 0
         start = i = self.i
         toks_all = self.toks
