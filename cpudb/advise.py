@@ -26,11 +26,11 @@ a model of the hosts' own vendor first), or, without hosts, the newest generatio
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from cpudb.levels import LEVELS
 from cpudb.model import CpuName, Release
+from cpudb.record import Record, field, replace
 
 if TYPE_CHECKING:  # cpudb.host is imported only when there are hosts
     from cpudb.host import HostFeatures
@@ -66,8 +66,7 @@ def vendor_group(vendor: str) -> str:
     return VENDOR_GROUPS.get(vendor, vendor.strip() or "unknown")
 
 
-@dataclass(frozen=True)
-class Need:
+class Need(Record):
     """One feature the guest needs, resolved in the release asked about."""
 
     text: str  # as the user wrote it
@@ -79,8 +78,7 @@ class Need:
     via: str | None = None  # "x86-64-v3" when the need came from a level
 
 
-@dataclass(frozen=True)
-class Host:
+class Host(Record):
     """One host the guest must run on: a name, its vendor, its features in this release."""
 
     name: str
@@ -108,16 +106,14 @@ def host_blockers(release: Release, cpu: CpuName, host: Host, accel: str) -> tup
     return blockers(release, cpu, host.features, accel)
 
 
-@dataclass(frozen=True)
-class Add:
+class Add(Record):
     """A flag added to a CPU name, and why."""
 
     name: str
     why: str
 
 
-@dataclass(frozen=True)
-class RecommendedFlag:
+class RecommendedFlag(Record):
     """A flag QEMU's documentation recommends for one vendor's models."""
 
     name: str  # QEMU name in this release
@@ -125,8 +121,7 @@ class RecommendedFlag:
     excludes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(Record):
     name: str  # the versioned CPU name (or the table name before QEMU 4.1)
     model: str
     version: int | None
@@ -160,16 +155,14 @@ class Candidate:
         return tuple(a.name for a in (*self.adds, *self.extras))
 
 
-@dataclass(frozen=True)
-class Rejection:
+class Rejection(Record):
     """Why one CPU name cannot be made to fit."""
 
     name: str
     reason: str
 
 
-@dataclass(frozen=True)
-class Advice:
+class Advice(Record):
     qemu: str
     accel: str
     needs: tuple[Need, ...]

@@ -18,7 +18,7 @@ and the reasons are the same as `cpudb advise` with the same hosts:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from cpudb.advise import (
     Add,
@@ -39,6 +39,7 @@ from cpudb.advise import (
     vendor_only,
 )
 from cpudb.model import Release
+from cpudb.record import replace
 
 # QEMU's unmigratable flags (FeatureWordInfo.unmigratable_flags, CPUID_APM_INVTSC): a guest
 # with them cannot be live-migrated (unless e.g. tsc-frequency is pinned), so a pool's

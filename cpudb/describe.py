@@ -3,12 +3,11 @@ one feature across releases. Pure; returns frozen dataclasses."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from cpudb import levels
 from cpudb.errors import CpudbError
 from cpudb.model import CpuName, Feature, FeatureWord, Release
 from cpudb.names import FeatureNames, extra_names, lookup_cpu
+from cpudb.record import Record
 from cpudb.resolve import with_accel
 
 VENDORS = {
@@ -54,8 +53,7 @@ def filter_models(
     return out
 
 
-@dataclass(frozen=True)
-class FeatureRow:
+class FeatureRow(Record):
     name: str
     bit: int
     location: str
@@ -63,15 +61,13 @@ class FeatureRow:
     description: str | None
 
 
-@dataclass(frozen=True)
-class WordGroup:
+class WordGroup(Record):
     word: FeatureWord
     title: str  # "CPUID.80000001H:EDX" or "MSR 0x10a (FEAT_ARCH_CAPABILITIES)"
     features: tuple[FeatureRow, ...]
 
 
-@dataclass(frozen=True)
-class CpuView:
+class CpuView(Record):
     release: str
     cpu: CpuName
     features: frozenset[str]
@@ -145,8 +141,7 @@ def describe_cpu(release: Release, name: str, accel: str | None = None) -> CpuVi
     )
 
 
-@dataclass(frozen=True)
-class FeatureView:
+class FeatureView(Record):
     name: str
     feature: Feature
     word: FeatureWord

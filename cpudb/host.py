@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from cpudb.errors import NotFound, ParseError
 from cpudb.model import CpuName, Feature, FeatureWord, Release
+from cpudb.record import Record, field
 from cpudb.resolve import feat2prop, with_accel
 from cpudb.scrapers.cpuid_dump import CpuidDump, CpuidLeaf
 
@@ -178,8 +178,7 @@ def kvm_supplied_bits(has: frozenset[Bit], vendor: str, family: int) -> dict[Bit
 # ------------------------------------------------------------------ dataclasses
 
 
-@dataclass(frozen=True)
-class HostFeatures:
+class HostFeatures(Record):
     """One host decoded against one release's feature catalogue."""
 
     present: frozenset[str]  # QEMU canonical names of that release present on the host
@@ -190,8 +189,7 @@ class HostFeatures:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class HostCpu:
+class HostCpu(Record):
     """A host CPU as a source tells it; decode with `features_in(release)`."""
 
     vendor: str
@@ -414,8 +412,7 @@ class HostCpu:
 # ------------------------------------------------------------------ helpers
 
 
-@dataclass(frozen=True)
-class _Ranges:
+class _Ranges(Record):
     max_basic: int
     max_ext: int
     max_centaur: int
@@ -561,8 +558,7 @@ def unknown_of(
     return tuple(sorted((wanted & host.unknown) - host.present - extra))
 
 
-@dataclass(frozen=True)
-class ModelFit:
+class ModelFit(Record):
     name: str
     usable: bool
     blockers: tuple[str, ...]
@@ -806,7 +802,7 @@ def from_live(cap: Any) -> HostCpu:  # cap: scrapers.live_host.LiveCapture
     else:
         h = from_cpuinfo(cap.cpuinfo, linux_flag_map(), cap.source)
     if cap.tried:
-        from dataclasses import replace
+        from cpudb.record import replace
 
         h = replace(h, notes=(*h.notes, *cap.tried))
     return h

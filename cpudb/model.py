@@ -7,15 +7,15 @@ name is a label that belongs to one release. A *CPU name* is what QEMU accepts a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Literal
+
+from cpudb.record import Record, field
 
 WordType = Literal["cpuid", "msr"]
 CpuKind = Literal["model", "version", "alias", "bare"]
 
 
-@dataclass(frozen=True)
-class FeatureWord:
+class FeatureWord(Record):
     """One of QEMU's feature words (`FEAT_8000_0001_EDX`) and where it lives."""
 
     name: str
@@ -40,8 +40,7 @@ class FeatureWord:
         return f"CPUID.{self.leaf:02X}H{sub}:{(self.register or '').upper()}[{bit}]"
 
 
-@dataclass(frozen=True)
-class Feature:
+class Feature(Record):
     """A named bit of one release's catalogue."""
 
     name: str
@@ -51,8 +50,7 @@ class Feature:
     aliases: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Dependency:
+class Dependency(Record):
     """QEMU's `feature_dependencies[]`: if none of `requires` is set, `clears` is cleared."""
 
     requires: tuple[str, ...]
@@ -60,8 +58,7 @@ class Dependency:
     clears_all_of: str | None = None  # set when the mask covers the whole word
 
 
-@dataclass(frozen=True)
-class VersionDef:
+class VersionDef(Record):
     version: int
     alias: str | None = None
     note: str | None = None
@@ -69,8 +66,7 @@ class VersionDef:
     cache_info: str | None = None
 
 
-@dataclass(frozen=True)
-class ModelDef:
+class ModelDef(Record):
     """One entry of `builtin_x86_defs[]` as written (features by name, before runtime rules)."""
 
     name: str
@@ -89,8 +85,7 @@ class ModelDef:
     line: int = 0
 
 
-@dataclass(frozen=True)
-class CpuName:
+class CpuName(Record):
     """A name QEMU accepts after `-cpu`, with its resolved (runtime-rule applied) features."""
 
     name: str
@@ -109,8 +104,7 @@ class CpuName:
     cache_info: str | None = None
 
 
-@dataclass(frozen=True)
-class Release:
+class Release(Record):
     """Everything one QEMU release (or capture of a binary) says about x86 CPU models."""
 
     version: str

@@ -10,14 +10,13 @@ Everything returned is a frozen dataclass; nothing here writes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from cpudb.model import Release
+from cpudb.record import Record
 
 
-@dataclass(frozen=True)
-class ReleaseInfo:
+class ReleaseInfo(Record):
     version: str
     upstream: bool
     origin: str

@@ -5,10 +5,10 @@ returned strings; the command prints them."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from cpudb.advise import Advice, Candidate, Need
+from cpudb.record import Record, field
 
 # Proxmox VE accepts only these in a VM's `cpu: ...,flags=` (qemu-server
 # PVE/QemuServer/CPUConfig.pm, @supported_cpu_flags); anything else needs a custom
@@ -31,8 +31,7 @@ PROXMOX_VM_FLAGS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class LibvirtNames:
+class LibvirtNames(Record):
     """libvirt's spelling of this release's features, and its cpu_map model names."""
 
     features: dict[str, str] = field(default_factory=dict)  # QEMU name -> libvirt name

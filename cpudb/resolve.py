@@ -168,6 +168,6 @@ def cpu_names(
 
 
 def _alias(target: CpuName, name: str, kind: str) -> CpuName:
-    from dataclasses import replace
+    from cpudb.record import replace
 
     return replace(target, name=name, kind=kind, alias_of=target.name)  # type: ignore[arg-type]

@@ -601,7 +601,7 @@ def parse_table(files: SourceFiles, version: str) -> ParsedTable:
 
 
 def _replace_features(m: ModelDef, names: frozenset[str]) -> ModelDef:
-    from dataclasses import replace
+    from cpudb.record import replace
 
     return replace(m, features=names)
 

@@ -184,7 +184,7 @@ def to_release(cap: QmpCapture, reference, label: str | None = None):  # noqa: A
             model_id=str(p.get("model-id", "")),
             deprecation_note="deprecated (as reported by QEMU)" if c.deprecated else None,
         )
-    from dataclasses import replace
+    from cpudb.record import replace
 
     cpus = []
     for c in cap.cpus:

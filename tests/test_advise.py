@@ -119,7 +119,7 @@ def test_every_host_dump_advised_its_own_features_runs_every_candidate(db):
         for c in a.candidates:
             cpu_name = rel.cpu(c.name)
             assert cpu_name is not None
-            from dataclasses import replace
+            from cpudb.record import replace
 
             check = replace(cpu_name, features=cpu_name.features | set(c.all_adds()))
             assert blockers(rel, check, hf, "kvm") == (), (path.name, c.name)

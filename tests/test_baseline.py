@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 from cpudb.advise import Host
 from cpudb.baseline import baseline
 from cpudb.cli import main
 from cpudb.commands.advise import resolve_needs
 from cpudb.host import blockers, load_host
+from cpudb.record import replace
 from tests.conftest import need_hosts_dir
 
 

@@ -168,7 +168,7 @@ def test_user_snapshots_survive_rebuild(tmp_path, capsys, monkeypatch):
     rel = open_db(str(db_file)).release("7.2.0")
     mine = tmp_path / "user" / "qemu" / "7.2.0-mine.json"
     mine.parent.mkdir(parents=True)
-    from dataclasses import replace
+    from cpudb.record import replace
 
     mine.write_text(snapshot.dumps(replace(rel, version="7.2.0-mine", upstream=False)))
     assert "7.2.0-mine" in [v.version for v in open_db(str(db_file)).versions()]
