@@ -43,8 +43,11 @@ class AdviseScreen(Screen):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "back"),
         Binding("y", "copy", "copy -cpu"),
-        Binding("n", "focus_needs", "needs"),
+        Binding("n", "focus_needs", "needs", priority=True),  # see BrowseScreen.BINDINGS
     ]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action == "focus_needs" and isinstance(self.focused, Input))
 
     def __init__(self, data: d.ReleaseData, needs: str = "") -> None:
         super().__init__()
@@ -57,9 +60,9 @@ class AdviseScreen(Screen):
         yield Input(
             self.start, placeholder="the guest needs: pdpe1gb la57 x86-64-v3 …", id="advise-needs"
         )
-        yield Static("type what the guest needs and press Enter", id="verdict")
+        yield Static("type what the guest needs and press Enter", id="verdict", markup=False)
         yield DataTable(id="candidates", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="why")
+        yield Static("", id="why", markup=False)
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
@@ -157,4 +160,4 @@ class AdviseScreen(Screen):
         self.app.notify(f"copied: {arg}")
 
     def action_focus_needs(self) -> None:
-        self.query_one("#advise-needs", Input).focus()
+        self.set_focus(self.query_one("#advise-needs", Input))

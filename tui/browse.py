@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
 
-from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import Checkbox, Footer, Header, Input, Select, Static
 
 from . import data as d
 from .filtering import (
@@ -20,10 +19,11 @@ from .filtering import (
     columns_for,
     shown_rows,
     sort_rows,
-    vendor_label,
     would_need,
 )
 from .messages import Failed, Loaded, fetch
+from .quick_table import Col as QCol
+from .quick_table import QuickTable
 
 if TYPE_CHECKING:
     from .app import CpudbApp
@@ -32,18 +32,25 @@ if TYPE_CHECKING:
 class BrowseScreen(Screen):
     """CPU names of a release: name, vendor, family/model, features, kind, level, host."""
 
+    # Letter keys are priority bindings, run as the key arrives (before the next key is
+    # dispatched), so that "/" then fast typing lands in the box; `check_action` lets
+    # them through to a box being typed in.
     BINDINGS = [
-        Binding("slash", "focus_name", "name", key_display="/", show=False),
-        Binding("n", "focus_needs", "needs", show=False),
-        Binding("w", "toggle_would", "would need"),
-        Binding("s", "sort", "sort"),
-        Binding("S", "reverse", "reverse", show=False),
-        Binding("r", "pick_release", "release"),
-        Binding("f", "feature", "feature"),
-        Binding("c", "compare", "compare"),
-        Binding("a", "advise", "advise"),
-        Binding("escape", "to_table", "Table", show=False),
+        Binding("slash", "focus_name", "name", key_display="/", show=False, priority=True),
+        Binding("n", "focus_needs", "needs", show=False, priority=True),
+        Binding("w", "toggle_would", "would need", priority=True),
+        Binding("s", "sort", "sort", priority=True),
+        Binding("S", "reverse", "reverse", show=False, priority=True),
+        Binding("r", "pick_release", "release", priority=True),
+        Binding("f", "feature", "feature", priority=True),
+        Binding("c", "compare", "compare", priority=True),
+        Binding("a", "advise", "advise", priority=True),
+        Binding("escape", "to_table", "table", show=False),
     ]
+    TYPED = frozenset(
+        ("focus_name", "focus_needs", "toggle_would", "sort", "reverse", "pick_release",
+         "feature", "compare", "advise")
+    )  # fmt: skip
 
     def __init__(self, qemu: str | None) -> None:
         super().__init__()
@@ -70,14 +77,14 @@ class BrowseScreen(Screen):
             yield Input(placeholder="name filter  /", id="name")
             yield Input(placeholder="needs: pdpe1gb la57  n", id="needs")
             yield Checkbox("would need", id="would")
-        yield Static("loading…", id="status")
-        yield Static("", id="problems")
-        yield DataTable(id="models", cursor_type="row", zebra_stripes=True)
+        yield Static("loading…", id="status", markup=False)
+        yield Static("", id="problems", markup=False)
+        yield QuickTable(id="models")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#problems").display = False
-        self.query_one("#models", DataTable).focus()
+        self.query_one("#models", QuickTable).focus()
         self.load(self.qemu)
 
     def load(self, qemu: str | None) -> None:
@@ -172,56 +179,19 @@ class BrowseScreen(Screen):
         self.shown = sort_rows(
             shown_rows(data, name_text, keep, would), self.sort_key, self.reverse
         )
-        table = self.query_one("#models", DataTable)
-        keep_cursor = self.selected
-        table.clear(columns=True)
-        for c in cols:
-            table.add_column(self.header(c), key=c.key)
-        for s in self.shown:
-            table.add_row(*self.cells(s, cols), key=s.row.cpu.name)
-        if keep_cursor is not None and keep_cursor in {s.row.cpu.name for s in self.shown}:
-            table.move_cursor(row=table.get_row_index(keep_cursor))
+        table = self.query_one("#models", QuickTable)
+        table.set_rows(
+            [QCol(c.key, self.header(c), c.right) for c in cols],
+            [(s.row.cpu.name, [c.cell(s) for c in cols]) for s in self.shown],
+            keep=self.selected,
+        )
         self.updates += 1
         self.show_status()
 
-    def header(self, c: Column) -> Text:
+    def header(self, c: Column) -> str:
         if c.key != self.sort_key:
-            return Text(c.label)
-        return Text(c.label + (" ▼" if self.reverse else " ▲"), style="bold")
-
-    def cells(self, s: Shown, cols: tuple[Column, ...]) -> list[object]:
-        c = s.row.cpu
-        out: list[object] = []
-        for col in cols:
-            if col.key == "name":
-                out.append(Text(c.name, style="dim" if c.deprecation_note else ""))
-            elif col.key == "kind":
-                out.append(c.kind)
-            elif col.key == "vendor":
-                out.append(vendor_label(c.vendor))
-            elif col.key == "fammod":
-                out.append(f"{c.family}/{c.model_number}")
-            elif col.key == "features":
-                out.append(Text(str(len(s.row.features)), justify="right"))
-            elif col.key == "level":
-                out.append(f"v{s.row.level}" if s.row.level else "-")
-            elif col.key == "host":
-                b = s.row.blockers or ()
-                out.append(
-                    Text(f"{len(b)} blocker{'s' if len(b) > 1 else ''}", style="red")
-                    if b
-                    else Text("usable", style="green")
-                )
-            elif col.key == "would":
-                out.append(self.would_cell(s.would))
-        return out
-
-    def would_cell(self, w: WouldNeed | None) -> Text:
-        if w is None:
-            return Text("…" if self.would is None else "", style="dim")
-        if w.text == "nothing":
-            return Text("has all", style="green")
-        return Text(w.text, style="red" if w.text.startswith("no:") else "yellow")
+            return c.label
+        return c.label + (" ▼" if self.reverse else " ▲")
 
     def show_status(self) -> None:
         data = self.data
@@ -234,7 +204,7 @@ class BrowseScreen(Screen):
         if data.host is not None:
             usable = sum(1 for r in data.rows if not r.blockers)
             parts.append(f"{usable} usable on {data.host.label}")
-        self.query_one("#status", Static).update(" · ".join(parts))
+        self.query_one("#status", Static).update(" · ".join(parts), layout=False)
 
     # ------------------------------------------------------------------ events
 
@@ -248,7 +218,7 @@ class BrowseScreen(Screen):
 
     @on(Input.Submitted)
     def submitted(self) -> None:
-        self.query_one("#models", DataTable).focus()
+        self.set_focus(self.query_one("#models", QuickTable))
 
     @on(Checkbox.Changed, "#would")
     def would_changed(self) -> None:
@@ -262,21 +232,20 @@ class BrowseScreen(Screen):
         if isinstance(event.value, str) and (self.data is None or event.value != self.data.version):
             self.load(event.value)
 
-    @on(DataTable.RowHighlighted, "#models")
-    def highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if event.row_key.value is not None:
-            self.selected = event.row_key.value
+    @on(QuickTable.Highlighted, "#models")
+    def highlighted(self, event: QuickTable.Highlighted) -> None:
+        self.selected = event.key
 
-    @on(DataTable.RowSelected, "#models")
-    def open_model(self, event: DataTable.RowSelected) -> None:
-        if self.data is not None and event.row_key.value is not None:
+    @on(QuickTable.Selected, "#models")
+    def open_model(self, event: QuickTable.Selected) -> None:
+        if self.data is not None:
             from .model_view import ModelScreen
 
-            self.app.push_screen(ModelScreen(self.data, event.row_key.value))
+            self.app.push_screen(ModelScreen(self.data, event.key))
 
-    @on(DataTable.HeaderSelected, "#models")
-    def header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        key = str(event.column_key.value)
+    @on(QuickTable.HeaderClicked, "#models")
+    def header_clicked(self, event: QuickTable.HeaderClicked) -> None:
+        key = event.key
         if key == self.sort_key:
             self.reverse = not self.reverse
         else:
@@ -285,14 +254,24 @@ class BrowseScreen(Screen):
 
     # ------------------------------------------------------------------ actions
 
+    def typing(self) -> bool:
+        """A box or the release list has the keyboard: letters are text, not commands."""
+        f = self.focused
+        return f is not None and (
+            isinstance(f, Input) or any(isinstance(a, Select) for a in f.ancestors_with_self)
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in self.TYPED and self.typing())
+
     def action_focus_name(self) -> None:
-        self.query_one("#name", Input).focus()
+        self.set_focus(self.query_one("#name", Input))
 
     def action_focus_needs(self) -> None:
-        self.query_one("#needs", Input).focus()
+        self.set_focus(self.query_one("#needs", Input))
 
     def action_to_table(self) -> None:
-        self.query_one("#models", DataTable).focus()
+        self.set_focus(self.query_one("#models", QuickTable))
 
     def action_toggle_would(self) -> None:
         self.query_one("#would", Checkbox).toggle()
@@ -312,7 +291,7 @@ class BrowseScreen(Screen):
 
     def action_pick_release(self) -> None:
         select = self.query_one("#release", Select)
-        select.focus()
+        self.set_focus(select)
         select.expanded = True
 
     def action_feature(self) -> None:

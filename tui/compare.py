@@ -58,7 +58,9 @@ class CompareScreen(Screen):
             yield Input(self.first, placeholder="first: Haswell-v4 or Haswell@7.2", id="first")
             yield Input(self.second, placeholder="second: NAME or NAME@RELEASE", id="second")
         yield Static(
-            "type two CPU names and press Enter (NAME@RELEASE: across releases)", id="headline"
+            "type two CPU names and press Enter (NAME@RELEASE: across releases)",
+            id="headline",
+            markup=False,
         )
         with Horizontal(id="columns"):
             yield DataTable(id="only-first", cursor_type="row", zebra_stripes=True)
@@ -70,16 +72,16 @@ class CompareScreen(Screen):
         if self.first and self.second:
             self.compare()
         else:
-            self.query_one("#second" if self.first else "#first", Input).focus()
+            self.set_focus(self.query_one("#second" if self.first else "#first", Input))
 
     @on(Input.Submitted)
     def submitted(self) -> None:
         first = self.query_one("#first", Input)
         second = self.query_one("#second", Input)
         if not first.value.strip():
-            first.focus()
+            self.set_focus(first)
         elif not second.value.strip():
-            second.focus()
+            self.set_focus(second)
         else:
             self.compare()
 
@@ -101,7 +103,7 @@ class CompareScreen(Screen):
         self.query_one("#headline", Static).update(headline(diff))
         self.fill("#only-first", f"only in {diff.first.name}", diff.only_in_first, "red")
         self.fill("#only-second", f"only in {diff.second.name}", diff.only_in_second, "green")
-        self.query_one("#only-first", DataTable).focus()
+        self.set_focus(self.query_one("#only-first", DataTable))
 
     def fill(self, selector: str, title: str, refs: tuple[FeatureRef, ...], style: str) -> None:
         table = self.query_one(selector, DataTable)

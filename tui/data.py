@@ -12,18 +12,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cpudb import levels
-from cpudb.advise import Advice, Host, Need, advise
-from cpudb.commands.advise import load_hosts, resolve_needs
+from cpudb.commands.advise import resolve_needs
 from cpudb.commands.common import split_list
-from cpudb.describe import FeatureView, describe_feature, filter_models
-from cpudb.diff import CpuDiff, diff_cpus
+from cpudb.describe import filter_models
 from cpudb.errors import CpudbError
-from cpudb.host import blockers
 from cpudb.model import CpuName, Release
-from cpudb.names import FeatureNames
 from cpudb.versions import version_key
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the advisor, host and diff modules load when first used
+    from cpudb.advise import Advice, Host, Need
+    from cpudb.describe import FeatureView
+    from cpudb.diff import CpuDiff
     from cpudb.query import Db
 
 
@@ -85,6 +84,9 @@ def load_release(db: Db, qemu: str | None, host_spec: str | None) -> ReleaseData
     host: HostInfo | None = None
     lacking: dict[str, tuple[str, ...]] | None = None
     if host_spec:
+        from cpudb.commands.advise import load_hosts
+        from cpudb.host import blockers
+
         (h,) = load_hosts([host_spec], db, release)
         host = HostInfo(host_spec, host_label(host_spec), _brand(db, host_spec), h)
         lacking = {c.name: blockers(release, c, h.features, "kvm") for c, _ in pairs}
@@ -140,12 +142,17 @@ def models_with(release: Release, needs: Needs) -> set[str]:
 
 def advice_for(release: Release, needs: Needs, host: HostInfo | None, keep_blocked: bool) -> Advice:
     """`cpudb advise --needs ... [--host H]` for the release (pure; ~50 ms: run in a worker)."""
+    from cpudb.advise import advise
+
     hosts = () if host is None else (host.host,)
     return advise(release, list(needs.needs), hosts=hosts, keep_blocked=keep_blocked)
 
 
 def load_feature(db: Db, version: str, text: str) -> FeatureView:
     """One feature: where it lives, which CPU names have it, since when."""
+    from cpudb.describe import describe_feature
+    from cpudb.names import FeatureNames
+
     release = db.release(version)
     location = FeatureNames(release).lookup(text).location
     return describe_feature(
@@ -169,6 +176,8 @@ def parse_side(text: str, default_version: str) -> Side:
 
 def load_compare(db: Db, first: Side, second: Side) -> CpuDiff:
     """Two CPU names side by side, in one release or across two (`cpudb diff A B`)."""
+    from cpudb.diff import diff_cpus
+
     a = db.release(first.version)
     b = db.release(second.version)
     return diff_cpus(a, first.name, b, second.name)

@@ -40,7 +40,7 @@ class FeaturePrompt(ModalScreen[str | None]):
                 "or a CPUID location (0x80000001.edx.26)"
             )
             yield Input(placeholder="pdpe1gb", id="feature")
-            yield Static("", id="prompt-error")
+            yield Static("", id="prompt-error", markup=False)
 
     @on(Input.Submitted, "#feature")
     def submitted(self, event: Input.Submitted) -> None:
@@ -92,7 +92,7 @@ class FeatureScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(f"loading {self.text}…", id="about")
+        yield Static(f"loading {self.text}…", id="about", markup=False)
         yield DataTable(id="holders", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True, show_command_palette=False)
 

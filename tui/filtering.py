@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cpudb.advise import Advice
 from cpudb.describe import VENDORS
 
 from .data import ModelRow, ReleaseData
+
+if TYPE_CHECKING:
+    from cpudb.advise import Advice
 
 
 @dataclass(frozen=True)
@@ -82,11 +84,16 @@ def vendor_label(vendor: str) -> str:
     return vendor.strip()
 
 
+Cell = tuple[str, str]  # (text, tone) as QuickTable draws it
+
+
 @dataclass(frozen=True)
 class Column:
     key: str
     label: str
     sort_key: Callable[[Shown], Any]
+    cell: Callable[[Shown], Cell]
+    right: bool = False
 
 
 def _name(s: Shown) -> str:
@@ -102,15 +109,57 @@ def _would_key(s: Shown) -> tuple[int, str]:
     return (REJECTED + 1 if s.would is None else s.would.count, _name(s))
 
 
+def _host_cell(s: Shown) -> Cell:
+    b = s.row.blockers or ()
+    if not b:
+        return ("usable", "good")
+    return (f"{len(b)} blocker{'s' if len(b) > 1 else ''}", "bad")
+
+
+def _would_cell(s: Shown) -> Cell:
+    w = s.would
+    if w is None:
+        return ("…", "dim")
+    if w.text == "nothing":
+        return ("has all", "good")
+    return (w.text, "bad" if w.text.startswith("no:") else "warn")
+
+
 COLUMNS: tuple[Column, ...] = (
-    Column("name", "CPU name", _name),
-    Column("would", "would need", _would_key),
-    Column("host", "on host", _host_key),
-    Column("vendor", "vendor", lambda s: (vendor_label(s.row.cpu.vendor), _name(s))),
-    Column("fammod", "fam/mod", lambda s: (s.row.cpu.family, s.row.cpu.model_number, _name(s))),
-    Column("features", "feats", lambda s: (len(s.row.features), _name(s))),
-    Column("kind", "kind", lambda s: (s.row.cpu.kind, _name(s))),
-    Column("level", "level", lambda s: (s.row.level, _name(s))),
+    Column(
+        "name",
+        "CPU name",
+        _name,
+        lambda s: (s.row.cpu.name, "dim" if s.row.cpu.deprecation_note else ""),
+    ),
+    Column("would", "would need", _would_key, _would_cell),
+    Column("host", "on host", _host_key, _host_cell),
+    Column(
+        "vendor",
+        "vendor",
+        lambda s: (vendor_label(s.row.cpu.vendor), _name(s)),
+        lambda s: (vendor_label(s.row.cpu.vendor), ""),
+    ),
+    Column(
+        "fammod",
+        "fam/mod",
+        lambda s: (s.row.cpu.family, s.row.cpu.model_number, _name(s)),
+        lambda s: (f"{s.row.cpu.family}/{s.row.cpu.model_number}", ""),
+    ),
+    Column(
+        "features",
+        "feats",
+        lambda s: (len(s.row.features), _name(s)),
+        lambda s: (str(len(s.row.features)), ""),
+        right=True,
+    ),
+    Column("kind", "kind", lambda s: (s.row.cpu.kind, _name(s)), lambda s: (s.row.cpu.kind, "")),
+    Column(
+        "level",
+        "level",
+        lambda s: (s.row.level, _name(s)),
+        lambda s: (f"v{s.row.level}" if s.row.level else "-", ""),
+    ),
 )
 
 

@@ -74,7 +74,7 @@ class ModelScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(id="summary")
+        yield Static(id="summary", markup=False)
         yield DataTable(id="features", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True, show_command_palette=False)
 
