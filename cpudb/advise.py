@@ -26,15 +26,15 @@ a model of the hosts' own vendor first), or, without hosts, the newest generatio
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING
 
 from cpudb.levels import LEVELS
 from cpudb.model import CpuName, Release
 from cpudb.record import Record, field, replace
+from cpudb.resolve import missing_requirements, name_index
 
+TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
 if TYPE_CHECKING:  # cpudb.host is imported only when there are hosts
     from cpudb.host import HostFeatures
-from cpudb.resolve import missing_requirements, name_index
 
 RANKING = (
     "runs on every host given (names with blockers are dropped)",

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Literal
 
 from cpudb.errors import NotFound, ParseError
 from cpudb.model import CpuName, Feature, FeatureWord, Release
@@ -20,11 +19,16 @@ from cpudb.record import Record, field
 from cpudb.resolve import feat2prop, with_accel
 from cpudb.scrapers.cpuid_dump import CpuidDump, CpuidLeaf
 
+TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
 if TYPE_CHECKING:
+    from typing import Any, Literal
+
     from cpudb.query import Db
     from cpudb.scrapers.cpuinfo import Cpuinfo
 
-HostKind = Literal["cpuid", "cpuinfo", "qmp"]
+if TYPE_CHECKING:
+    HostKind = Literal["cpuid", "cpuinfo", "qmp"]
+
 FORMAT = 1
 
 # Vendors whose 0xC000xxxx leaves are real (elsewhere they echo the highest basic leaf).

@@ -46,6 +46,23 @@ LEVELS: dict[int, tuple[tuple[str, str], ...]] = {
 }
 
 
+_NAMES_CACHE: dict[int, tuple[Release, dict[int, list[frozenset[str]]]]] = {}
+
+
+def _level_names(release: Release) -> dict[int, list[frozenset[str]]]:
+    """Per level, per required location, the names that location has in this release
+    (computed once per release: `models` asks for the level of every CPU name)."""
+    hit = _NAMES_CACHE.get(id(release))
+    if hit is not None and hit[0] is release:
+        return hit[1]
+    by_loc: dict[str, set[str]] = {}
+    for f in release.features:
+        by_loc.setdefault(f.location, set()).add(f.name)
+    table = {n: [frozenset(by_loc.get(loc, ())) for _, loc in LEVELS[n]] for n in sorted(LEVELS)}
+    _NAMES_CACHE[id(release)] = (release, table)
+    return table
+
+
 def locations_of(release: Release, features: frozenset[str]) -> set[str]:
     by_name: dict[str, list[str]] = {}
     for f in release.features:
@@ -55,10 +72,9 @@ def locations_of(release: Release, features: frozenset[str]) -> set[str]:
 
 def level(release: Release, features: frozenset[str]) -> int:
     """Highest level N such that every feature of levels 1..N is present (0 = none)."""
-    have = locations_of(release, features)
     result = 0
-    for n in sorted(LEVELS):
-        if all(loc in have for _, loc in LEVELS[n]):
+    for n, required in _level_names(release).items():
+        if all(not names.isdisjoint(features) for names in required):
             result = n
         else:
             break

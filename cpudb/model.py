@@ -7,12 +7,14 @@ name is a label that belongs to one release. A *CPU name* is what QEMU accepts a
 
 from __future__ import annotations
 
-from typing import Literal
-
 from cpudb.record import Record, field
 
-WordType = Literal["cpuid", "msr"]
-CpuKind = Literal["model", "version", "alias", "bare"]
+TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
+if TYPE_CHECKING:
+    from typing import Literal
+
+    WordType = Literal["cpuid", "msr"]
+    CpuKind = Literal["model", "version", "alias", "bare"]
 
 
 class FeatureWord(Record):

@@ -5,10 +5,13 @@ returned strings; the command prints them."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from cpudb.advise import Advice, Candidate, Need
 from cpudb.record import Record, field
+
+TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
+if TYPE_CHECKING:
+    from typing import Any
 
 # Proxmox VE accepts only these in a VM's `cpu: ...,flags=` (qemu-server
 # PVE/QemuServer/CPUConfig.pm, @supported_cpu_flags); anything else needs a custom

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from cpudb.errors import ParseError
 from cpudb.model import CpuName, Dependency, Feature, FeatureWord, ModelDef, Release, VersionDef
+
+TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
+if TYPE_CHECKING:
+    from typing import Any
 
 FORMAT = 1
 
@@ -184,6 +187,15 @@ def from_dict(d: dict[str, Any], *, name: str = "<snapshot>") -> Release:
             for m in d["models"]
         )
         concrete = {c["name"]: c for c in d["cpus"] if "alias_of" not in c}
+        shared: dict[str, frozenset[str]] = {}
+
+        def feats_of(t: dict[str, Any]) -> frozenset[str]:
+            # an alias shares its target's set: built once, not once per name
+            f = shared.get(t["name"])
+            if f is None:
+                f = shared[t["name"]] = frozenset(t["features"])
+            return f
+
         cpus = []
         for c in d["cpus"]:
             t = concrete[c["alias_of"]] if "alias_of" in c else c
@@ -192,7 +204,7 @@ def from_dict(d: dict[str, Any], *, name: str = "<snapshot>") -> Release:
                     name=c["name"],
                     kind=c["kind"],
                     model=t["model"],
-                    features=frozenset(t["features"]),
+                    features=feats_of(t),
                     vendor=t["vendor"],
                     family=t["family"],
                     model_number=t["model_number"],
