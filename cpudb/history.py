@@ -12,7 +12,6 @@ appear as branches compared with the newest upstream release not newer than them
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -156,6 +155,8 @@ def find_name(releases: Sequence[Release], text: str) -> str:
     lower = {n.lower(): n for n in names}
     if text.lower() in lower:
         return lower[text.lower()]
+    import difflib  # only on the error path
+
     close = difflib.get_close_matches(text, names, n=3, cutoff=0.6)
     hint = ("did you mean " + " or ".join(close) + "?") if close else "`cpudb models` lists them"
     raise NotFound(f"no release in the database has a CPU model {text!r}", hint=hint)

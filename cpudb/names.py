@@ -8,7 +8,6 @@ Unknown names raise NotFound with "did you mean ...?".
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from functools import cache
@@ -109,6 +108,8 @@ class FeatureNames:
                 f"QEMU {self.release.version} has no feature at {text}",
                 hint="no QEMU name exists for that bit in this release",
             )
+        import difflib  # only on the error path
+
         close = difflib.get_close_matches(t.lower(), list(self.index), n=3, cutoff=0.7)
         hint = (
             ("did you mean " + " or ".join(dict.fromkeys(close)) + "?")
@@ -129,6 +130,8 @@ def lookup_cpu(release: Release, name: str):  # -> CpuName
     lower = {c.name.lower(): c for c in release.cpus}
     if name.lower() in lower:
         return lower[name.lower()]
+    import difflib  # only on the error path
+
     close = difflib.get_close_matches(name, [c.name for c in release.cpus], n=3, cutoff=0.6)
     hint = ("did you mean " + " or ".join(close) + "?") if close else "`cpudb models` lists them"
     raise NotFound(f"QEMU {release.version} has no CPU model {name!r}", hint=hint)

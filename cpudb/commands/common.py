@@ -36,4 +36,6 @@ def split_list(values: list[str] | None) -> list[str]:
 
 
 def formatter() -> type[argparse.HelpFormatter]:
-    return argparse.RawDescriptionHelpFormatter
+    from cpudb.cli import Formatter
+
+    return Formatter
