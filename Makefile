@@ -15,8 +15,12 @@ types:
 test:
 	$(PY) -m pytest -q
 
+# Speed targets of the issues, measured (figures, not assertions): parse, db, CLI, TUI.
 bench:
+	$(PY) -m compileall -q cpudb scrapers tui
+	$(PY) bench/parse_bench.py
 	$(PY) bench/run.py
+	$(PY) bench/tui_bench.py
 
 # Regenerate data/qemu/*.json (see data/README.md). Needs a clone of upstream QEMU with
 # its tags (QEMU_GIT), the RHEL 8.1.0 fork (RHEL_GIT) and Debian's 10.0.13 orig tarball.

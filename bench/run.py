@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""cpudb's speed targets, measured side by side. `make bench` runs it.
+"""cpudb's database and command-line speed targets, measured side by side (`make bench`
+also runs bench/parse_bench.py and bench/tui_bench.py).
 
-Figures are medians of repeated runs (process wall time for commands). Sources for the
-parse benchmarks: $QEMU_SRC (default ~/qemu-src), one unpacked release per folder with
-target/i386/cpu.[ch] (see data/README.md); skipped when absent.
+Commands are measured by the median CPU time of their process over BENCH_RUNS runs,
+against `python -c "import sqlite3"` measured the same way in the same run.
 """
 
 from __future__ import annotations
@@ -31,49 +31,11 @@ def median_run(cmd: list[str], env: dict[str, str], runs: int = RUNS) -> float:
             cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False
         )
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        times.append(
-            (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        )
+        times.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
     return statistics.median(times)
 
 
-def bench_parse(src_root: Path) -> None:
-    from cpudb.scrapers.qemu_source import from_dir, scrape
-
-    dirs = sorted(d for d in src_root.iterdir() if (d / "VERSION").exists())
-    if not dirs:
-        print(f"parse: no sources under {src_root} (set QEMU_SRC)")
-        return
-    fetched = [(d.name, from_dir(d)) for d in dirs]
-    per = {}
-    for name, f in fetched:
-        best = min(_timed(lambda f=f: scrape(f)) for _ in range(5))
-        per[name] = best
-    newest = max(per, key=lambda n: [int(x) for x in n.split("-")[0].split(".")])
-    t = time.perf_counter()
-    for d in dirs:
-        scrape(from_dir(d))
-    total = time.perf_counter() - t
-    print(
-        f"parse+resolve one release: {newest} {per[newest] * 1000:.0f} ms "
-        f"(target <= 100 ms; slowest {max(per, key=per.get)} {max(per.values()) * 1000:.0f} ms)"
-    )
-    print(
-        f"scrape all {len(dirs)} local releases (read + parse + resolve): {total:.2f} s "
-        f"(target <= 5 s)"
-    )
-
-
-def _timed(fn) -> float:  # noqa: ANN001
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
-
-
 def main() -> int:
-    src = Path(os.environ.get("QEMU_SRC", Path.home() / "qemu-src"))
-    if src.is_dir():
-        bench_parse(src)
     tmp = Path(tempfile.mkdtemp(prefix="cpudb-bench-"))
     env = dict(os.environ, CPUDB_DB=str(tmp / "bench.sqlite"), CPUDB_USER_DIR=str(tmp / "user"))
     cpudb = shutil.which("cpudb") or "cpudb"
@@ -100,7 +62,8 @@ def main() -> int:
             continue
         m = median_run([cpudb, *args], env)
         target = f"target <= {ratio:.0f}x" if ratio else "target <= 300 ms"
-        print(f"cpudb {' '.join(args)}: {m * 1000:.0f} ms CPU = {m / base:.2f}x baseline ({target})")
+        name = "cpudb " + " ".join(args)
+        print(f"{name}: {m * 1000:.0f} ms CPU = {m / base:.2f}x baseline ({target})")
     shutil.rmtree(tmp, ignore_errors=True)
     return 0
 
