@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 
 from cpudb.errors import NotFound, ParseError
-from cpudb.model import CpuName, Feature, FeatureWord, Release
+from cpudb.model import SUBLEAF_LEAVES, CpuName, Feature, FeatureWord, Release
 from cpudb.record import Record, field
 from cpudb.resolve import feat2prop, with_accel
 from cpudb.scrapers.cpuid_dump import CpuidDump, CpuidLeaf
@@ -44,31 +44,6 @@ _LEAF_GATES: dict[int, tuple[int, int, str, int]] = {
     0x14: (0x7, 0, "ebx", 25),  # Intel PT
     0x24: (0x7, 1, "edx", 19),  # AVX10
 }
-# Leaves that take a subleaf (ECX); for the others a dump row has subleaf 0.
-_SUBLEAF_LEAVES = frozenset(
-    {
-        0x4,
-        0x7,
-        0xB,
-        0xD,
-        0xF,
-        0x10,
-        0x12,
-        0x14,
-        0x17,
-        0x18,
-        0x1D,
-        0x1E,
-        0x1F,
-        0x20,
-        0x23,
-        0x24,
-        0x29,
-        0x8000001D,
-        0x80000020,
-        0x80000026,
-    }
-)
 
 Bit = tuple[int, int, str, int]  # (leaf, subleaf, register, bit)
 
@@ -465,19 +440,19 @@ class _Ranges(Record):
 def _word_bit(w: FeatureWord, bit: int) -> Bit:
     leaf = int(w.leaf or 0)
     sub = w.subleaf if w.subleaf is not None else 0
-    if leaf not in _SUBLEAF_LEAVES:
+    if leaf not in SUBLEAF_LEAVES:
         sub = 0
     return (leaf, sub, str(w.register), bit)
 
 
 def _bit_location(b: Bit) -> str:
     leaf, sub, reg, bit = b
-    s = f".{sub}" if leaf in _SUBLEAF_LEAVES else ""
+    s = f".{sub}" if leaf in SUBLEAF_LEAVES else ""
     return f"cpuid.{leaf:#x}{s}.{reg}.{bit}"
 
 
 def _leaf_id(leaf: int, sub: int) -> str:
-    return f"{leaf:#x}.{sub}" if leaf in _SUBLEAF_LEAVES else f"{leaf:#x}"
+    return f"{leaf:#x}.{sub}" if leaf in SUBLEAF_LEAVES else f"{leaf:#x}"
 
 
 def _row_text(r: CpuidLeaf) -> str:

@@ -17,6 +17,34 @@ if TYPE_CHECKING:
     CpuKind = Literal["model", "version", "alias", "bare"]
 
 
+# CPUID leaves indexed by ECX (subleaves). A location on one of them always names its
+# subleaf (`cpuid.0x7.0.ebx.5`), also where a source leaves it implicit (subleaf 0).
+SUBLEAF_LEAVES = frozenset(
+    {
+        0x4,
+        0x7,
+        0xB,
+        0xD,
+        0xF,
+        0x10,
+        0x12,
+        0x14,
+        0x17,
+        0x18,
+        0x1D,
+        0x1E,
+        0x1F,
+        0x20,
+        0x23,
+        0x24,
+        0x29,
+        0x8000001D,
+        0x80000020,
+        0x80000026,
+    }
+)
+
+
 class FeatureWord(Record):
     """One of QEMU's feature words (`FEAT_8000_0001_EDX`) and where it lives."""
 

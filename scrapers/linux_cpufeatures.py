@@ -22,34 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cpudb.errors import ParseError, SourceError
-
-# Leaves whose registers depend on ECX (the subleaf). cpudb's location ids carry the
-# subleaf for exactly these (`cpuid.0x7.0.ebx.5`) and not for the others
-# (`cpuid.0x80000001.edx.26`); tests check this against every shipped QEMU word.
-SUBLEAF_LEAVES = frozenset(
-    {
-        0x4,
-        0x7,
-        0xB,
-        0xD,
-        0xF,
-        0x10,
-        0x12,
-        0x14,
-        0x17,
-        0x18,
-        0x1D,
-        0x1E,
-        0x1F,
-        0x20,
-        0x23,
-        0x24,
-        0x29,
-        0x8000001D,
-        0x80000020,
-        0x80000026,
-    }
-)
+from cpudb.model import SUBLEAF_LEAVES
 
 _FEATURE = re.compile(
     r"#define\s+X86_FEATURE_(\w+)\s+\(\s*(\d+)\s*\*\s*32\s*\+\s*(\d+)\s*\)\s*(?:/\*\s*(.*))?"

@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass, field
 
 from cpudb.errors import ParseError
-from cpudb.model import Dependency, Feature, FeatureWord, ModelDef, VersionDef
+from cpudb.model import SUBLEAF_LEAVES, Dependency, Feature, FeatureWord, ModelDef, VersionDef
+from cpudb.resolve import NON_FEATURE_PROPS, name_index
 
 from .cexpr import eval_int, eval_str
 from .ctext import (
@@ -35,11 +36,6 @@ EXTERNAL_INTS = {
 # QEMU_VERSION is the release itself; QEMU_HW_VERSION is "2.5+" since it exists.
 EXTERNAL_STRINGS = {"QEMU_HW_VERSION": "2.5+"}
 
-# CPUID leaves indexed by ECX: a word on one of them without a subleaf means subleaf 0.
-SUBLEAF_LEAVES = frozenset(
-    {0x4, 0x7, 0xB, 0xD, 0xF, 0x10, 0x12, 0x14, 0x17, 0x18, 0x1D, 0x1F, 0x24}
-)
-
 REGISTERS = {"R_EAX": "eax", "R_EBX": "ebx", "R_ECX": "ecx", "R_EDX": "edx"}
 
 # 1.1-1.3 have no feature_word_info: each named array belongs to a fixed word.
@@ -63,17 +59,6 @@ LEGACY_FIELDS = {
     "svm_features": "FEAT_SVM",
     "kvm_features": "FEAT_KVM",
     "cpuid_7_0_ebx_features": "FEAT_7_0_EBX",
-}
-# Version props that are not feature names.
-NON_FEATURE_PROPS = {
-    "model-id",
-    "stepping",
-    "model",
-    "family",
-    "level",
-    "xlevel",
-    "avx10-version",
-    "x-force-cpuid-0x1f",
 }
 # Model fields that carry no feature-bit information (APIC-id encoding, the AVX10
 # version number of CPUID 0x24, forcing the presence of CPUID leaf 0x1f).
@@ -109,10 +94,6 @@ class ParsedTable:
     default_version: str | None
     rules: RuntimeRules
     unnamed: dict[str, tuple[str, ...]] = field(default_factory=dict)  # model -> locations
-
-
-def feat2prop(name: str) -> str:
-    return name.replace("_", "-")
 
 
 class _Ctx:
@@ -606,18 +587,8 @@ def _replace_features(m: ModelDef, names: frozenset[str]) -> ModelDef:
     return replace(m, features=names)
 
 
-def prop_index(features: tuple[Feature, ...]) -> dict[str, str]:
-    """Every spelling QEMU accepts for a feature property -> canonical name."""
-    idx: dict[str, str] = {}
-    for f in features:
-        for n in (f.name, *f.aliases):
-            idx.setdefault(n, f.name)
-            idx.setdefault(feat2prop(n), f.name)
-    return idx
-
-
 def _check_props(table: ParsedTable, src: Source) -> None:
-    idx = prop_index(table.features)
+    idx = name_index(table.features)
     for m in table.models:
         for v in m.versions:
             for name, value in v.props:
