@@ -21,7 +21,7 @@ TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read t
 if TYPE_CHECKING:
     from typing import Any
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _fingerprint() -> str:
@@ -329,6 +329,7 @@ def _create_schema(db) -> None:  # noqa: ANN001
             "model_id": str,
             "note": str,
             "deprecation_note": str,
+            "deprecated": int,
             "feature_count": int,
         },
         pk=("release", "name"),
@@ -419,6 +420,7 @@ def _insert_release(db, rel, text, shipped, locations, info, counts, rows) -> No
                 c.model_id,
                 c.note,
                 c.deprecation_note,
+                int(c.deprecation_note is not None),
                 len(c.features),
             )
         )
