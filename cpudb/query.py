@@ -64,6 +64,9 @@ class Db:
     def feature_timeline(self, location: str) -> list[tuple[str, str, str]]:
         return self._store.feature_timeline(location)
 
+    def feature_firsts(self, location: str, upto: str) -> list[tuple[str, str, str]]:
+        return self._store.feature_firsts(location, upto)
+
     def feature_catalogue(self, location: str) -> list[tuple[str, str]]:
         return self._store.feature_catalogue(location)
 

@@ -235,8 +235,9 @@ def history(db, release, advice) -> tuple[dict, dict]:  # noqa: ANN001
     models = {c.model for c in release.cpus}
     names = {c.name for c in release.cpus}
     by_model, by_name = {}, {}
+    firsts = getattr(db, "feature_firsts", None)
     for n in advice.needs:
-        rows = timeline(n.location)
+        rows = firsts(n.location, release.version) if firsts else timeline(n.location)
         by_model[n.name] = {m: v for m, v in since_by_model(rows, ups).items() if m in models}
         by_name[n.name] = {c: v for c, v in since_by_name(rows, ups).items() if c in names}
     return by_model, by_name
