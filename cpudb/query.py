@@ -35,9 +35,12 @@ class Db:
         self.path = path
         self._store = store.Store.open(path)
         self._cache: dict[str, Release] = {}
+        self._versions: list[ReleaseInfo] | None = None
 
     def versions(self) -> list[ReleaseInfo]:
-        return self._store.versions()
+        if self._versions is None:  # asked for by every release() call: read once
+            self._versions = self._store.versions()
+        return list(self._versions)
 
     def resolve_version(self, query: str | None) -> str:
         """`None` = newest upstream; `7.2` = newest 7.2.x; `7.2.0` exactly."""

@@ -21,7 +21,7 @@ TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read t
 if TYPE_CHECKING:
     from typing import Any
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 
 
 def _fingerprint() -> str:
@@ -138,30 +138,19 @@ class Store:
         return [(r[1], r[2], r[3]) for r in rows]
 
     def feature_firsts(self, location: str, upto: str) -> list[tuple[str, str, str]]:
-        """Like feature_timeline, but only each CPU name's first upstream release with the
-        location, up to release `upto` (what the advisor's "since" needs; ~30x fewer rows)."""
-        half = (
-            "select c.name, c.model, min(r.ordinal) as o from cpu_features cf "
-            "join releases r on r.version = cf.release "
-            "join cpus c on c.release = cf.release and {match} "
-            "where cf.location = ? and r.upstream = 1 "
-            "and r.ordinal <= (select ordinal from releases where version = ?) group by c.name"
-        )
+        """(release, cpu name, model): each CPU name's first upstream release with the
+        location (the advisor's "since"), oldest first. For a name that has the location in
+        release `upto`, its first release is necessarily not after `upto`."""
         rows = self._rows(
-            "select t.name, t.model, r.version from ("
-            + half.format(match="c.name = cf.cpu and c.alias_of is null")
-            + " union all "
-            + half.format(match="c.alias_of = cf.cpu")
-            + ") t join releases r on r.ordinal = t.o order by t.o",
-            location,
-            upto,
+            "select f.release, f.cpu, f.model from first_seen f "
+            "join releases r on r.version = f.release "
+            "where f.location = ? "
+            "and r.ordinal <= (select ordinal from releases where version = ?) "
+            "order by r.ordinal",
             location,
             upto,
         )
-        best: dict[str, tuple[str, str, str]] = {}
-        for name, model, version in rows:  # ordered: a name's first row is its first release
-            best.setdefault(name, (version, name, model))
-        return list(best.values())
+        return [(r[0], r[1], r[2]) for r in rows]
 
     def feature_catalogue(self, location: str) -> list[tuple[str, str]]:
         """(release, QEMU name) of the location in every release that knows it."""
@@ -253,15 +242,22 @@ def build(path: Path, fingerprint: str | None = None, *, keep_hosts: bool = True
         locations: dict[str, dict[str, Any]] = {}
         counts = {"releases": 0, "cpus": 0, "matrix": 0}
         rows: dict[str, list[Any]] = {"features": [], "cpus": [], "cpu_features": []}
+        firsts: dict[tuple[str, str], tuple[str, str]] = {}
+        known: dict[str, set[str]] = {}
         with db.conn:
             for p, shipped in catalog.snapshot_files():
                 text = p.read_text(encoding="utf-8")
-                rel = catalog.snapshot.loads(text, name=str(p))
+                d = catalog.snapshot.parse(text, name=str(p))
+                rel = catalog.snapshot.from_dict(d, name=str(p))
+                text = catalog.snapshot.compact(d)
                 _insert_release(db, rel, text, shipped, locations, info, counts, rows)
+                if rel.upstream:
+                    _first_seen(rel, firsts, known)
+            rows["first_seen"] = [(loc, cpu, m, v) for (loc, cpu), (m, v) in firsts.items()]
             # Plain executemany, and the matrix in primary-key order: a third of the time
             # of row-by-row inserts into a WITHOUT ROWID b-tree in arrival order.
             for table, table_rows in rows.items():
-                if table == "cpu_features":
+                if table in ("cpu_features", "first_seen"):
                     table_rows.sort()
                 if table_rows:
                     marks = ", ".join("?" * len(table_rows[0]))
@@ -373,6 +369,16 @@ def _create_schema(db) -> None:  # noqa: ANN001
             primary key (location, release, cpu)
         ) without rowid""")
     db["hosts"].create({"name": str, "source": str, "added": str, "data": str}, pk="name")
+    # per feature location and CPU name, the first upstream release where that name had it
+    # (the advisor's "since"; computed at build instead of grouping the matrix per query)
+    db.conn.execute("""
+        create table first_seen (
+            location text not null references locations(location),
+            cpu text not null,
+            model text not null,
+            release text not null references releases(version),
+            primary key (location, cpu)
+        ) without rowid""")
     db["features"].create_index(["name"])
     db["features"].create_index(["location"])
     db["cpus"].create_index(["name"])
@@ -387,6 +393,28 @@ def _create_schema(db) -> None:  # noqa: ANN001
              and cf.cpu = coalesce(c.alias_of, c.name)
         join locations l on l.location = cf.location""",
     )
+
+
+def _first_seen(
+    rel: Any,
+    firsts: dict[tuple[str, str], tuple[str, str]],
+    known: dict[str, set[str]],
+) -> None:
+    """Record (location, CPU name) -> (model, release) unless seen in an older release.
+    `known` (CPU name -> feature names already recorded) keeps this to set differences:
+    most names have the same features release after release."""
+    locs: dict[str, list[str]] = {}
+    for f in rel.features:
+        locs.setdefault(f.name, []).append(f.location)
+    for c in rel.cpus:
+        seen = known.setdefault(c.name, set())
+        new = c.features - seen
+        if not new:
+            continue
+        seen |= new
+        for name in new:
+            for loc in locs.get(name, ()):
+                firsts.setdefault((loc, c.name), (c.model, rel.version))
 
 
 def _insert_release(db, rel, text, shipped, locations, info, counts, rows) -> None:  # noqa: ANN001
@@ -426,7 +454,7 @@ def _insert_release(db, rel, text, shipped, locations, info, counts, rows) -> No
             "ordinal": counts["releases"],  # snapshots arrive oldest first
             "cpu_count": len(rel.cpus),
             "feature_count": len({f.name for f in rel.features}),
-            "snapshot": zlib.compress(text.encode("utf-8"), 6),
+            "snapshot": zlib.compress(text.encode("utf-8"), 1),
         }
     )
     rows["features"].extend(feats)
