@@ -205,7 +205,12 @@ def unescape(lit: str) -> str:
     body = lit[1:-1]
     if "\\" not in body:
         return body
-    return bytes(body, "latin-1", "backslashreplace").decode("unicode_escape")
+    import warnings
+
+    with warnings.catch_warnings():
+        # an invalid escape (`\c`) is a DeprecationWarning in Python, an error for us
+        warnings.simplefilter("error", DeprecationWarning)
+        return bytes(body, "latin-1", "backslashreplace").decode("unicode_escape")
 
 
 def eval_str(tokens: Sequence[Token], resolve: Callable[[Token], str]) -> str:
@@ -215,7 +220,7 @@ def eval_str(tokens: Sequence[Token], resolve: Callable[[Token], str]) -> str:
         if t.kind == "str":
             try:
                 parts.append(unescape(t.text))
-            except UnicodeDecodeError:
+            except (UnicodeDecodeError, DeprecationWarning):
                 raise t.error("bad escape in string literal") from None
         elif t.kind == "id":
             parts.append(resolve(t))
