@@ -8,11 +8,9 @@ CPUID says on nested or restricted hosts.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import shutil
 import subprocess
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -190,67 +188,20 @@ def qmp_host(binary: str | None = None, timeout: float = 30.0) -> QmpHost:
 
 async def _qmp_host(binary: str, timeout: float) -> QmpHost:
     from cpudb.scrapers import qmp
-    from qemu.qmp import QMPClient, QMPError
 
-    with tempfile.TemporaryDirectory(prefix="cpudb-host-") as tmp:
-        sock = os.path.join(tmp, "qmp.sock")
-        cmd = [
-            binary,
-            "-machine",
-            "none",
-            "-accel",
-            "kvm",
-            "-nodefaults",
-            "-nographic",
-            "-display",
-            "none",
-            "-serial",
-            "none",
-            "-monitor",
-            "none",
-            "-qmp",
-            f"unix:{sock},server=on,wait=off",
-        ]
-        proc = subprocess.Popen(
-            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    hint = "is /dev/kvm usable? (try `cpudb host --this-host`)"
+    async with qmp.session(binary, "kvm", timeout, hint=hint) as (client, version, package):
+        label = qmp.distro_label(qmp.QmpCapture(binary, version, package, "kvm", ()))
+        exp = await client.execute(
+            "query-cpu-model-expansion", {"type": "full", "model": {"name": "host"}}
         )
-        client = QMPClient("cpudb-host")
-        try:
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + timeout
-            while not os.path.exists(sock):
-                if proc.poll() is not None:
-                    err = (proc.stderr.read() if proc.stderr else b"").decode(errors="replace")
-                    last = err.strip().splitlines()[-1] if err.strip() else proc.returncode
-                    raise SourceError(
-                        f"{binary} -accel kvm exited: {last}",
-                        hint="is /dev/kvm usable? (try `cpudb host --this-host`)",
-                    )
-                if loop.time() > deadline:
-                    raise SourceError(f"{binary} did not open its QMP socket in {timeout:.0f}s")
-                await asyncio.sleep(0.02)
-            await asyncio.wait_for(client.connect(sock), timeout)
-            ver = cast(dict[str, Any], await client.execute("query-version"))
-            q = ver["qemu"]
-            version = f"{q['major']}.{q['minor']}.{q['micro']}"
-            package = str(ver.get("package", "")).strip().strip("()").strip()
-            label = qmp.distro_label(qmp.QmpCapture(binary, version, package, "kvm", ()))
-            exp = await client.execute(
-                "query-cpu-model-expansion", {"type": "full", "model": {"name": "host"}}
+        defs = cast(list[dict[str, Any]], await client.execute("query-cpu-definitions"))
+        unavailable = tuple(
+            sorted(
+                (d["name"], tuple(dict.fromkeys(d.get("unavailable-features", ()))))
+                for d in defs
+                if d["name"] not in qmp.SPECIAL
             )
-            defs = cast(list[dict[str, Any]], await client.execute("query-cpu-definitions"))
-            unavailable = tuple(
-                sorted(
-                    (d["name"], tuple(dict.fromkeys(d.get("unavailable-features", ()))))
-                    for d in defs
-                    if d["name"] not in qmp.SPECIAL
-                )
-            )
-            props = dict(cast(dict[str, Any], exp)["model"].get("props", {}))
-            return QmpHost(binary, version, label, props, unavailable)
-        finally:
-            # best effort: the process is killed right after
-            with contextlib.suppress(QMPError, OSError, EOFError):
-                await client.disconnect()
-            proc.kill()
-            proc.wait()
+        )
+        props = dict(cast(dict[str, Any], exp)["model"].get("props", {}))
+        return QmpHost(binary, version, label, props, unavailable)

@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,45 +56,35 @@ def find_binary(binary: str | None) -> str:
     )
 
 
-async def _capture(binary: str, accel: str, names: list[str] | None, timeout: float) -> QmpCapture:
+@contextlib.asynccontextmanager
+async def session(
+    binary: str, accel: str, timeout: float, *, hint: str
+) -> AsyncIterator[tuple[Any, str, str]]:
+    """Start `binary -machine none -accel ACCEL` with a QMP socket, connect, and yield
+    (client, version "7.2.22", package "Debian 1:7.2+dfsg-..."); the process is killed
+    on the way out. `hint` is what to try when QEMU exits at once."""
     from qemu.qmp import QMPClient
 
     with tempfile.TemporaryDirectory(prefix="cpudb-qmp-") as tmp:
         sock = os.path.join(tmp, "qmp.sock")
-        cmd = [
-            binary,
-            "-machine",
-            "none",
-            "-accel",
-            accel,
-            "-nodefaults",
-            "-nographic",
-            "-display",
-            "none",
-            "-serial",
-            "none",
-            "-monitor",
-            "none",
-            "-qmp",
-            f"unix:{sock},server=on,wait=off",
-        ]
+        cmd = [binary, "-machine", "none", "-accel", accel, "-nodefaults", "-nographic",
+               "-display", "none", "-serial", "none", "-monitor", "none",
+               "-qmp", f"unix:{sock},server=on,wait=off"]  # fmt: skip
         proc = subprocess.Popen(
             cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
         client = QMPClient("cpudb")
         try:
-            deadline = asyncio.get_running_loop().time() + timeout
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
             while not os.path.exists(sock):
                 if proc.poll() is not None:
                     err = (proc.stderr.read() if proc.stderr else b"").decode(errors="replace")
                     last = (
                         err.strip().splitlines()[-1] if err.strip() else f"status {proc.returncode}"
                     )
-                    raise SourceError(
-                        f"{binary} exited: {last}",
-                        hint="is this an x86 system emulator? (try --accel tcg)",
-                    )
-                if asyncio.get_running_loop().time() > deadline:
+                    raise SourceError(f"{binary} -accel {accel} exited: {last}", hint=hint)
+                if loop.time() > deadline:
                     raise SourceError(f"{binary} did not open its QMP socket in {timeout:.0f}s")
                 await asyncio.sleep(0.02)
             await asyncio.wait_for(client.connect(sock), timeout)
@@ -101,33 +92,39 @@ async def _capture(binary: str, accel: str, names: list[str] | None, timeout: fl
             q = ver["qemu"]
             version = f"{q['major']}.{q['minor']}.{q['micro']}"
             package = str(ver.get("package", "")).strip().strip("()").strip()
-            defs: Any = await client.execute("query-cpu-definitions")
-            cpus = []
-            for d in defs:
-                name = d["name"]
-                if names is not None and name not in names:
-                    continue
-                if name in SPECIAL:
-                    continue
-                exp = await client.execute(
-                    "query-cpu-model-expansion", {"type": "full", "model": {"name": name}}
-                )
-                cpus.append(
-                    QmpCpu(
-                        name=name,
-                        alias_of=d.get("alias-of"),
-                        deprecated=bool(d.get("deprecated", False)),
-                        unavailable=tuple(d.get("unavailable-features", ())),
-                        props=dict(exp["model"].get("props", {})),  # type: ignore[index]
-                    )
-                )
-            return QmpCapture(binary, version, package, accel, tuple(cpus))
+            yield client, version, package
         finally:
             # best effort: the process is killed right after anyway
             with contextlib.suppress(Exception):
                 await client.disconnect()
             proc.kill()
             proc.wait()
+
+
+async def _capture(binary: str, accel: str, names: list[str] | None, timeout: float) -> QmpCapture:
+    hint = "is this an x86 system emulator? (try --accel tcg)"
+    async with session(binary, accel, timeout, hint=hint) as (client, version, package):
+        defs: Any = await client.execute("query-cpu-definitions")
+        cpus = []
+        for d in defs:
+            name = d["name"]
+            if names is not None and name not in names:
+                continue
+            if name in SPECIAL:
+                continue
+            exp: Any = await client.execute(
+                "query-cpu-model-expansion", {"type": "full", "model": {"name": name}}
+            )
+            cpus.append(
+                QmpCpu(
+                    name=name,
+                    alias_of=d.get("alias-of"),
+                    deprecated=bool(d.get("deprecated", False)),
+                    unavailable=tuple(d.get("unavailable-features", ())),
+                    props=dict(exp["model"].get("props", {})),
+                )
+            )
+        return QmpCapture(binary, version, package, accel, tuple(cpus))
 
 
 def capture(
