@@ -181,6 +181,11 @@ def text(
         out += _notes(a)
         return "\n".join(out) + "\n"
     out.append(f"Best:  -cpu {best.cpu(enforce=True)}")
+    if not a.hosts and a.accel == "kvm":
+        out.append("       (no host given, so newest generation first: it runs only where the host")
+        out.append(
+            "       CPU has all its features; add --this-host or --host FILE to rank for yours)"
+        )
     out.append("")
     native = [c for c in a.candidates if c.native and not c.blockers]
     added = [c for c in a.candidates if not c.native and not c.blockers]
