@@ -37,8 +37,14 @@ def filter_models(
     accel: str | None = None,
 ) -> list[tuple[CpuName, frozenset[str]]]:
     """CPU names (with their features, accel defaults applied if asked) that pass filters."""
-    names = FeatureNames(release)
-    needs = [names.canonical(h) for h in (has or [])]
+    needs = []
+    names: FeatureNames | None = None
+    for h in has or []:
+        f = release.feature(h)  # QEMU's own spellings: no need for the full index
+        if f is None:
+            names = names or FeatureNames(release)
+            f = names.lookup(h)
+        needs.append(f.name)
     vendors = vendor_strings(vendor) if vendor else None
     out = []
     for c in release.cpus:
