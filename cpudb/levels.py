@@ -63,13 +63,6 @@ def _level_names(release: Release) -> dict[int, list[frozenset[str]]]:
     return table
 
 
-def locations_of(release: Release, features: frozenset[str]) -> set[str]:
-    by_name: dict[str, list[str]] = {}
-    for f in release.features:
-        by_name.setdefault(f.name, []).append(f.location)
-    return {loc for n in features for loc in by_name.get(n, ())}
-
-
 def level(release: Release, features: frozenset[str]) -> int:
     """Highest level N such that every feature of levels 1..N is present (0 = none)."""
     result = 0
@@ -79,11 +72,6 @@ def level(release: Release, features: frozenset[str]) -> int:
         else:
             break
     return result
-
-
-def missing_for(release: Release, features: frozenset[str], target: int) -> list[str]:
-    have = locations_of(release, features)
-    return [name for n in range(1, target + 1) for name, loc in LEVELS[n] if loc not in have]
 
 
 def parse_level(text: str) -> int:

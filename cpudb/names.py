@@ -33,11 +33,11 @@ _LOC_FORMS = [
 
 @cache
 def extra_names() -> dict[str, dict[str, Any]]:
-    """location -> {"linux_name": ..., "libvirt_name": ..., "description": ...} from data/."""
+    """location -> {"linux_name", "libvirt_name", "description"} from the data/ files."""
     from cpudb.paths import shipped_data_dir
 
     out: dict[str, dict[str, Any]] = {}
-    for fname in ("linux-cpufeatures.json", "libvirt-features.json", "descriptions.json"):
+    for fname in ("linux-cpufeatures.json", "libvirt-features.json"):
         p = shipped_data_dir() / fname
         if p.exists():
             for loc, d in json.loads(p.read_text(encoding="utf-8")).get("locations", {}).items():

@@ -43,8 +43,8 @@ def _fingerprint() -> str:
 def _extra_files() -> list[Path]:
     from cpudb.paths import shipped_data_dir
 
-    d = shipped_data_dir()
-    return [d / "linux-cpufeatures.json", d / "descriptions.json"]
+    # the data/ file whose contents the database copies (locations.linux_name/description)
+    return [shipped_data_dir() / "linux-cpufeatures.json"]
 
 
 def _connect_ro(path: Path) -> sqlite3.Connection:
@@ -238,7 +238,9 @@ def build(path: Path, fingerprint: str | None = None, *, keep_hosts: bool = True
         db.conn.execute("pragma journal_mode = off")
         db.conn.execute("pragma synchronous = off")
         _create_schema(db)
-        info = _load_info()
+        from cpudb.names import extra_names
+
+        info = extra_names()
         locations: dict[str, dict[str, Any]] = {}
         counts = {"releases": 0, "cpus": 0, "matrix": 0}
         rows: dict[str, list[Any]] = {"features": [], "cpus": [], "cpu_features": []}
@@ -281,16 +283,6 @@ def build(path: Path, fingerprint: str | None = None, *, keep_hosts: bool = True
             tmp.unlink()
         raise
     return counts
-
-
-def _load_info() -> dict[str, dict[str, Any]]:
-    """Linux names and descriptions per location, from data/ (when shipped)."""
-    out: dict[str, dict[str, Any]] = {}
-    for p in _extra_files():
-        if p.exists():
-            for loc, d in json.loads(p.read_text(encoding="utf-8")).get("locations", {}).items():
-                out.setdefault(loc, {}).update(d)
-    return out
 
 
 def _create_schema(db) -> None:  # noqa: ANN001

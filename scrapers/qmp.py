@@ -16,7 +16,6 @@ import subprocess
 import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from cpudb.errors import SourceError
@@ -146,14 +145,6 @@ def distro_label(capture: QmpCapture) -> str:
     if re.search(r"\bel\d", pkg):
         return f"{capture.version}-rhel"
     return capture.version if not pkg else f"{capture.version}-build"
-
-
-def binary_exists(binary: str | None = None) -> bool:
-    try:
-        find_binary(binary)
-    except SourceError:
-        return False
-    return Path(find_binary(binary)).exists()
 
 
 def to_release(cap: QmpCapture, reference, label: str | None = None):  # noqa: ANN001
