@@ -20,26 +20,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cpudb.advise import (
-    Add,
-    Advice,
-    BlockerFn,
-    Candidate,
-    GuestBuilder,
-    Host,
-    Need,
-    Planner,
-    advise,
-    candidate_names,
-    generations,
-    host_blockers,
-    lacks_fn,
-    model_features,
-    vendor_group,
-    vendor_only,
-)
+from cpudb.advise import Add, Advice, Candidate, Need, advise
+from cpudb.decide.core import Context
+from cpudb.decide.guest import candidate_names
+from cpudb.decide.offer import Offer, common
+from cpudb.decide.plan import vendor_group
 from cpudb.model import Release
-from cpudb.record import replace
 
 # QEMU's unmigratable flags (FeatureWordInfo.unmigratable_flags, CPUID_APM_INVTSC): a guest
 # with them cannot be live-migrated (unless e.g. tsc-frequency is pinned), so a pool's
@@ -78,15 +64,15 @@ class Baseline:
 
 def baseline(
     release: Release,
-    hosts: Sequence[Host],
+    hosts: Sequence[Offer],
     needs: Sequence[Need] = (),
     *,
-    check: BlockerFn = host_blockers,
     vendors: Sequence[str] = (),
+    linux_deps: Sequence[tuple[str, str]] = (),
 ) -> Baseline:
     """The best CPU name and flags every host in the pool can give a guest under KVM."""
     accel = "kvm"
-    a = advise(release, needs, hosts=hosts, accel=accel, check=check, vendors=vendors)
+    a = advise(release, needs, hosts=hosts, accel=accel, vendors=vendors, linux_deps=linux_deps)
     best = a.best
     notes = list(a.notes)
     if best is None:
@@ -101,10 +87,9 @@ def baseline(
             a,
             tuple(notes),
         )
-    builder = GuestBuilder(release, accel)
-    host_lacks = lacks_fn(release, check, accel)
-    planner = Planner(release, builder, tuple(hosts), host_lacks, vendor_only(release), False)
-    shared = frozenset.intersection(*(h.present for h in hosts)) & model_features(release)
+    ctx = Context(release, accel, hosts, linux_deps)
+    builder, planner = ctx.builder, ctx.planner
+    shared = common(hosts) & ctx.worthy
     order = {f.name: i for i, f in enumerate(release.features)}
     extras: list[Add] = []
     skipped: list[tuple[str, str]] = []
@@ -146,7 +131,7 @@ def baseline(
             continue
         extras.extend(more)
         have = builder.guest(have, (m.name for m in more))
-    nxt = _next_better(release, best, hosts, check, accel, vendors)
+    nxt = _next_better(ctx, best, hosts, vendors)
     return Baseline(
         release.version,
         tuple(h.name for h in hosts),
@@ -167,14 +152,11 @@ def _as_cpu(release: Release, c: Candidate):  # noqa: ANN202 -> CpuName
 
 
 def _next_better(
-    release: Release,
-    best: Candidate,
-    hosts: Sequence[Host],
-    check: BlockerFn,
-    accel: str,
-    vendors: Sequence[str],
+    ctx: Context, best: Candidate, hosts: Sequence[Offer], vendors: Sequence[str]
 ) -> NextModel | None:
-    gens = generations(release)
+    """The model of the hosts' vendor that comes next by generation (the features of its
+    newest version), with, for its version with the fewest blockers, what each host lacks."""
+    release = ctx.release
     groups = {vendor_group(h.vendor) for h in hosts}
     by_model: dict[str, list] = {}
     for cpu, _ in candidate_names(release):
@@ -185,19 +167,17 @@ def _next_better(
         if cpu.deprecation_note is not None:
             continue
         by_model.setdefault(cpu.model, []).append(cpu)
-    better = sorted(
-        (m for m in by_model if gens.get(m, 0) > best.generation), key=lambda m: (gens[m], m)
-    )
+    gens = {m: len(max(cs, key=lambda c: c.version or 0).features) for m, cs in by_model.items()}
+    mine = gens.get(best.model, len(best.features))
+    better = sorted((m for m in by_model if gens[m] > mine), key=lambda m: (gens[m], m))
     if not better:
         return None
     model = better[0]
-    adds = {a.name for a in (*best.adds,)}
+    adds = [a.name for a in best.adds]
     checked = []
     for cpu in by_model[model]:
-        with_adds = replace(cpu, features=cpu.features | adds)
-        blocked = tuple(
-            (h.name, tuple(b)) for h in hosts if (b := check(release, with_adds, h, accel))
-        )
+        guest = ctx.builder.guest(cpu.features, adds)
+        blocked = tuple((h.name, b) for h in hosts if (b := h.lacks(guest)))
         checked.append((sum(len(b) for _, b in blocked), -(cpu.version or 0), cpu.name, blocked))
     checked.sort()
     _, _, name, blocked = checked[0]

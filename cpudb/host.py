@@ -13,6 +13,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from cpudb.decide import kvm
+from cpudb.decide.kvm import HYPERVISOR_RANGE as _HYPERVISOR_RANGE
+from cpudb.decide.kvm import Bit
 from cpudb.errors import NotFound, ParseError
 from cpudb.model import SUBLEAF_LEAVES, CpuName, Feature, FeatureWord, Release
 from cpudb.record import Record, field
@@ -23,6 +26,7 @@ TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read t
 if TYPE_CHECKING:
     from typing import Any, Literal
 
+    from cpudb.decide.offer import Offer
     from cpudb.query import Db
     from cpudb.scrapers.cpuinfo import Cpuinfo
 
@@ -33,7 +37,6 @@ FORMAT = 1
 
 # Vendors whose 0xC000xxxx leaves are real (elsewhere they echo the highest basic leaf).
 CENTAUR_VENDORS = frozenset({"CentaurHauls", "  Shanghai  "})
-AMD_VENDORS = frozenset({"AuthenticAMD", "HygonGenuine"})
 # Leaves whose subleaf 0 EAX is the highest valid subleaf.
 _MAX_SUBLEAF_IN_EAX = frozenset({0x7, 0x14, 0x1E, 0x24})
 # Leaves that only mean something when a CPUID.1/7 bit says the feature exists: without
@@ -45,114 +48,7 @@ _LEAF_GATES: dict[int, tuple[int, int, str, int]] = {
     0x24: (0x7, 1, "edx", 19),  # AVX10
 }
 
-Bit = tuple[int, int, str, int]  # (leaf, subleaf, register, bit)
-
-
-def _bit(leaf: int, reg: str, bit: int, sub: int = 0) -> Bit:
-    return (leaf, sub, reg, bit)
-
-
-# ----------------------------------------------------------------- KVM's rules
-#
-# What KVM gives a guest does not come only from the host's CPUID. QEMU asks
-# KVM_GET_SUPPORTED_CPUID and then adjusts in kvm_arch_get_supported_cpuid()
-# (target/i386/kvm/kvm.c); KVM itself fills some bits in kvm_set_cpu_caps()
-# (arch/x86/kvm/cpuid.c) and vmx/svm_set_cpu_caps(). Bits below are never blockers
-# under KVM when their condition holds. Checked against QEMU's own answers
-# (`unavailable-features` under KVM) in ../shared/hosts/expected.json.
-
-KVM_ALWAYS: dict[Bit, str] = {
-    # QEMU: `if (function == 1 && reg == R_ECX) ret |= CPUID_EXT_HYPERVISOR;`
-    _bit(0x1, "ecx", 31): "hypervisor: QEMU always sets it under KVM",
-    # KVM: "KVM emulates x2apic in software irrespective of host support"
-    # (QEMU drops it only without an in-kernel irqchip).
-    _bit(0x1, "ecx", 21): "x2apic: emulated by KVM's in-kernel local APIC",
-    # QEMU: `if (has KVM_CAP_TSC_DEADLINE_TIMER) ret |= CPUID_EXT_TSC_DEADLINE_TIMER;`
-    _bit(0x1, "ecx", 24): "tsc-deadline: emulated by KVM's local APIC timer",
-    # KVM, leaf 6: `entry->eax = 0x4; /* allow ARAT */`
-    _bit(0x6, "eax", 2): "arat: KVM always reports an always-running APIC timer",
-    # KVM: `kvm_cpu_cap_set(X86_FEATURE_TSC_ADJUST)` (emulated MSR)
-    _bit(0x7, "ebx", 1): "tsc-adjust: IA32_TSC_ADJUST is emulated by KVM",
-    # KVM: `kvm_cpu_cap_set(X86_FEATURE_ARCH_CAPABILITIES)` (emulated MSR, also on AMD);
-    # the MSR's bits (mds-no, ...) still come from the host and stay unknown here.
-    _bit(0x7, "edx", 29): "arch-capabilities: the MSR is emulated by KVM",
-    # QEMU: "It's safe to enable TOPOEXT even if it's not returned by GET_SUPPORTED_CPUID"
-    # (`ret |= CPUID_EXT3_TOPOEXT` for CPUID.80000001H:ECX).
-    _bit(0x80000001, "ecx", 22): "topoext: QEMU always allows it under KVM",
-}
-_TOPOEXT = _bit(0x80000001, "ecx", 22)
-# Leaves that belong to the hypervisor (KVM/Hyper-V paravirt words: kvmclock, kvm-pv-*,
-# hv-*): KVM and QEMU provide them, the host CPU has nothing to do with them.
-_HYPERVISOR_RANGE = range(0x40000000, 0x50000000)
-# CPUID_EXT2_AMD_ALIASES: on the KVM path QEMU copies these bits of CPUID.1:EDX into
-# CPUID.80000001H:EDX ("On Intel, kvm returns cpuid according to the Intel spec").
-_AMD_ALIAS_BITS = (0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 15, 16, 17, 23, 24)
-
-# Speculation-control bits KVM derives from the other vendor's bits (kvm_set_cpu_caps:
-# "AMD has separate bits for each SPEC_CTRL bit"; Linux folds both vendors' bits into
-# X86_FEATURE_IBPB/IBRS/STIBP, and KVM sets the guest bits of both from those).
-_SPEC_CTRL = _bit(0x7, "edx", 26)
-_STIBP = _bit(0x7, "edx", 27)
-_SSBD = _bit(0x7, "edx", 31)
-_AMD_IBPB = _bit(0x80000008, "ebx", 12)
-_AMD_IBRS = _bit(0x80000008, "ebx", 14)
-_AMD_STIBP = _bit(0x80000008, "ebx", 15)
-_AMD_SSBD = _bit(0x80000008, "ebx", 24)
-_VIRT_SSBD = _bit(0x80000008, "ebx", 25)
-_VMX = _bit(0x1, "ecx", 5)
-_LM = _bit(0x80000001, "edx", 29)
-_SYSCALL = _bit(0x80000001, "edx", 11)
-# Host bits the rules read, whether or not a release's catalogue names them.
-_RULE_BITS = frozenset(
-    {
-        *(_bit(0x1, "edx", b) for b in _AMD_ALIAS_BITS),
-        _SPEC_CTRL,
-        _STIBP,
-        _SSBD,
-        _AMD_IBPB,
-        _AMD_IBRS,
-        _AMD_STIBP,
-        _AMD_SSBD,
-        _VMX,
-        _LM,
-        _SYSCALL,
-    }
-)
-_UMIP = _bit(0x7, "ecx", 2)
-
-
-def kvm_supplied_bits(has: frozenset[Bit], vendor: str, family: int) -> dict[Bit, str]:
-    """Bits KVM offers a guest on this host beyond the host's own CPUID, with the reason."""
-    out = dict(KVM_ALWAYS)
-    for b in _AMD_ALIAS_BITS:
-        if _bit(0x1, "edx", b) in has:
-            out[_bit(0x80000001, "edx", b)] = "AMD alias of CPUID.1:EDX, copied by QEMU"
-    ibpb = _SPEC_CTRL in has or _AMD_IBPB in has
-    ibrs = _SPEC_CTRL in has or _AMD_IBRS in has
-    stibp = _STIBP in has or _AMD_STIBP in has
-    ssbd = _SSBD in has or _AMD_SSBD in has
-    if ibpb and ibrs:  # `if (IBPB && IBRS) kvm_cpu_cap_set(X86_FEATURE_SPEC_CTRL)`
-        out[_SPEC_CTRL] = "spec-ctrl: KVM sets it from the host's IBRS+IBPB (either vendor)"
-    if ibpb:
-        out[_AMD_IBPB] = "ibpb: KVM sets it from the host's IBPB (either vendor)"
-    if ibrs:
-        out[_AMD_IBRS] = "ibrs: KVM sets it from the host's IBRS (either vendor)"
-    if stibp:
-        out[_STIBP] = "stibp: KVM sets it from the host's STIBP (either vendor)"
-        out[_AMD_STIBP] = "amd-stibp: KVM sets it from the host's STIBP (either vendor)"
-    if ssbd:
-        out[_SSBD] = "ssbd: KVM sets it from the host's SSBD (either vendor)"
-        out[_AMD_SSBD] = "amd-ssbd: KVM sets it from the host's SSBD (either vendor)"
-    # svm_set_cpu_caps: `if (LS_CFG_SSBD || AMD_SSBD) kvm_cpu_cap_set(X86_FEATURE_VIRT_SSBD)`;
-    # Linux sets LS_CFG_SSBD on AMD families 15h-17h and Hygon 18h.
-    if vendor in AMD_VENDORS and (_AMD_SSBD in has or 0x15 <= family <= 0x18):
-        out[_VIRT_SSBD] = "virt-ssbd: KVM on AMD virtualises SSBD"
-    # vmx_set_cpu_caps: `if (vmx_umip_emulated()) kvm_cpu_cap_set(X86_FEATURE_UMIP)`:
-    # VMX hosts with descriptor-table exiting (every VMX CPU since Westmere) emulate UMIP.
-    if _VMX in has:
-        out[_UMIP] = "umip: emulated by KVM on VMX hosts (descriptor-table exiting)"
-    return out
-
+AMD_VENDORS = kvm.AMD_VENDORS
 
 # ------------------------------------------------------------------ dataclasses
 
@@ -222,20 +118,20 @@ class HostCpu(Record):
                 missing[_leaf_id(b[0], b[1])] = None
             else:
                 states[f.location] = "0"
-        for b in _RULE_BITS:
+        for b in kvm.RULE_BITS:
             if ranges.status(b[0], b[1], regs) == "row" and regs[b[:2]].reg(b[2]) >> b[3] & 1:
                 has.add(b)
         differing = self._differing(release, words)
         notes = list(self.notes)
         if differing:
             notes.append(f"other CPUs differ from CPU 0 in: {' '.join(sorted(differing))}")
-        if _LM in has and _SYSCALL not in has:
+        if kvm.LM in has and kvm.SYSCALL not in has:
             # Intel reports SYSCALL only to 64-bit code: a dump taken by 32-bit code
             # (AIDA64 on Windows) shows it clear on every 64-bit CPU.
-            has.add(_SYSCALL)
+            has.add(kvm.SYSCALL)
             for f in release.features:
                 w = words[f.word]
-                if w.type == "cpuid" and w.leaf is not None and _word_bit(w, f.bit) == _SYSCALL:
+                if w.type == "cpuid" and w.leaf is not None and _word_bit(w, f.bit) == kvm.SYSCALL:
                     states[f.location] = "1"
             notes.append(
                 "syscall reads as clear but lm is set: the dump was taken by 32-bit "
@@ -269,6 +165,7 @@ class HostCpu(Record):
 
     def _features_cpuinfo(self, release: Release) -> HostFeatures:
         known = dict(self.bits)
+        hidden: dict[str, str] = {}
         states: dict[str, str] = {}
         has: set[Bit] = set()
         words = {w.name: w for w in release.words}
@@ -284,10 +181,15 @@ class HostCpu(Record):
             elif known[loc]:
                 states[f.location] = "1"
                 has.add(b)
+            elif b in kvm.CPUINFO_HIDES:
+                states[f.location] = "?"
+                hidden[f.name] = kvm.CPUINFO_HIDES[b]
             else:
                 states[f.location] = "0"
-        has |= {b for b in _RULE_BITS if known.get(_bit_location(b))}
-        return _collect(release, states, has, self, (), frozenset(), list(self.notes))
+        has |= {b for b in kvm.RULE_BITS if known.get(_bit_location(b))}
+        notes = list(self.notes)
+        notes += [f"unknown, not absent: {why}" for why in hidden.values()]
+        return _collect(release, states, has, self, (), frozenset(), notes)
 
     def _features_qmp(self, release: Release) -> HostFeatures:
         props = dict(self.qemu_props)
@@ -306,7 +208,7 @@ class HostCpu(Record):
         supplied = {
             f.name
             for f in release.features
-            if words[f.word].type == "cpuid" and _word_bit(words[f.word], f.bit) == _TOPOEXT
+            if words[f.word].type == "cpuid" and _word_bit(words[f.word], f.bit) == kvm.TOPOEXT
         } - present
         notes = list(self.notes)
         if unknown:
@@ -482,7 +384,7 @@ def _collect(
             present.add(f.name)
         elif s == "?":
             maybe.add(f.name)
-    supplied_bits = kvm_supplied_bits(frozenset(has), host.vendor, host.family)
+    supplied_bits = kvm.supplied_bits(frozenset(has), host.vendor, host.family)
     words = {w.name: w for w in release.words}
     supplied = {f.name for f in release.features if _supplied(f, words, supplied_bits)}
     unknown = maybe - present
@@ -513,19 +415,25 @@ def _supplied(f: Feature, words: dict[str, FeatureWord], bits: dict[Bit, str]) -
 # ---------------------------------------------------------------- decisions
 
 
+def offer(host: HostFeatures, name: str = "host", vendor: str = "") -> Offer:
+    """What KVM offers a guest on this host (`cpudb.decide.offer`)."""
+    from cpudb.decide.offer import kvm_offer
+
+    return kvm_offer(name, vendor, host)
+
+
 def blockers(
     release: Release, cpu: CpuName, host: HostFeatures, accel: str = "kvm"
 ) -> tuple[str, ...]:
-    """Features `cpu` enables (accelerator defaults applied) that the host lacks.
-
-    Unknown features are not blockers (callers report them apart: `unknown_of`); under
-    KVM, features KVM provides anyway (`HostFeatures.kvm_supplied`) are not either.
-    """
+    """Features `cpu` enables under `accel` (its defaults applied) that KVM on the host
+    cannot give a guest (the decision core's rule: `Offer.lacks`). Unknown features are
+    not blockers (callers report them apart: `unknown_of`); features KVM provides anyway
+    (`HostFeatures.kvm_supplied`) are not either. Under TCG the host does not matter, so
+    only the host's own features count."""
     wanted = with_accel(release, cpu.features, accel)
-    have = host.present | host.unknown
-    if accel == "kvm":
-        have = have | host.kvm_supplied
-    return tuple(sorted(wanted - have))
+    if accel != "kvm":
+        return tuple(sorted(wanted - host.present - host.unknown))
+    return offer(host).lacks(wanted)
 
 
 def unknown_of(
@@ -559,30 +467,16 @@ def usable_models(release: Release, host: HostFeatures, accel: str = "kvm") -> t
 
 
 def best_models(
-    release: Release, cpu: HostCpu, host: HostFeatures, accel: str = "kvm", limit: int | None = 5
+    release: Release, cpu: HostCpu, host: HostFeatures, limit: int | None = 5
 ) -> tuple[str, ...]:
-    """The host's vendor's concrete models with no blockers, newest first.
+    """The host's vendor's CPU names with no blockers under KVM, ranked by the decision
+    core's `closest` policy (fewest of the host's model features left out of the guest,
+    then the newest version). Aliases and bare names are left out: they name the same
+    features as their target."""
+    from cpudb.decide.core import choose
 
-    Models (QEMU table entries) are ranked by generation: the most features any of
-    their usable versions gives a guest (a newer generation adds features), then later
-    in QEMU's table; within a model, the newest usable version first (versions add
-    fixes, and sometimes drop features such as TSX). Aliases and bare names are left
-    out: they name the same features as their target.
-    """
-    by_model: dict[str, list[tuple[int, int, str]]] = {}
-    order: dict[str, int] = {}
-    for i, c in enumerate(release.cpus):
-        if c.alias_of or c.vendor != cpu.vendor:
-            continue
-        if blockers(release, c, host, accel):
-            continue
-        order.setdefault(c.model, i)
-        n = len(with_accel(release, c.features, accel))
-        by_model.setdefault(c.model, []).append((c.version or 0, n, c.name))
-    ranked = sorted(
-        by_model, key=lambda m: (max(n for _, n, _ in by_model[m]), order[m]), reverse=True
-    )
-    names = tuple(name for m in ranked for _, _, name in sorted(by_model[m], reverse=True))
+    o = offer(host, cpu.brand or "host", cpu.vendor)
+    names = tuple(c.name for c in choose(release, offers=(o,), vendors=(cpu.vendor,)).candidates)
     return names if limit is None else names[:limit]
 
 

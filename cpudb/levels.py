@@ -1,5 +1,7 @@
 """x86-64 micro-architecture levels (psABI v1-v4), as QEMU's scripts/cpu-x86-uarch-abi.py
-checks them, by CPUID location so that every release's spelling works."""
+checks them, by CPUID location so that every release's spelling works; plus long mode
+(lm) at v1, which the script takes for granted (it only runs 64-bit CPU models) and a
+32-bit model such as n270 lacks."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from cpudb.model import Release
 # level -> (QEMU name as of 10.x, location)
 LEVELS: dict[int, tuple[tuple[str, str], ...]] = {
     1: (
+        ("lm", "cpuid.0x80000001.edx.29"),
         ("cmov", "cpuid.0x1.edx.15"),
         ("cx8", "cpuid.0x1.edx.8"),
         ("fpu", "cpuid.0x1.edx.0"),

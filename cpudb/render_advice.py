@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cpudb.advise import Advice, Candidate, Need
+from cpudb.decide.rank import Coverage
 from cpudb.record import Record, field
 
 TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
@@ -98,12 +99,26 @@ def candidate_json(c: Candidate, since: dict[str, dict[str, str]] | None = None)
         "qemu_args": f"-cpu {c.cpu(enforce=True)}",
         "blockers": [{"host": h, "missing": list(b)} for h, b in c.blockers],
         "level": c.level,
-        "generation": c.generation,
         "closeness": c.closeness,
+        "coverage": coverage_json(c.coverage),
         "deprecated": c.deprecated,
         "since": {n: s[c.name] for n, s in (since or {}).items() if c.name in s},
         "reasons": list(c.reasons),
         "notes": list(c.notes),
+    }
+
+
+def coverage_json(cov: Coverage | None) -> dict[str, Any] | None:
+    if cov is None:
+        return None
+    return {
+        "runs": cov.runs,
+        "may_run": cov.may,
+        "able": cov.able,
+        "catalogued": cov.total,
+        "share": round(cov.share, 3),
+        "since": {vendor: year for vendor, year in cov.since},
+        "misses": list(cov.misses),
     }
 
 
@@ -123,6 +138,7 @@ def to_json(
         "dropped": a.dropped,
         "rejected": [{"model": r.name, "why": r.reason} for r in a.rejected],
         "impossible": list(a.impossible),
+        "policy": a.policy,
         "ranking": list(a.ranking),
         "notes": list(a.notes),
     }
@@ -181,10 +197,11 @@ def text(
         out += _notes(a)
         return "\n".join(out) + "\n"
     out.append(f"Best:  -cpu {best.cpu(enforce=True)}")
-    if not a.hosts and a.accel == "kvm":
-        out.append("       (no host given, so newest generation first: it runs only where the host")
+    if a.policy == "portable" and best.coverage is not None:
+        out.append(f"       {best.coverage.text()}")
         out.append(
-            "       CPU has all its features; add --this-host or --host FILE to rank for yours)"
+            "       (no host given, so ranked for the most real hosts; --host FILE, "
+            "--this-host or --qmp rank for yours)"
         )
     out.append("")
     native = [c for c in a.candidates if c.native and not c.blockers]

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import json
 
-from cpudb.advise import Host
 from cpudb.baseline import baseline
 from cpudb.cli import main
 from cpudb.commands.advise import resolve_needs
-from cpudb.host import blockers, load_host
+from cpudb.decide.offer import Offer, kvm_offer
+from cpudb.host import load_host
 from cpudb.record import replace
+from cpudb.resolve import with_accel
 from tests.conftest import need_hosts_dir
 
 
-def pool(release, *names: str) -> list[Host]:
+def pool(release, *names: str) -> list[Offer]:
     out = []
     for n in names:
         cpu = load_host(str(need_hosts_dir() / f"{n}.cpuid"))
-        out.append(Host(n, cpu.vendor, cpu.features_in(release)))
+        out.append(kvm_offer(n, cpu.vendor, cpu.features_in(release)))
     return out
 
 
@@ -30,8 +31,8 @@ def test_haswell_and_skylake_pool(db):
     assert cpu is not None
     full = replace(cpu, features=cpu.features | {a.name for a in b.extras})
     for h in hosts:  # the answer, flags included, runs on every host
-        assert blockers(rel, full, h.features, "kvm") == ()
-        assert {a.name for a in b.extras} <= h.present | h.features.kvm_supplied
+        assert h.lacks(with_accel(rel, full.features, "kvm")) == ()
+        assert {a.name for a in b.extras} <= h.present
     assert "pdpe1gb" in [a.name for a in b.extras]  # every host has 1 GiB pages
     # KVM's defaults turn these off: never "shared extras"
     assert "monitor" not in b.cpu() and "acpi" not in b.cpu()  # type: ignore[operator]

@@ -77,36 +77,40 @@ def test_decoding_through_linux_names(db):
 LINUX_CLEARS = {"cpuid.0x80000008.ebx.25": "cpuid.0x80000008.ebx.24"}
 
 
-def test_cpuid_and_proc_cpuinfo_agree_on_this_machine():
-    """Every bit both `cpuid -1 -r` and /proc/cpuinfo can express has the same value."""
+def test_cpuid_and_proc_cpuinfo_agree_on_this_machine(db):
+    """Two readings of this machine, decoded by cpudb's own rules (`cpuid -1 -r` and
+    /proc/cpuinfo): every feature both can tell has the same value, except where a
+    Linux rule explains the difference (`LINUX_CLEARS`)."""
     if platform.system() != "Linux" or platform.machine() not in ("x86_64", "i686"):
         pytest.skip("needs an x86 Linux machine")
     tool = need_tool("cpuid", "apt-get install cpuid")
     out = subprocess.run([tool, "-1", "-r"], capture_output=True, text=True, check=True).stdout
-    dump = H.from_dump(cpuid_dump.parse(out, "cpuid -1 -r"), "cpuid -1 -r")
+    rel = db.release(None)
+    dump = H.from_dump(cpuid_dump.parse(out, "cpuid -1 -r"), "cpuid -1 -r").features_in(rel)
     info = cpuinfo.parse(Path("/proc/cpuinfo").read_text(), "/proc/cpuinfo")
-    regs = {(r.leaf, r.subleaf): r for r in dump.leaves}
-
-    def cpuid_bit(loc: str) -> bool:
-        p = loc.split(".")
-        leaf, sub = int(p[1], 16), int(p[2]) if len(p) == 5 else 0
-        r = regs.get((leaf, sub))
-        return bool(r is not None and r.reg(p[-2]) >> int(p[-1]) & 1)
-
-    linux = H.linux_flag_map()["locations"]
-    compared, disagree = 0, []
-    for loc, d in linux.items():
-        if "linux_name" not in d:
-            continue  # a bit Linux hides from /proc/cpuinfo (it only has a description)
-        leaf = int(loc.split(".")[1], 16)
-        top = 0x80000000 if leaf >= 0x80000000 else 0
-        if (top, 0) in regs and leaf > regs[(top, 0)].eax:
-            continue  # beyond the CPU's range: CPUID answers with another leaf
-        if leaf >= 0xC0000000 and dump.vendor not in H.CENTAUR_VENDORS:
-            continue
-        a, b = cpuid_bit(loc), d["linux_name"] in info.cpu0.flags
-        compared += 1
-        if a != b and not (loc in LINUX_CLEARS and cpuid_bit(LINUX_CLEARS[loc]) and a):
-            disagree.append((loc, d["linux_name"], "cpuid" if a else "cpuinfo"))
-    assert compared > 150
+    proc = H.from_cpuinfo(info, H.linux_flag_map(), "/proc/cpuinfo").features_in(rel)
+    by_name = {f.name: f.location for f in rel.features}
+    loc_name = {loc: name for name, loc in by_name.items()}
+    both = set(by_name) - dump.unknown - proc.unknown
+    disagree = []
+    for name in sorted(both):
+        a, b = name in dump.present, name in proc.present
+        cleared_by = loc_name.get(LINUX_CLEARS.get(by_name[name], ""))
+        if a != b and not (a and cleared_by is not None and cleared_by in dump.present):
+            disagree.append((name, "cpuid" if a else "cpuinfo"))
+    assert len(both & dump.present) > 30
     assert disagree == []
+
+
+def test_la57_hidden_by_linux_is_unknown_not_absent(db):
+    """Linux lists la57 only when it runs 5-level paging itself; KVM offers it anyway."""
+    rel = db.release("7.2.0")
+    text = (FIXTURES / "hosts" / "cpuinfo-amd-23-1-2-two-cpus.txt").read_text()
+    info = cpuinfo.parse(text, "cpuinfo")
+    hf = H.from_cpuinfo(info, H.linux_flag_map(), "cpuinfo").features_in(rel)
+    assert "la57" in hf.unknown and "la57" not in hf.present
+    assert any("5-level paging" in n for n in hf.notes)
+    on = H.from_cpuinfo(
+        cpuinfo.parse(text.replace("flags\t\t: ", "flags\t\t: la57 "), "c"), H.linux_flag_map(), "c"
+    ).features_in(rel)
+    assert "la57" in on.present

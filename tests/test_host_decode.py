@@ -299,7 +299,7 @@ LIBVIRT_AGREEMENT = {
     "amd-opteron-6234": "same",
     "hygon-c86-7185": "version",
     "intel-core-i7-2600": "same",
-    "intel-core-i7-5600u": "version",  # Broadwell-v2 (noTSX, newer) vs Broadwell (= -v1)
+    "intel-core-i7-5600u": "same",  # Broadwell-v1: it has TSX, and v1 leaves out least
     "intel-core2-duo-e6850": "other",  # core2duo-v1 has more features than Conroe
     "intel-icelake-server-es": "version",
     "intel-xeon-e5-2650-v3": "same",

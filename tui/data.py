@@ -20,7 +20,8 @@ from cpudb.model import CpuName, Release
 from cpudb.versions import version_key
 
 if TYPE_CHECKING:  # the advisor, host and diff modules load when first used
-    from cpudb.advise import Advice, Host, Need
+    from cpudb.advise import Advice, Need
+    from cpudb.decide.offer import Offer
     from cpudb.describe import FeatureView
     from cpudb.diff import CpuDiff
     from cpudb.query import Db
@@ -47,7 +48,7 @@ class HostInfo:
     spec: str
     label: str
     brand: str
-    host: Host  # as the advisor takes it (name, vendor, features in the release)
+    host: Offer  # what KVM offers a guest on it, as the advisor takes it
 
 
 @dataclass(frozen=True)
@@ -85,11 +86,12 @@ def load_release(db: Db, qemu: str | None, host_spec: str | None) -> ReleaseData
     lacking: dict[str, tuple[str, ...]] | None = None
     if host_spec:
         from cpudb.commands.advise import load_hosts
-        from cpudb.host import blockers
+        from cpudb.decide.guest import GuestBuilder
 
         (h,) = load_hosts([host_spec], db, release)
         host = HostInfo(host_spec, host_label(host_spec), _brand(db, host_spec), h)
-        lacking = {c.name: blockers(release, c, h.features, "kvm") for c, _ in pairs}
+        guest = GuestBuilder(release, "kvm").guest
+        lacking = {c.name: h.lacks(guest(c.features)) for c, _ in pairs}
     rows = tuple(
         ModelRow(c, f, levels.level(release, f), None if lacking is None else lacking[c.name])
         for c, f in pairs

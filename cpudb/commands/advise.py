@@ -158,25 +158,26 @@ def resolve_needs(release, texts: list[str]) -> list:  # noqa: ANN001 -> list[Ne
     return [n for n in out if not (n.name in seen or seen.add(n.name))]  # type: ignore[func-returns-value]
 
 
-def load_hosts(specs: list[str], db, release) -> list:  # noqa: ANN001 -> list[advise.Host]
-    """Hosts by spec (stored NAME, FILE, - for stdin, this-host), decoded for `release`."""
+def load_hosts(specs: list[str], db, release) -> list:  # noqa: ANN001 -> list[Offer]
+    """Hosts by spec (stored NAME, FILE, - for stdin, this-host, qmp), as what KVM
+    offers a guest there in `release`."""
     if not specs:
         return []
     from pathlib import Path
 
-    from cpudb.advise import Host
+    from cpudb.decide.offer import Offer, kvm_offer
     from cpudb.host import load_host
 
-    hosts: list[Host] = []
+    hosts: list[Offer] = []
     for spec in specs:
         cpu = load_host(spec, db)
-        if spec in ("-", "this-host"):
+        if spec in ("-", "this-host", "qmp"):
             name = (cpu.brand or spec).strip()
         else:
             name = Path(spec).name if Path(spec).is_file() else spec
         if any(h.name == name for h in hosts):
             name = f"{name}#{len(hosts) + 1}"
-        hosts.append(Host(name=name, vendor=cpu.vendor, features=cpu.features_in(release)))
+        hosts.append(kvm_offer(name, cpu.vendor, cpu.features_in(release), cpu.source))
     return hosts
 
 

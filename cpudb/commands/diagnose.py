@@ -163,7 +163,6 @@ def _release_for(db, args, log):  # noqa: ANN001, ANN202
 
 def run(args: argparse.Namespace) -> int:
     from cpudb.diagnose import logparse, reason, report
-    from cpudb.diagnose.fixes import model_newness
     from cpudb.query import open_db
 
     text, source = _read(args.file)
@@ -177,10 +176,6 @@ def run(args: argparse.Namespace) -> int:
             notes = (*notes, note)
     ctx = reason.build_context(log, release, cpu_arg=args.cpu, host=host, notes=notes)
     diagnosis = reason.diagnose(log, ctx)
-    if diagnosis.findings:  # order the suggested CPU names newest first (reads every release)
-        from dataclasses import replace
-
-        diagnosis = reason.diagnose(log, replace(ctx, newness=model_newness(db.releases())))
     if args.json:
         json.dump(report.to_json(diagnosis), sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -15,8 +15,9 @@ All pure; the command (`cpudb/commands/diagnose.py`) reads the file and the data
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 
+from cpudb.decide.rank import CatalogOffer
 from cpudb.diagnose.fixes import HostView
 from cpudb.diagnose.logparse import parse
 from cpudb.diagnose.reason import Diagnosis, Finding, build_context, diagnose
@@ -32,10 +33,10 @@ def diagnose_text(
     source: str = "<log>",
     cpu_arg: str | None = None,
     host: HostView | None = None,
-    newness: Mapping[str, int] | None = None,
+    catalogue: Sequence[CatalogOffer] | None = None,
     notes: tuple[str, ...] = (),
 ) -> Diagnosis:
     """Parse a log and reason about it against one release."""
     log = parse(text, source)
-    ctx = build_context(log, release, cpu_arg=cpu_arg, host=host, newness=newness, notes=notes)
+    ctx = build_context(log, release, cpu_arg=cpu_arg, host=host, catalogue=catalogue, notes=notes)
     return diagnose(log, ctx)

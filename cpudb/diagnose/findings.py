@@ -8,9 +8,10 @@ QEMU's own warnings in the log. Pure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from cpudb.decide.rank import CatalogOffer
 from cpudb.diagnose import fixes as fx
 from cpudb.diagnose import logparse as lp
 from cpudb.diagnose.guestcpu import GuestCpu
@@ -65,7 +66,8 @@ class Context:
     accel: str | None
     machine: str | None = None
     host: fx.HostView | None = None
-    newness: Mapping[str, int] = field(default_factory=dict)
+    catalogue: Sequence[CatalogOffer] | None = None  # for the portable ranking of fixes
+    linux_deps: tuple[tuple[str, str], ...] = ()
     notes: tuple[str, ...] = ()
 
 

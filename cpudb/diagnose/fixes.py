@@ -1,17 +1,18 @@
-"""What to do about a missing feature: CPU names that have it, the added-flag form, enforce,
-and what the host has to say about it. Pure: release data in, sentences and `-cpu` lines out.
+"""What to do about a missing feature: the current model with the flag, the decision core's
+answers for a guest that needs it, enforce, and what the host has to say about it. Pure:
+release data in, sentences and `-cpu` lines out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from cpudb.decide.core import Need, choose
+from cpudb.decide.offer import Offer
+from cpudb.decide.rank import CatalogOffer
 from cpudb.diagnose.guestcpu import GuestCpu
-from cpudb.model import CpuName, Release
-
-# Features a model may carry that KVM provides whatever the host CPUID says.
-_KVM_PROVIDED = frozenset({"hypervisor", "x2apic", "tsc-deadline", "kvmclock"})
+from cpudb.model import Release
 
 
 @dataclass(frozen=True)
@@ -19,7 +20,7 @@ class HostView:
     """The host's features in one release (from `cpudb.host`), reduced to what we need."""
 
     name: str
-    present: frozenset[str]
+    present: frozenset[str]  # what KVM offers there (KVM-supplied features included)
     unknown: frozenset[str] = frozenset()
     phys_bits: int | None = None
 
@@ -30,71 +31,32 @@ class HostView:
             return None
         return False
 
-
-def _kvm_words(release: Release) -> frozenset[str]:
-    words = {w.name for w in release.words if w.name.startswith(("FEAT_KVM", "FEAT_HYPERV"))}
-    return frozenset(f.name for f in release.features if f.word in words)
-
-
-def blockers(cpu: CpuName, host: HostView, release: Release) -> frozenset[str]:
-    """Features of `cpu` that the host does not have (unknown ones are not counted)."""
-    free = _KVM_PROVIDED | _kvm_words(release)
-    return frozenset(cpu.features - host.present - host.unknown - free)
-
-
-def model_newness(releases: Iterable[Release]) -> dict[str, int]:
-    """Model name -> index of the first upstream release (oldest first) that has it."""
-    from cpudb.versions import version_key
-
-    out: dict[str, int] = {}
-    ups = sorted((r for r in releases if r.upstream), key=lambda r: version_key(r.version))
-    for i, r in enumerate(ups):
-        for m in r.models:
-            out.setdefault(m.name, i)
-    return out
+    def offer(self) -> Offer:
+        return Offer(self.name, "kvm", self.present, self.unknown - self.present)
 
 
 def providers(
     release: Release,
     feature: str,
     *,
-    vendor: str | None = None,
-    current: frozenset[str] | None = None,
     host: HostView | None = None,
-    newness: Mapping[str, int] | None = None,
+    catalogue: Sequence[CatalogOffer] | None = None,
+    linux_deps: Sequence[tuple[str, str]] = (),
     limit: int = 3,
 ) -> list[str]:
-    """CPU names of `release` with `feature` natively: one per model (its newest version that
-    has it, and that runs on `host` when given). Same vendor first, then the models that lose
-    the fewest features of the `current` one, then the newest (by first QEMU release).
-    When the current model is unknown, the oldest models come first instead (the most
-    hosts can run them), Intel before AMD when the vendor is unknown too."""
-    newness = newness or {}
-    table_pos: dict[str, int] = {}
-    best: dict[str, CpuName] = {}
-    for i, c in enumerate(release.cpus):
-        if c.kind not in ("version", "model") or feature not in c.features:
-            continue
-        if host is not None and blockers(c, host, release):
-            continue
-        table_pos.setdefault(c.model, i)
-        cur = best.get(c.model)
-        if cur is None or (c.version or 0) > (cur.version or 0):
-            best[c.model] = c
-
-    prefer = vendor or "GenuineIntel"
-
-    def key(c: CpuName) -> tuple:
-        age = newness.get(c.model, 0)
-        return (
-            c.vendor != prefer,
-            len(current - c.features - {feature}) if current is not None else 0,
-            c.deprecation_note is not None,
-            -age if current is not None else age,
-            -table_pos[c.model] if current is not None else table_pos[c.model],
-        )
-
-    return [c.name for c in sorted(best.values(), key=key)[:limit]]
+    """The decision core's first `-cpu` answers for a guest that needs `feature`: on the
+    host when one is given (its `closest` ranking), else for the most real hosts (its
+    `portable` ranking over the catalogue), as `cpudb advise --needs FEATURE` gives them."""
+    f = release.feature(feature)
+    if f is None:
+        return []
+    need = Need(feature, f.name, f.location, f.location)
+    offers = (host.offer(),) if host is not None else ()
+    choice = choose(release, (need,), offers=offers, catalogue=catalogue, linux_deps=linux_deps)
+    seen: dict[str, str] = {}  # one answer per model: its best-ranked version
+    for c in choice.candidates:
+        seen.setdefault(c.model, c.cpu())
+    return list(seen.values())[:limit]
 
 
 def flag_forms(feature: str, cpu: GuestCpu | None) -> list[str]:

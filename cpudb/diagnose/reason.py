@@ -15,8 +15,9 @@ log, the release, the host's feature set). When the log does not support a concl
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Sequence
 
+from cpudb.decide.rank import CatalogOffer
 from cpudb.diagnose import fixes as fx
 from cpudb.diagnose import logparse as lp
 from cpudb.diagnose.findings import (
@@ -70,7 +71,8 @@ def build_context(
     *,
     cpu_arg: str | None = None,
     host: fx.HostView | None = None,
-    newness: Mapping[str, int] | None = None,
+    catalogue: Sequence[CatalogOffer] | None = None,
+    linux_deps: Sequence[tuple[str, str]] = (),
     notes: tuple[str, ...] = (),
 ) -> Context:
     """The guest CPU (from `cpu_arg`, else the log's command line), accelerator and machine.
@@ -133,7 +135,8 @@ def build_context(
         accel,
         cmd.machine if cmd else None,
         host,
-        dict(newness or {}),
+        catalogue,
+        tuple(linux_deps),
         tuple(out_notes),
     )
 
@@ -240,8 +243,8 @@ def _feature_fixes(
     off = (
         f"-cpu {cur.with_flag(name, 'off')}" if cur is not None else f"-cpu <your model>,{name}=off"
     )
-    if kinds & NEEDS:
-        fixes = [*own, *models, *flag]
+    if kinds & NEEDS:  # the smallest change first: the model the guest had, plus the flag
+        fixes = [*own, *flag, *models]
     elif "qemu-dependency" in kinds:
         fixes = [*own, *models]
     elif "qemu-tcg" in kinds:
@@ -251,7 +254,7 @@ def _feature_fixes(
             f"accept running without it ({off} silences the warning)"
         )
     else:
-        fixes = [*own, *models, *flag]
+        fixes = [*own, *flag, *models]
     if ctx.cpu is not None and ctx.cpu.is_host and kinds & NEEDS and ctx.host is None:
         advice.append(
             f"-cpu {ctx.cpu.arg.model} gives the guest what this host's KVM offers, so the host "
@@ -326,15 +329,12 @@ def _finish(claims: list[Claim], ctx: Context, log: lp.Log) -> list[Finding]:
         fixes_: list[str] = []
         advice: list[str] = []
         if f is not None:
-            vendor = ctx.cpu.vendor if ctx.cpu else None
-            current = ctx.cpu.configured if ctx.cpu else None
             provides = fx.providers(
                 ctx.release,
                 f.name,
-                vendor=vendor,
-                current=current,
                 host=ctx.host,
-                newness=ctx.newness,
+                catalogue=ctx.catalogue,
+                linux_deps=ctx.linux_deps,
             )
             own = [x for c in group for x in c.fixes]
             fixes_, advice = _feature_fixes(f.name, set(kinds), ctx, provides, own)

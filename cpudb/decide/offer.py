@@ -1,0 +1,73 @@
+"""What an accelerator can give a guest on one host: an `Offer`.
+
+Under KVM the offer is the host's, as KVM itself reports it (KVM_GET_SUPPORTED_CPUID, or
+QEMU's `host` model under KVM), or as derived from the CPU's raw CPUID with KVM's rules
+(`cpudb.decide.kvm`), which can be more than KVM really gives when the host is itself a
+VM. Under TCG the offer is what that QEMU release's TCG emulates (the feature masks its
+cpu.c applies), whatever the host. A CPU name runs with `enforce` on an offer when every
+feature it enables is in it; the rest are its blockers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from cpudb.record import Record
+
+TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
+if TYPE_CHECKING:
+    from cpudb.host import HostFeatures
+    from cpudb.model import Release
+
+
+class Offer(Record):
+    """The features a guest can have in one place (a host under KVM, or TCG)."""
+
+    name: str  # the host's name, or "TCG"
+    accel: str  # "kvm" or "tcg"
+    present: frozenset[str]  # QEMU names of the release the guest can have
+    unknown: frozenset[str] = frozenset()  # names the source cannot tell (not blockers)
+    vendor: str = ""  # the host's CPUID vendor (what a KVM guest sees); "" under TCG
+    source: str = ""  # how it was read: "cpuid dump", "KVM_GET_SUPPORTED_CPUID", ...
+    notes: tuple[str, ...] = ()
+
+    def lacks(self, features: Iterable[str]) -> tuple[str, ...]:
+        """Features the guest would ask for that this place cannot give (blockers)."""
+        return tuple(sorted(set(features) - self.present - self.unknown))
+
+    def unsure(self, features: Iterable[str]) -> tuple[str, ...]:
+        """Features whose presence the source cannot tell (`enforce` checks them)."""
+        return tuple(sorted((set(features) & self.unknown) - self.present))
+
+
+def kvm_offer(name: str, vendor: str, host: HostFeatures, source: str = "") -> Offer:
+    """A host decoded for a release (`HostCpu.features_in`) -> what KVM offers there."""
+    return Offer(
+        name=name,
+        accel="kvm",
+        present=host.present | host.kvm_supplied,
+        unknown=host.unknown - host.present - host.kvm_supplied,
+        vendor=vendor,
+        source=source,
+        notes=host.notes,
+    )
+
+
+def tcg_offer(release: Release) -> Offer | None:
+    """What this release's TCG emulates (None when the snapshot does not say)."""
+    tcg = getattr(release, "tcg_features", None)
+    if tcg is None:
+        return None
+    return Offer(
+        name=f"TCG of QEMU {release.version}",
+        accel="tcg",
+        present=frozenset(tcg),
+        source="the TCG feature masks of QEMU's cpu.c",
+    )
+
+
+def common(offers: Sequence[Offer]) -> frozenset[str]:
+    """Features every offer has for sure (what a pool of hosts shares)."""
+    if not offers:
+        return frozenset()
+    return frozenset.intersection(*(o.present for o in offers))

@@ -1,0 +1,183 @@
+"""One ranking of planned CPU names, with named policies.
+
+- `portable` (no host given, KVM): the answer should run on the most real hosts. Each
+  candidate is checked against a catalogue of real CPUs (what KVM would offer on each,
+  from public CPUID dumps): among the catalogued CPUs that can give the needs at all, on
+  how many does it run? Of the candidates that run on at least `share` of them, the
+  highest x86-64 level comes first, then the fewest added flags, then the most features;
+  newest is not best.
+- `closest` (hosts given, this machine, or TCG): every candidate runs on every offer
+  (blocked ones last, or dropped); the closest to what the offers share comes first
+  (fewest of their common model features left out of the guest), then fewer added flags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from cpudb.record import Record
+
+PORTABLE = "portable"
+CLOSEST = "closest"
+DEFAULT_SHARE = 0.8
+
+RANKINGS = {
+    PORTABLE: (
+        "deprecated models last",
+        "runs on at least {share} of the catalogued CPUs that can give the needs "
+        "(under KVM a guest gets only what the host CPU has)",
+        "among those: the highest x86-64 level, then fewer added flags, then the most features",
+        "the others by how many catalogued CPUs they run on, then fewer added flags",
+        "newer version of the same model first",
+    ),
+    CLOSEST: (
+        "runs on every host given (names with blockers are dropped, or last with --all)",
+        "deprecated models last",
+        "closeness: fewer of the model features that every host has are left out of the guest",
+        "fewer added flags",
+        "a model of the hosts' vendor",
+        "newer version of the same model first",
+    ),
+}
+
+
+class CatalogOffer(Record):
+    """What KVM would offer on one catalogued real CPU (or several identical ones)."""
+
+    present: frozenset[str]
+    unknown: frozenset[str]
+    vendor: str  # vendor group: Intel, AMD, Zhaoxin
+    cpus: tuple[tuple[str, int | None], ...]  # (name, year) of the CPUs with this offer
+
+
+class Coverage(Record):
+    """On how many catalogued CPUs a guest runs under KVM."""
+
+    runs: int  # CPUs that give every feature the guest asks for
+    may: int  # CPUs where only features the dumps cannot tell (MSR bits) are in doubt
+    able: int  # CPUs that can give the needs at all
+    total: int  # CPUs in the catalogue
+    since: tuple[tuple[str, int], ...] = ()  # (vendor, year): every such CPU since runs it
+    misses: tuple[str, ...] = ()  # a few CPUs it does not run on (for explanations)
+
+    @property
+    def share(self) -> float:
+        return self.runs / self.able if self.able else 0.0
+
+    def text(self) -> str:
+        if not self.able:
+            return "no catalogued CPU can give the needs"
+        pct = round(100 * self.share)
+        since = "; ".join(f"{v} since {y}" for v, y in self.since)
+        may = f" (+{self.may} more if their MSR bits allow)" if self.may else ""
+        return (
+            f"runs on {self.runs} of {self.able} catalogued CPUs that can give the needs "
+            f"({pct}%){may}" + (f"; {since}" if since else "")
+        )
+
+
+class Coverer:
+    """Coverage of guests against a catalogue, with feature sets as bit masks."""
+
+    def __init__(self, catalogue: Sequence[CatalogOffer], needs: Iterable[str]) -> None:
+        names: dict[str, int] = {}
+
+        def mask(feats: Iterable[str]) -> int:
+            m = 0
+            for f in feats:
+                i = names.get(f)
+                if i is None:
+                    i = names[f] = len(names)
+                m |= 1 << i
+            return m
+
+        self._mask = mask
+        need = mask(needs)
+        self.total = sum(len(o.cpus) for o in catalogue)
+        self.able = [
+            (mask(o.present), mask(o.unknown), o)
+            for o in catalogue
+            if mask(o.present) & need == need
+        ]
+        self.names = names
+
+    def coverage(self, guest: frozenset[str]) -> Coverage:
+        g = self._mask(guest)
+        runs = may = able = 0
+        by_vendor: dict[str, list[tuple[int, bool]]] = {}
+        misses: list[str] = []
+        for present, unknown, o in self.able:
+            ok = g & ~present == 0
+            maybe = not ok and g & ~(present | unknown) == 0
+            n = len(o.cpus)
+            able += n
+            runs += n if ok else 0
+            may += n if maybe else 0
+            if not ok and len(misses) < 3:
+                misses.append(o.cpus[0][0])
+            for _, year in o.cpus:
+                if year is not None:
+                    by_vendor.setdefault(o.vendor, []).append((year, ok))
+        return Coverage(runs, may, able, self.total, _since(by_vendor), tuple(misses))
+
+
+def _since(by_vendor: dict[str, list[tuple[int, bool]]]) -> tuple[tuple[str, int], ...]:
+    """Per vendor, the earliest year from which every catalogued CPU runs the guest."""
+    out = []
+    for vendor, rows in sorted(by_vendor.items()):
+        first: int | None = None
+        for year, ok in sorted(rows, reverse=True):
+            if not ok:
+                break
+            first = year
+        if first is not None:
+            out.append((vendor, first))
+    return tuple(out)
+
+
+class Scores(Record):
+    """What the ranking reads of one candidate."""
+
+    name: str
+    version: int
+    adds: int
+    deprecated: bool
+    blocked: bool
+    level: int
+    richness: int  # CPUID model features the guest gets
+    closeness: int | None  # common offer features left out (None: no offer)
+    other_vendor: bool
+    coverage: Coverage | None
+
+
+def key(s: Scores, policy: str, share: float = DEFAULT_SHARE) -> tuple:
+    """The sort key of a candidate under a policy (smaller first)."""
+    if policy == CLOSEST:
+        return (
+            s.blocked,
+            s.deprecated,
+            s.closeness or 0,
+            s.adds,
+            s.other_vendor,
+            -s.version,
+            s.name,
+        )
+    cov = s.coverage
+    if cov is None:  # no catalogue to count hosts with: natives, then the richest
+        return (s.deprecated, s.adds, -s.richness, -s.version, s.name)
+    meets = cov.able > 0 and cov.runs >= share * cov.able
+    return (
+        s.deprecated,
+        not meets,
+        -s.level if meets else 0,
+        s.adds if meets else 0,
+        -s.richness if meets else 0,
+        -cov.runs,
+        s.adds,
+        -s.version,
+        s.name,
+    )
+
+
+def ranking_text(policy: str, share: float = DEFAULT_SHARE) -> tuple[str, ...]:
+    return tuple(r.format(share=f"{round(share * 100)}%") for r in RANKINGS[policy])
