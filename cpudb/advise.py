@@ -282,10 +282,15 @@ def _impossible(
             continue
         what = n.where + (f", {n.description}" if n.description else "")
         if accel == "kvm":
-            who = "no host has" if len(lacking) == len(offers) else f"{', '.join(lacking)} lack"
+            if len(offers) == 1:
+                who = f"{offers[0].name} cannot give"
+            elif len(lacking) == len(offers):
+                who = "no host can give"
+            else:
+                who = f"{', '.join(lacking)} cannot give"
             out.append(
-                f"{who} {n.name} ({what}): impossible under KVM here, since KVM cannot "
-                "give a guest a CPU feature the host CPU lacks"
+                f"{who} {n.name} ({what}): impossible under KVM there, since KVM cannot "
+                "give a guest a CPU feature the host lacks"
             )
         else:
             out.append(

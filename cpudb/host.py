@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from cpudb.scrapers.cpuinfo import Cpuinfo
 
 if TYPE_CHECKING:
-    HostKind = Literal["cpuid", "cpuinfo", "qmp"]
+    HostKind = Literal["cpuid", "cpuinfo", "qmp", "kvm"]
 
 FORMAT = 1
 
@@ -83,6 +83,7 @@ class HostCpu(Record):
     qemu_props: tuple[tuple[str, bool], ...] = ()  # qmp: `host` expansion
     qemu_unavailable: tuple[tuple[str, tuple[str, ...]], ...] = ()  # qmp: model -> features
     qemu_version: str = ""  # qmp: label of the binary (7.2.22-debian)
+    msrs: tuple[tuple[int, int], ...] = ()  # kvm: feature MSR index -> value KVM allows
     notes: tuple[str, ...] = field(default=())
 
     # ------------------------------------------------------------ decoding
@@ -97,17 +98,26 @@ class HostCpu(Record):
     def _features_cpuid(self, release: Release) -> HostFeatures:
         regs = {(r.leaf, r.subleaf): r for r in self.leaves}
         ranges = _Ranges.of(regs, self.vendor)
+        # KVM's own list is complete: a leaf it does not list gives the guest zeros
+        exhaustive = self.kind == "kvm"
+        msrs = dict(self.msrs)
         states: dict[str, str] = {}  # location -> "1" | "0" | "?"
         has: set[Bit] = set()
         missing: dict[str, None] = {}
         words = {w.name: w for w in release.words}
         for f in release.features:
             w = words[f.word]
+            if w.type == "msr" and w.msr is not None and (w.msr in msrs or (exhaustive and msrs)):
+                # KVM lists every feature MSR it has: one it does not list gives nothing
+                states[f.location] = "1" if msrs.get(w.msr, 0) >> f.bit & 1 else "0"
+                continue
             if w.type != "cpuid" or w.leaf is None:
                 states[f.location] = "?"
                 continue
             b = _word_bit(w, f.bit)
             status = ranges.status(b[0], b[1], regs)
+            if exhaustive and status == "missing":
+                status = "absent"
             if status == "row":
                 on = bool(regs[(b[0], b[1])].reg(b[2]) >> b[3] & 1)
                 states[f.location] = "1" if on else "0"
@@ -247,6 +257,8 @@ class HostCpu(Record):
             d["qemu_props"] = {k: v for k, v in self.qemu_props}
             d["qemu_version"] = self.qemu_version
             d["qemu_unavailable"] = {k: list(v) for k, v in self.qemu_unavailable}
+        if self.msrs:
+            d["msrs"] = {f"{i:#x}": f"{v:#018x}" for i, v in self.msrs}
         if self.notes:
             d["notes"] = list(self.notes)
         return d
@@ -286,6 +298,7 @@ class HostCpu(Record):
                 (k, tuple(v)) for k, v in sorted(d.get("qemu_unavailable", {}).items())
             ),
             qemu_version=d.get("qemu_version", ""),
+            msrs=tuple(sorted((int(i, 16), int(v, 16)) for i, v in d.get("msrs", {}).items())),
             notes=tuple(d.get("notes", ())),
         )
 
@@ -384,11 +397,13 @@ def _collect(
             present.add(f.name)
         elif s == "?":
             maybe.add(f.name)
-    supplied_bits = kvm.supplied_bits(frozenset(has), host.vendor, host.family)
+    supplied_bits = kvm.supplied_bits(
+        frozenset(has), host.vendor, host.family, from_kvm=host.kind == "kvm"
+    )
     words = {w.name: w for w in release.words}
     supplied = {f.name for f in release.features if _supplied(f, words, supplied_bits)}
     unknown = maybe - present
-    msr = len({f.name for f in release.features if words[f.word].type == "msr"} - present)
+    msr = len({f.name for f in release.features if words[f.word].type == "msr"} & unknown)
     if msr:
         notes.append(
             f"{msr} MSR-based features (e.g. arch-capabilities bits, vmx-*) cannot be "
@@ -623,7 +638,9 @@ def linux_flag_map() -> dict[str, Any]:
 
 def load_host(spec: str, db: Db | None = None) -> HostCpu:
     """spec: a stored host NAME, a FILE (cpuid dump or /proc/cpuinfo), "-" (stdin),
-    "this-host" (this machine) or "qmp" (ask QEMU under KVM on this machine)."""
+    "this-host" (what KVM gives a guest on this machine, asked of KVM; the CPU's own
+    CPUID when /dev/kvm is not usable), "this-cpu" (this machine's CPUID), "kvm" (KVM
+    only) or "qmp" (ask QEMU under KVM on this machine)."""
     import sys
     from pathlib import Path
 
@@ -632,9 +649,13 @@ def load_host(spec: str, db: Db | None = None) -> HostCpu:
     if spec == "-":
         return from_text(sys.stdin.read(), "<stdin>", linux_flag_map())
     if spec in ("this-host", "--this-host"):
+        return this_host()
+    if spec == "this-cpu":
         from cpudb.scrapers import live_host
 
         return from_live(live_host.capture())
+    if spec in ("kvm", "--kvm"):
+        return kvm_host(kvm_device() or "/dev/kvm")
     if spec in ("qmp", "--qmp"):
         return qmp_host()
     p = Path(spec)
@@ -679,6 +700,87 @@ def from_live(cap: Any) -> HostCpu:  # cap: scrapers.live_host.LiveCapture
 
         h = replace(h, notes=(*h.notes, *cap.tried))
     return h
+
+
+def this_host() -> HostCpu:
+    """What a guest can get on this machine: KVM's own answer when /dev/kvm is usable,
+    else the CPU's CPUID (what a KVM would start from), with a note saying so."""
+    from cpudb.errors import SourceError
+    from cpudb.scrapers import live_host
+
+    dev = kvm_device()
+    why = "no usable /dev/kvm"
+    if dev is not None:
+        try:
+            return kvm_host(dev)
+        except SourceError as e:
+            why = e.message
+    h = from_live(live_host.capture())
+    from cpudb.record import replace
+
+    note = f"{why}: read the CPU's own CPUID; a KVM here may give a guest less"
+    return replace(h, notes=(*h.notes, note))
+
+
+def kvm_device() -> str | None:
+    """This machine's KVM device when it can be opened (`CPUDB_KVM` names another;
+    empty: act as if there were none, as the test suite does to stay machine-neutral)."""
+    import os
+
+    path = os.environ.get("CPUDB_KVM", "/dev/kvm")
+    if not path.strip() or not os.access(path, os.R_OK | os.W_OK):
+        return None
+    return path
+
+
+def kvm_host(path: str = "/dev/kvm") -> HostCpu:
+    """Ask KVM itself (KVM_GET_SUPPORTED_CPUID and its feature MSRs): what it can give a
+    guest on this machine, which on a host that is itself a VM is far less than CPUID."""
+    from cpudb.scrapers import kvm_cpuid, live_host
+
+    cap = kvm_cpuid.capture(path)
+    regs = {(r.leaf, r.subleaf): r for r in cap.leaves}
+    ident = identify(cap.leaves, path)
+    hyper = live_host.hypervisor_bit()
+    module = f" ({cap.module})" if cap.module else ""
+    notes = [
+        f"asked KVM{module} through KVM_GET_SUPPORTED_CPUID on {path}: what it can give a "
+        f"guest on this machine, {len(cap.msrs)} feature MSRs included"
+    ]
+    if hyper:
+        notes.append(
+            "this machine is itself a virtual machine (hypervisor bit set): its KVM "
+            "(nested or PVM) can give a guest less than its CPU has"
+        )
+    leaf1 = regs.get((1, 0))
+    return HostCpu(
+        vendor=ident["vendor"],
+        family=ident["family"],
+        model=ident["model"],
+        stepping=ident["stepping"],
+        brand=ident["brand"] or _cpuinfo_brand(),
+        hypervisor=bool(hyper),
+        source=f"KVM_GET_SUPPORTED_CPUID on {path}{module}",
+        kind="kvm",
+        signature=leaf1.eax if leaf1 else None,
+        leaves=cap.leaves,
+        msrs=cap.msrs,
+        notes=tuple(notes),
+    )
+
+
+def _cpuinfo_brand() -> str:
+    """CPU 0's `model name` (KVM's CPUID has no brand string leaves)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+                if not line.strip():
+                    break
+    except OSError:
+        pass
+    return ""
 
 
 def qmp_host(binary: str | None = None) -> HostCpu:

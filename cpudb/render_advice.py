@@ -127,10 +127,14 @@ def to_json(
     *,
     since_model: dict[str, dict[str, str]] | None = None,
     since_name: dict[str, dict[str, str]] | None = None,
+    qemu_from: str = "",
+    here: Advice | None = None,
 ) -> dict[str, Any]:
-    """`since_model`: need -> model -> first release; `since_name`: need -> CPU name -> first."""
-    return {
+    """`since_model`: need -> model -> first release; `since_name`: need -> CPU name -> first.
+    `qemu_from`: why this release; `here`: the same advice for this machine alone."""
+    out = {
         "qemu": a.qemu,
+        "qemu_from": qemu_from,
         "accel": a.accel,
         "needs": [need_json(n, (since_model or {}).get(n.name)) for n in a.needs],
         "hosts": list(a.hosts),
@@ -142,6 +146,15 @@ def to_json(
         "ranking": list(a.ranking),
         "notes": list(a.notes),
     }
+    if here is not None:
+        best = here.best
+        out["this_machine"] = {
+            "host": here.hosts[0] if here.hosts else "this machine",
+            "cpu": best.cpu(enforce=True) if best else None,
+            "never_migrates": "host",
+            "impossible": list(here.impossible),
+        }
+    return out
 
 
 # ------------------------------------------------------------------ text
@@ -167,17 +180,37 @@ def _since_line(n: Need, since: dict[str, str] | None, limit: int = 6) -> str | 
     return f"models that have {n.name} natively, since QEMU: {shown}{more}"
 
 
+def _here_lines(here: Advice) -> list[str]:
+    """The answer for this machine alone (its KVM asked), and `-cpu host`."""
+    best = here.best
+    if best is not None:
+        lines = [f"This machine:  -cpu {best.cpu(enforce=True)}   (what its KVM gives a guest)"]
+    else:
+        why = here.impossible[0] if here.impossible else "no CPU name works"
+        lines = [f"This machine:  none works: {why}"]
+        lines += [f"               {s}" for s in here.impossible[1:2]]
+    lines.append(
+        "               -cpu host: everything this machine's KVM gives, for a guest "
+        "that never migrates"
+    )
+    return lines
+
+
 def text(
     a: Advice,
     *,
     limit: int = 8,
     show_all: bool = False,
     since_model: dict[str, dict[str, str]] | None = None,
+    qemu_from: str = "",
+    here: Advice | None = None,
 ) -> str:
     out: list[str] = []
     needs = ", ".join(n.name for n in a.needs)
     hosts = f" on {', '.join(a.hosts)}" if a.hosts else ""
     out.append(f"QEMU {a.qemu}, {a.accel.upper()}{hosts}: -cpu for a guest that needs {needs}")
+    if qemu_from:
+        out.append(f"  (QEMU {a.qemu}: {qemu_from})")
     out.append("")
     out.append("Needs")
     for n in a.needs:
@@ -203,6 +236,8 @@ def text(
             "       (no host given, so ranked for the most real hosts; --host FILE, "
             "--this-host or --qmp rank for yours)"
         )
+    if here is not None:
+        out += _here_lines(here)
     out.append("")
     native = [c for c in a.candidates if c.native and not c.blockers]
     added = [c for c in a.candidates if not c.native and not c.blockers]

@@ -62,7 +62,28 @@ async def session(
     """Start `binary -machine none -accel ACCEL` with a QMP socket, connect, and yield
     (client, version "7.2.22", package "Debian 1:7.2+dfsg-..."); the process is killed
     on the way out. `hint` is what to try when QEMU exits at once."""
+    for attempt in (1, 2):
+        try:
+            async with _session(binary, accel, timeout, hint=hint) as got:
+                yield got
+                return
+        except _BadGreeting:
+            # seen once on a loaded machine: the first message on the socket was not
+            # QMP's greeting. A fresh QEMU gets it right.
+            if attempt == 2:
+                raise SourceError(f"{binary}: QMP greeting not understood, twice") from None
+
+
+class _BadGreeting(Exception):
+    pass
+
+
+@contextlib.asynccontextmanager
+async def _session(
+    binary: str, accel: str, timeout: float, *, hint: str
+) -> AsyncIterator[tuple[Any, str, str]]:
     from qemu.qmp import QMPClient
+    from qemu.qmp.protocol import ConnectError
 
     with tempfile.TemporaryDirectory(prefix="cpudb-qmp-") as tmp:
         sock = os.path.join(tmp, "qmp.sock")
@@ -86,7 +107,12 @@ async def session(
                 if loop.time() > deadline:
                     raise SourceError(f"{binary} did not open its QMP socket in {timeout:.0f}s")
                 await asyncio.sleep(0.02)
-            await asyncio.wait_for(client.connect(sock), timeout)
+            try:
+                await asyncio.wait_for(client.connect(sock), timeout)
+            except ConnectError as e:
+                if "Greeting" in str(e):
+                    raise _BadGreeting from e
+                raise
             ver: Any = await client.execute("query-version")
             q = ver["qemu"]
             version = f"{q['major']}.{q['minor']}.{q['micro']}"

@@ -21,7 +21,19 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["CPUDB_CACHE_DIR"] = str(base / "cache")
     os.environ["CPUDB_USER_DIR"] = str(base / "user")
     os.environ.pop("CPUDB_DB", None)
+    # answers must not depend on this machine's QEMU or KVM unless a test asks for them
+    # (`machine` below): the installed QEMU sets the default release, a usable /dev/kvm
+    # adds an answer for this machine
+    os.environ["CPUDB_QEMU_BINARY"] = ""
+    os.environ["CPUDB_KVM"] = ""
     os.environ.pop("CPUDB_DATA_DIR", None)
+
+
+@pytest.fixture
+def machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let cpudb see this machine's installed QEMU and /dev/kvm."""
+    monkeypatch.delenv("CPUDB_QEMU_BINARY")
+    monkeypatch.delenv("CPUDB_KVM")
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +52,14 @@ def need_tool(name: str, how: str) -> str:
             pytest.fail(f"{name} is required in CI: {how}")
         pytest.skip(f"{name} not installed: {how}")
     return path
+
+
+def need_kvm() -> None:
+    """Skip when /dev/kvm is not usable here (in CI that is a failure: CI runs KVM)."""
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        if os.environ.get("CI"):
+            pytest.fail("/dev/kvm must be usable in CI")
+        pytest.skip("/dev/kvm not usable (load kvm_intel/kvm_amd; join the kvm group)")
 
 
 def need_hosts_dir() -> Path:

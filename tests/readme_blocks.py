@@ -42,6 +42,10 @@ def examples(text: str) -> list[Example]:
     return out
 
 
+# The README shows a machine with no QEMU installed and no KVM, as a fresh one is.
+MACHINE_NEUTRAL = {"CPUDB_QEMU_BINARY": "", "CPUDB_KVM": ""}
+
+
 def run(command: str, env: dict[str, str] | None = None) -> tuple[int, list[str]]:
     argv = shlex.split(command)
     assert argv[0] == "cpudb", command
@@ -49,7 +53,7 @@ def run(command: str, env: dict[str, str] | None = None) -> tuple[int, list[str]
         [sys.executable, "-m", "cpudb", *argv[1:]],
         capture_output=True,
         text=True,
-        env=env or dict(os.environ),
+        env={**(env or os.environ), **MACHINE_NEUTRAL},
         check=False,
     )
     text = r.stdout + (r.stderr if r.returncode else "")

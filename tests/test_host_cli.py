@@ -134,4 +134,9 @@ def test_this_host(capsys):
     assert code == 0
     d = json.loads(out)
     assert d["features"] and d["models"]
-    assert d["source"].split()[0] in ("/dev/cpu/0/cpuid", "cpuid", "/proc/cpuinfo")
+    assert d["source"].split()[0] in (
+        "KVM_GET_SUPPORTED_CPUID",
+        "/dev/cpu/0/cpuid",
+        "cpuid",
+        "/proc/cpuinfo",
+    )

@@ -11,7 +11,7 @@ from cpudb.scrapers import cpuid_dump, live_host
 
 from cpudb import host as H
 from cpudb.resolve import name_index
-from tests.conftest import FIXTURES, need_tool
+from tests.conftest import FIXTURES, need_kvm, need_tool
 
 HASWELL = FIXTURES / "hosts" / "intel-6-60-3-haswell-no-pdpe1gb.cpuid"
 
@@ -59,7 +59,7 @@ def test_dev_cpuid_and_cpuid_tool_agree(db):
 
 def test_this_host_says_which_source():
     _linux_x86()
-    h = H.load_host("this-host")
+    h = H.load_host("this-cpu")
     assert h.source.split()[0] in (live_host.DEV_CPUID, "cpuid", live_host.PROC_CPUINFO)
     assert h.vendor and h.family > 0
 
@@ -67,8 +67,7 @@ def test_this_host_says_which_source():
 def _qmp_or_skip():
     _linux_x86()
     need_tool("qemu-system-x86_64", "apt-get install qemu-system-x86")
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        pytest.skip("/dev/kvm not usable")
+    need_kvm()
     return H.qmp_host()
 
 
@@ -105,9 +104,43 @@ def test_qmp_host_is_within_our_cpuid_decoding(db):
         else db.release(None)
     )
     hq = q.features_in(rel)
-    hc = H.load_host("this-host").features_in(rel)
+    hc = H.load_host("this-cpu").features_in(rel)
     assert hc.present, "no features decoded from this machine"
     beyond = hq.present - hc.present - hc.kvm_supplied - hc.unknown
     assert beyond == frozenset()
     only_cpuid = sorted(hc.present - hq.present)
     print(f"CPUID has, KVM does not offer ({len(only_cpuid)}): {' '.join(only_cpuid)}")
+
+
+def test_kvm_ioctl_blockers_are_qemus_unavailable_features(db):
+    """Two readings of what KVM gives a guest here: KVM_GET_SUPPORTED_CPUID (+ feature
+    MSRs) decoded by cpudb's KVM rules, and QEMU's own verdict under KVM. For every CPU
+    name of the binary's release the blockers are QEMU's unavailable-features."""
+    q = _qmp_or_skip()
+    version = q.qemu_version.split("-")[0]
+    if version not in {i.version for i in db.versions()}:
+        pytest.skip(f"no snapshot of QEMU {version}")
+    rel = db.release(version)
+    k = H.kvm_host()
+    assert k.kind == "kvm" and k.leaves
+    hk = k.features_in(rel)
+    idx = name_index(rel.features)
+    unavailable = dict(q.qemu_unavailable)
+    wrong = {
+        cpu.name: (set(H.blockers(rel, cpu, hk)), {idx.get(u, u) for u in unavailable[cpu.name]})
+        for cpu in rel.cpus
+        if set(H.blockers(rel, cpu, hk)) != {idx.get(u, u) for u in unavailable[cpu.name]}
+    }
+    assert wrong == {}
+    assert len(unavailable) == len(rel.cpus)
+
+
+def test_this_host_is_what_kvm_gives(db, machine):
+    """--this-host asks KVM when /dev/kvm works, and keeps the notes on stored round trips."""
+    _linux_x86()
+    need_kvm()
+    h = H.load_host("this-host")
+    assert h.kind == "kvm" and "KVM_GET_SUPPORTED_CPUID" in h.source
+    again = H.HostCpu.from_json(h.to_json())
+    rel = db.release(None)
+    assert again.features_in(rel) == h.features_in(rel)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cpudb.commands.common import add_qemu, formatter, split_list
+from cpudb.commands.common import add_qemu, formatter, pick_release, split_list
 
 EPILOG = """\
 examples:
@@ -22,9 +22,15 @@ names, libvirt names, CPUID locations (CPUID.80000001H:EDX[26], 0x80000001.edx.2
 or an x86-64 level (x86-64-v3 = every feature of levels v1-v3).
 
 Hosts: a name stored with `cpudb host add`, a `cpuid -1 -r` dump FILE, `-` for stdin,
-or --this-host. Under KVM a guest can only get what every host has: names whose
-features a host lacks are dropped (--all keeps them, marked), and no flag a host lacks
-is added. Under TCG hosts do not matter.
+--this-host (what this machine's KVM gives a guest) or --qmp (QEMU's own `host` model
+here). Under KVM a guest can only get what every host has: names whose features a host
+lacks are dropped (--all keeps them, marked), and no flag a host lacks is added. With no
+host the answer is ranked for the most real hosts (a catalogue of real CPUs), and when
+/dev/kvm works here the answer for this machine and `-cpu host` follow it. Under TCG
+hosts do not matter; what TCG emulates does.
+
+The release: --qemu, else that of the installed qemu-system-x86_64 (the header says
+which), else the newest.
 
 Exit status: 0 with at least one candidate, 1 when none (the reason on stderr),
 2 for bad input."""
@@ -58,7 +64,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="a host the guest must run on (repeatable): stored name, cpuid "
         "dump file, or - for stdin",
     )
-    p.add_argument("--this-host", action="store_true", help="add the machine cpudb runs on")
+    p.add_argument(
+        "--this-host",
+        action="store_true",
+        help="add this machine: what its KVM gives a guest (asked of /dev/kvm)",
+    )
+    p.add_argument(
+        "--qmp",
+        action="store_true",
+        help="add this machine as QEMU itself sees it under KVM (the `host` model)",
+    )
     p.add_argument(
         "--accel", choices=("kvm", "tcg"), default="kvm", help="accelerator (default: kvm)"
     )
@@ -171,7 +186,9 @@ def load_hosts(specs: list[str], db, release) -> list:  # noqa: ANN001 -> list[O
     hosts: list[Offer] = []
     for spec in specs:
         cpu = load_host(spec, db)
-        if spec in ("-", "this-host", "qmp"):
+        if spec in ("this-host", "qmp"):
+            name = "this machine" + (" (QEMU's host model)" if spec == "qmp" else "")
+        elif spec == "-":
             name = (cpu.brand or spec).strip()
         else:
             name = Path(spec).name if Path(spec).is_file() else spec
@@ -244,6 +261,16 @@ def history(db, release, advice) -> tuple[dict, dict]:  # noqa: ANN001
     return by_model, by_name
 
 
+def this_machine(db, release, needs, options: dict):  # noqa: ANN001, ANN201 -> Advice | None
+    """The same advice for this machine alone, when its KVM can be asked (else None)."""
+    from cpudb.advise import advise
+    from cpudb.host import kvm_device
+
+    if kvm_device() is None:
+        return None
+    return advise(release, needs, hosts=load_hosts(["this-host"], db, release), **options)
+
+
 # ------------------------------------------------------------------ run
 
 
@@ -260,7 +287,7 @@ def run(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise CpudbError(f"--limit {args.limit}: must be at least 1")
     db = open_db(args.db)
-    release = db.release(args.qemu)
+    release, picked = pick_release(db, args.qemu)
     needs = resolve_needs(release, texts)
     vendors: list[str] = []
     if args.vendor:
@@ -268,21 +295,24 @@ def run(args: argparse.Namespace) -> int:
 
         for v in split_list(args.vendor):
             vendors += vendor_strings(v)
-    specs = list(args.host) + (["this-host"] if args.this_host else [])
+    specs = (
+        list(args.host) + (["this-host"] if args.this_host else []) + (["qmp"] if args.qmp else [])
+    )
     hosts = load_hosts(specs, db, release)
     recommended = None
     if args.recommended:
         _, recommended = load_recommended(release)
-    advice = advise(
-        release,
-        needs,
-        hosts=hosts,
-        accel=args.accel,
-        vendors=vendors,
-        cross_vendor=args.cross_vendor,
-        recommended=recommended,
-        keep_blocked=args.all,
-    )
+    options = {
+        "accel": args.accel,
+        "vendors": vendors,
+        "cross_vendor": args.cross_vendor,
+        "recommended": recommended,
+        "keep_blocked": args.all,
+    }
+    advice = advise(release, needs, hosts=hosts, **options)
+    here = None
+    if not specs and args.accel == "kvm":
+        here = this_machine(db, release, needs, options)
     best = advice.best
     if best is None:
         for s in advice.impossible:
@@ -292,10 +322,25 @@ def run(args: argparse.Namespace) -> int:
         if fmt == "json":
             from cpudb.render import print_json
 
-            print_json(ra.to_json(advice, since_model=since_model, since_name=since_name))
+            print_json(
+                ra.to_json(
+                    advice,
+                    since_model=since_model,
+                    since_name=since_name,
+                    qemu_from=picked.why,
+                    here=here,
+                )
+            )
         else:
             sys.stdout.write(
-                ra.text(advice, limit=args.limit, show_all=args.all, since_model=since_model)
+                ra.text(
+                    advice,
+                    limit=args.limit,
+                    show_all=args.all,
+                    since_model=since_model,
+                    qemu_from=picked.why,
+                    here=here,
+                )
             )
     elif best is not None:
         if fmt == "qemu":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cpudb.commands.common import add_qemu, formatter, split_list
+from cpudb.commands.common import add_qemu, formatter, pick_release, split_list
 
 TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
 if TYPE_CHECKING:
@@ -18,7 +18,8 @@ examples:
   cpudb baseline *.cpuid --json | jq -r .cpu
 
 HOST: a name stored with `cpudb host add`, a `cpuid -1 -r` dump FILE, - for stdin,
-or this-host. Under KVM a guest can only see what every host has, or it cannot migrate.
+this-host (what this machine's KVM gives a guest) or qmp (QEMU's own `host` model
+here). Under KVM a guest can only see what every host has, or it cannot migrate.
 The answer: the best CPU name with no blocker on any host (ranked as `cpudb advise`
 ranks, closeness to what the hosts share), the extra flags every host has, and the next
 better model with which host lacks which features.
@@ -36,7 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "every host, plus the extra flags all hosts share; and for the next better\n"
         "model, which host blocks it with which features.",
     )
-    p.add_argument("hosts", nargs="+", metavar="HOST", help="stored host name, dump file, -")
+    p.add_argument(
+        "hosts", nargs="+", metavar="HOST", help="stored host name, dump file, -, this-host or qmp"
+    )
     add_qemu(p)
     p.add_argument(
         "--needs",
@@ -124,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
     from cpudb.query import open_db
 
     db = open_db(args.db)
-    release = db.release(args.qemu)
+    release, _ = pick_release(db, args.qemu)
     needs = resolve_needs(release, split_list(args.needs)) if args.needs else []
     vendors: list[str] = []
     if args.vendor:

@@ -10,7 +10,8 @@ def add_qemu(p: argparse.ArgumentParser) -> None:
         "--qemu",
         metavar="V",
         help="QEMU release: 7.2.0, or a prefix such as 7.2 "
-        "(newest 7.2.x); default: the newest upstream release",
+        "(newest 7.2.x); default: the release of the installed qemu-system-x86_64, "
+        "else the newest upstream release",
     )
 
 
@@ -39,3 +40,11 @@ def formatter() -> type[argparse.HelpFormatter]:
     from cpudb.cli import Formatter
 
     return Formatter
+
+
+def pick_release(db, query: str | None):  # noqa: ANN001, ANN201 -> (Release, Choice)
+    """`--qemu`, else the installed QEMU's release, else the newest (`cpudb.installed`)."""
+    from cpudb.installed import choose_release
+
+    choice = choose_release(db, query)
+    return db.release(choice.version), choice

@@ -141,7 +141,9 @@ def _phys_bits(host) -> int | None:  # noqa: ANN001
 
 
 def _release_for(db, args, log):  # noqa: ANN001, ANN202
-    """--qemu, else the version the log names (if the database has it), else the newest."""
+    """--qemu, else the version the log names (if the database has it), else the
+    installed QEMU's release, else the newest."""
+    from cpudb.commands.common import pick_release
     from cpudb.diagnose import logparse as lp
     from cpudb.errors import NotFound
 
@@ -153,12 +155,12 @@ def _release_for(db, args, log):  # noqa: ANN001, ANN202
         try:
             return db.release(v), ()
         except NotFound:
-            rel = db.release(None)
+            rel = pick_release(db, None)[0]
             return rel, (
                 f"the log names QEMU {v}, which the database lacks: reasoning with "
                 f"{rel.version} (pass --qemu)",
             )
-    return db.release(None), ()
+    return pick_release(db, None)[0], ()
 
 
 def run(args: argparse.Namespace) -> int:

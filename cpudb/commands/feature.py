@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cpudb.commands.common import add_json, add_qemu, formatter
+from cpudb.commands.common import add_json, add_qemu, formatter, pick_release
 
 EPILOG = """\
 examples:
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from cpudb.render import print_json, wrap
 
     db = open_db(args.db)
-    rel = db.release(args.qemu)
+    rel, _ = pick_release(db, args.qemu)
     loc = FeatureNames(rel).lookup(args.name).location
     v = describe_feature(rel, args.name, db.feature_timeline(loc), db.feature_catalogue(loc))
     w = v.word

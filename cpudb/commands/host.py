@@ -26,8 +26,8 @@ examples:
   cpuid -1 -r > box1.cpuid; cpudb host box1.cpuid      decode a dump, list usable models
   cpudb host box1.cpuid --qemu 7.2 --json              the same as JSON, for QEMU 7.2
   cpuid -1 -r | ssh admin cpudb host -                 a dump on stdin
-  cpudb host --this-host                               this machine (/dev/cpu/0/cpuid,
-                                                       else `cpuid -1 -r`, else /proc/cpuinfo)
+  cpudb host --this-host                               what KVM gives a guest here (asked
+                                                       of /dev/kvm; else this CPU's CPUID)
   cpudb host --qmp                                     ask QEMU under KVM what it allows
   cpudb host add box1 box1.cpuid                       keep it in the database as "box1"
   cpudb host box1 --qemu 9.2                           decode a stored host for QEMU 9.2
@@ -62,7 +62,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     src.add_argument(
         "--this-host",
         action="store_true",
-        help="read this machine (/dev/cpu/0/cpuid, cpuid -1 -r or /proc/cpuinfo)",
+        help="this machine: what KVM gives a guest (KVM_GET_SUPPORTED_CPUID on /dev/kvm), "
+        "else the CPU's CPUID (/dev/cpu/0/cpuid, cpuid -1 -r or /proc/cpuinfo)",
     )
     src.add_argument(
         "--qmp",
@@ -136,7 +137,9 @@ def _release(db: Any, query: str | None, cpu: Any):  # noqa: ANN202 - Release
                 return db.release(label)
             except NotFound:
                 continue
-    return db.release(query)
+    from cpudb.commands.common import pick_release
+
+    return pick_release(db, query)[0]
 
 
 def _json(cpu, rel, hf, fits, best, qemu_unavail) -> dict[str, Any]:  # noqa: ANN001

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cpudb.commands.common import add_accel, add_json, add_qemu, formatter, split_list
+from cpudb.commands.common import add_accel, add_json, add_qemu, formatter, pick_release, split_list
 
 EPILOG = """\
 examples:
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from cpudb.query import open_db
     from cpudb.render import print_json, table
 
-    rel = open_db(args.db).release(args.qemu)
+    rel, _ = pick_release(open_db(args.db), args.qemu)
     min_level = levels.parse_level(args.level) if args.level else None
     rows = filter_models(
         rel, has=split_list(args.has), vendor=args.vendor, min_level=min_level, accel=args.accel

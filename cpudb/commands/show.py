@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cpudb.commands.common import add_accel, add_json, add_qemu, formatter
+from cpudb.commands.common import add_accel, add_json, add_qemu, formatter, pick_release
 
 EPILOG = """\
 examples:
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from cpudb.query import open_db
     from cpudb.render import print_json, wrap
 
-    rel = open_db(args.db).release(args.qemu)
+    rel, _ = pick_release(open_db(args.db), args.qemu)
     v = describe_cpu(rel, args.name, args.accel)
     c = v.cpu
     if args.json:

@@ -115,7 +115,9 @@ class Planner:
         if self.deps.lm is not None and self.deps.lm not in base:
             for f, _ in wanted:
                 why = self.deps.needs_long_mode(f)
-                if why is not None or f == self.deps.lm:
+                if f == self.deps.lm:
+                    return adds, "a 32-bit model: no lm"
+                if why is not None:
                     return adds, f"no lm: {f} needs 64-bit mode"
         queue = [(f, why) for f, why in wanted if f not in base]
         while queue:
