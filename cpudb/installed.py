@@ -19,7 +19,9 @@ from cpudb.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from cpudb.query import Db
+    from collections.abc import Sequence
+
+    from cpudb.query import Db, ReleaseInfo
 
 BINARY = "qemu-system-x86_64"
 _VERSION = re.compile(r"QEMU emulator version (\d+\.\d+(?:\.\d+)?)(?:\s*\((.*)\))?")
@@ -115,28 +117,33 @@ def choose_release(db: Db, query: str | None) -> Choice:
     if query is not None:
         return Choice(db.resolve_version(query), f"--qemu {query}")
     inst = installed()
-    newest = db.resolve_version(None)
     if inst is None:
+        newest = db.resolve_version(None)
         return Choice(newest, f"newest release; no {BINARY} installed (--qemu picks one)")
+    version, note = nearest_release(inst.version, db.versions())
+    return Choice(version, f"installed {BINARY} {inst.version}{note}", inst)
+
+
+def nearest_release(version: str, infos: Sequence[ReleaseInfo]) -> tuple[str, str]:
+    """The release cpudb has data for that best stands for QEMU `version`: itself, else
+    the newest of its X.Y series, else the newest older one, else the oldest; and a note
+    when it is not `version` itself."""
     from cpudb.versions import version_key
 
-    infos = db.versions()
     names = [i.version for i in infos]
-    what = f"installed {BINARY} {inst.version}"
-    if inst.version in names:
-        return Choice(inst.version, what, inst)
-    major_minor = ".".join(inst.version.split(".")[:2])
-    same = [i.version for i in infos if i.upstream and i.version.startswith(major_minor + ".")]
+    if version in names:
+        return version, ""
+    ups = [i.version for i in infos if i.upstream] or names
+    series = ".".join(version.split(".")[:2]) + "."
+    same = [v for v in ups if v.startswith(series)]
     if same:
         v = max(same, key=version_key)
-        return Choice(v, f"{what} (nearest with data: {v})", inst)
-    older = [
-        i.version
-        for i in infos
-        if i.upstream and version_key(i.version)[0] <= version_key(inst.version)[0]
-    ]
+        return v, f" (nearest with data: {v})"
+    key = version_key(version)[0]
+    older = [v for v in ups if version_key(v)[0] <= key]
     if older:
         v = max(older, key=version_key)
-        note = f" (newer than cpudb's data: {v})" if v == newest else f" (nearest older: {v})"
-        return Choice(v, what + note, inst)
-    return Choice(newest, f"newest release; {what} is older than cpudb's data", inst)
+        newest = max(ups, key=version_key)
+        return v, (f" (newer than cpudb's data: {v})" if v == newest else f" (nearest older: {v})")
+    v = min(ups, key=version_key)
+    return v, f" (older than cpudb's data: {v})"

@@ -14,6 +14,8 @@ TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read t
 if TYPE_CHECKING:
     from typing import Any
 
+    from cpudb.guest_os import GuestOs
+
 # Proxmox VE accepts only these in a VM's `cpu: ...,flags=` (qemu-server
 # PVE/QemuServer/CPUConfig.pm, @supported_cpu_flags); anything else needs a custom
 # model in /etc/pve/virtual-guest/cpu-models.conf, whose flags may be any QEMU flag.
@@ -137,6 +139,7 @@ def to_json(
         "qemu_from": qemu_from,
         "accel": a.accel,
         "needs": [need_json(n, (since_model or {}).get(n.name)) for n in a.needs],
+        "guest_os": [{"name": g.name, "title": g.title, "source": g.source} for g in _guests(a)],
         "hosts": list(a.hosts),
         "candidates": [candidate_json(c, since_name) for c in a.candidates],
         "dropped": a.dropped,
@@ -180,6 +183,14 @@ def _since_line(n: Need, since: dict[str, str] | None, limit: int = 6) -> str | 
     return f"models that have {n.name} natively, since QEMU: {shown}{more}"
 
 
+def _guests(a: Advice) -> list[GuestOs]:
+    """The guest OSes the needs came from (`--needs rhel9`), once each."""
+    from cpudb.guest_os import lookup
+
+    found = (lookup((n.via or "").split(" = ")[0]) for n in a.needs if n.via)
+    return list({g.name: g for g in found if g is not None}.values())
+
+
 def _here_lines(here: Advice) -> list[str]:
     """The answer for this machine alone (its KVM asked), and `-cpu host`."""
     best = here.best
@@ -221,6 +232,7 @@ def text(
         line = _since_line(n, (since_model or {}).get(n.name))
         if line:
             out.append(f"    {line}")
+    out += [f"  {g.name}: {g.source}" for g in _guests(a)]
     out.append("")
     best = a.best
     if best is None:

@@ -15,11 +15,14 @@ examples:
   cpudb advise --needs la57 --host prod-haswell   impossible under KVM there, and why
   cpudb advise --needs avx2,CPUID.80000001H:EDX[26] --host a.cpuid --host b.cpuid
   cpudb advise --needs x86-64-v3 --vendor amd --format libvirt
+  cpudb advise --needs rhel9                    "CPU does not support x86-64-v2"
   cpudb advise --needs pdpe1gb --this-host --recommended --format proxmox
 
 Needs in any spelling: QEMU names old and new (sse4.1, sse4_1), Linux /proc/cpuinfo
 names, libvirt names, CPUID locations (CPUID.80000001H:EDX[26], 0x80000001.edx.26),
-or an x86-64 level (x86-64-v3 = every feature of levels v1-v3).
+an x86-64 level (x86-64-v3 = every feature of levels v1-v3), or a guest OS whose
+vendor states what it needs: rhel9 (x86-64-v2), rhel10 (x86-64-v3), sles16,
+windows10, windows11 (24H2: + sse4.2, popcnt), centos-stream9/10, alma9, rocky9.
 
 Hosts: a name stored with `cpudb host add`, a `cpuid -1 -r` dump FILE, `-` for stdin,
 --this-host (what this machine's KVM gives a guest) or --qmp (QEMU's own `host` model
@@ -146,7 +149,13 @@ def resolve_needs(release, texts: list[str]) -> list:  # noqa: ANN001 -> list[Ne
             via=via,
         )
 
+    from cpudb import guest_os
+
+    expanded: list[tuple[str, str | None]] = []
     for t in texts:
+        g = guest_os.lookup(t)
+        expanded += [(x, g.name) for x in g.needs] if g else [(t, None)]
+    for t, guest in expanded:
         if t.lower().startswith("x86-64-v"):
             from cpudb import levels
 
@@ -159,7 +168,7 @@ def resolve_needs(release, texts: list[str]) -> list:  # noqa: ANN001 -> list[Ne
                             f"--needs {t}: QEMU {release.version} has no name for {qname} ({loc})",
                             hint="try a newer --qemu",
                         )
-                    out.append(need(f, qname, via=t))
+                    out.append(need(f, qname, via=f"{guest} = {t}" if guest else t))
             continue
         f = release.feature(t)
         if f is None:
@@ -168,7 +177,7 @@ def resolve_needs(release, texts: list[str]) -> list:  # noqa: ANN001 -> list[Ne
                 f = names.lookup(t)
             except NotFound as e:
                 raise NotFound(f"--needs: {e.message}", hint=e.hint) from None
-        out.append(need(f, t))
+        out.append(need(f, t, via=guest))
     seen: set[str] = set()
     return [n for n in out if not (n.name in seen or seen.add(n.name))]  # type: ignore[func-returns-value]
 
@@ -338,7 +347,7 @@ def run(args: argparse.Namespace) -> int:
                     limit=args.limit,
                     show_all=args.all,
                     since_model=since_model,
-                    qemu_from=picked.why,
+                    qemu_from="" if args.qemu else picked.why,
                     here=here,
                 )
             )
