@@ -48,6 +48,7 @@ class Advice(Record):
     recommended: tuple[RecommendedFlag, ...] = field(default=())
     policy: str = rank.PORTABLE
     unreachable: tuple[str, ...] = ()  # needs no offer (or no catalogued CPU) can give
+    lacking: tuple[str, ...] = ()  # needs that some offer (host, TCG) cannot give at all
 
     @property
     def best(self) -> Candidate | None:
@@ -116,6 +117,7 @@ def advise(
         ),
         policy=choice.policy,
         unreachable=_unreachable(needs, offers, choice),
+        lacking=tuple(n.name for n in needs if ctx.planner.lacking(n.name)),
     )
 
 

@@ -154,7 +154,7 @@ def to_json(
         out["this_machine"] = {
             "host": here.hosts[0] if here.hosts else "this machine",
             "cpu": best.cpu(enforce=True) if best else None,
-            "never_migrates": "host",
+            "never_migrates": None if here.lacking else "host",
             "impossible": list(here.impossible),
         }
     return out
@@ -199,11 +199,12 @@ def _here_lines(here: Advice) -> list[str]:
     else:
         why = here.impossible[0] if here.impossible else "no CPU name works"
         lines = [f"This machine:  none works: {why}"]
-        lines += [f"               {s}" for s in here.impossible[1:2]]
-    lines.append(
-        "               -cpu host: everything this machine's KVM gives, for a guest "
-        "that never migrates"
-    )
+        lines += [f"               {s}" for s in here.impossible[1:3]]
+    if not here.lacking:
+        lines.append(
+            "               -cpu host: everything this machine's KVM gives, for a guest "
+            "that never migrates"
+        )
     return lines
 
 
