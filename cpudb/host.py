@@ -678,16 +678,10 @@ def load_host(spec: str, db: Db | None = None) -> HostCpu:
 
 
 def _stored(name: str, db: Db | None) -> HostCpu | None:
-    from cpudb.store import Store
+    from cpudb import hoststore
 
-    if db is None:
-        from cpudb.query import open_db
-
-        db = open_db()
-    for h in Store.open(db.path).hosts():
-        if h["name"] == name:
-            return HostCpu.from_json(h["data"], f"stored host {name!r}")
-    return None
+    h = hoststore.get(name)
+    return HostCpu.from_json(h["data"], f"stored host {name!r}") if h else None
 
 
 def from_live(cap: Any) -> HostCpu:  # cap: scrapers.live_host.LiveCapture

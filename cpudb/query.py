@@ -74,7 +74,9 @@ class Db:
         return self._store.feature_catalogue(location)
 
     def hosts(self) -> list[dict]:
-        return self._store.hosts()
+        from cpudb import hoststore
+
+        return hoststore.all_hosts()
 
     def releases(self) -> list[Release]:
         return [self.release(i.version) for i in self.versions()]

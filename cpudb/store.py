@@ -9,9 +9,11 @@ or interrupted build leaves the database as it was, and readers never see half o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
+import stat
 from pathlib import Path
 
 from cpudb import __version__
@@ -21,7 +23,7 @@ TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read t
 if TYPE_CHECKING:
     from typing import Any
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7  # 7: stored hosts moved out to the user data folder
 
 
 def _fingerprint() -> str:
@@ -47,6 +49,64 @@ def _extra_files() -> list[Path]:
     return [shipped_data_dir() / "linux-cpufeatures.json"]
 
 
+APPLICATION_ID = 0x63707564  # "cpud" in the SQLite header: this file is cpudb's
+
+
+def _owner(path: Path) -> str:
+    """'none' (no file, or an empty one), 'cpudb', or 'foreign' (any other file),
+    read from the SQLite header (application id) or, for databases of cpudb before
+    schema 7, its meta table. Raises StoreError for a folder or an unreadable path."""
+    hint = "--db takes a file path such as DIR/cpudb.sqlite; the default is in XDG_CACHE_HOME"
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "none"
+    except NotADirectoryError:
+        raise StoreError(f"{path}: a folder on that path is a file", hint=hint) from None
+    except OSError as e:
+        raise StoreError(f"{path}: cannot read ({e.strerror})", hint=hint) from e
+    if stat.S_ISDIR(st.st_mode):
+        raise StoreError(f"{path}: is a folder", hint=hint)
+    if not stat.S_ISREG(st.st_mode):
+        raise StoreError(f"{path}: not a regular file (a pipe or device)", hint=hint)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(100)
+    except OSError as e:
+        raise StoreError(f"{path}: cannot read ({e.strerror})", hint=hint) from e
+    if not head:
+        return "none"
+    if len(head) < 100 or not head.startswith(b"SQLite format 3\x00"):
+        return "foreign"
+    if int.from_bytes(head[68:72], "big") == APPLICATION_ID:
+        return "cpudb"
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = {
+                r[0] for r in con.execute("select name from sqlite_master where type = 'table'")
+            }
+        finally:
+            con.close()
+    except sqlite3.DatabaseError:
+        return "foreign"
+    # an older cpudb's database: only tables cpudb makes
+    return "cpudb" if tables and tables <= _OUR_TABLES else "foreign"
+
+
+_OUR_TABLES = frozenset(
+    {"meta", "releases", "features", "cpus", "cpu_features", "locations", "hosts", "first_seen"}
+)
+
+
+def _refuse_foreign(path: Path) -> None:
+    if _owner(path) == "foreign":
+        raise StoreError(
+            f"{path}: not a cpudb database; left untouched",
+            hint="give --db a new file name (cpudb makes it), or remove that file yourself",
+        )
+
+
 def _connect_ro(path: Path) -> sqlite3.Connection:
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     con.row_factory = sqlite3.Row
@@ -62,13 +122,9 @@ class Store:
     def open(cls, path: Path, *, auto_build: bool = True) -> Store:
         """Open the database, building or refreshing it first when its inputs changed."""
         fp = _fingerprint()
+        _refuse_foreign(path)
         state = _state(path)
         if state != fp:
-            if state == "corrupt":
-                raise StoreError(
-                    f"{path}: not a readable cpudb database",
-                    hint="run `cpudb db rebuild` (it is derived data)",
-                )
             if not auto_build:
                 raise StoreError(f"{path}: out of date", hint="run `cpudb db rebuild`")
             build(path, fp)
@@ -159,16 +215,10 @@ class Store:
         rows = self._rows("select release, name from features where location = ?", location)
         return sorted(((r[0], r[1]) for r in rows), key=lambda t: version_key(t[0]))
 
-    def hosts(self) -> list[dict[str, Any]]:
-        rows = self._rows("select name, source, added, data from hosts order by name")
-        return [
-            {"name": r[0], "source": r[1], "added": r[2], "data": json.loads(r[3])} for r in rows
-        ]
-
     def info(self) -> dict[str, Any]:
         counts = {
             t: self._rows(f"select count(*) from [{t}]")[0][0]
-            for t in ("releases", "features", "cpus", "cpu_features", "hosts")
+            for t in ("releases", "features", "cpus", "cpu_features")
         }
         meta = {r[0]: r[1] for r in self._rows("select key, value from meta")}
         return {
@@ -181,7 +231,8 @@ class Store:
 
 
 def _state(path: Path) -> str | None:
-    """The stored fingerprint, None when there is no database, 'corrupt' when unreadable."""
+    """The stored fingerprint; None when there is no database; 'old' when it is of
+    another schema or damaged (callers have checked it is cpudb's: `_owner`)."""
     if not path.exists():
         return None
     try:
@@ -192,13 +243,7 @@ def _state(path: Path) -> str | None:
         finally:
             con.close()
     except sqlite3.DatabaseError:
-        # an older schema without meta, or not a database at all
-        try:
-            with open(path, "rb") as fh:
-                magic = fh.read(16)
-        except OSError:
-            return "corrupt"
-        return "old" if magic == b"SQLite format 3\x00" else "corrupt"
+        return "old"  # an older schema without meta, or damaged: rebuilt
     if not schema or int(schema[0]) != SCHEMA_VERSION:
         return "old"
     return row[0] if row else "old"
@@ -208,6 +253,7 @@ def _state(path: Path) -> str | None:
 
 
 def _old_hosts(path: Path) -> list[dict[str, Any]]:
+    """Hosts that cpudb before schema 7 stored in the database itself."""
     if not path.exists():
         return []
     try:
@@ -221,20 +267,60 @@ def _old_hosts(path: Path) -> list[dict[str, Any]]:
     return [{"name": r[0], "source": r[1], "added": r[2], "data": r[3]} for r in rows]
 
 
-def build(path: Path, fingerprint: str | None = None, *, keep_hosts: bool = True) -> dict[str, int]:
-    """(Re)build the whole database from the snapshots into `path`, atomically."""
+def build(path: Path, fingerprint: str | None = None) -> dict[str, int]:
+    """(Re)build the whole database from the snapshots into `path`, atomically; never
+    over a file that is not cpudb's."""
+    fingerprint = fingerprint or _fingerprint()
+    _refuse_foreign(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_builds(path)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.building")
+        if tmp.exists():
+            tmp.unlink()
+        return _build(path, tmp, fingerprint)
+    except OSError as e:
+        where = e.filename or path
+        raise StoreError(
+            f"{where}: cannot write the database ({e.strerror})",
+            hint="make the cache folder writable, or choose another place with --db PATH "
+            "or XDG_CACHE_HOME",
+        ) from e
+    except sqlite3.OperationalError as e:
+        raise StoreError(
+            f"{path.parent}: cannot write the database ({e})",
+            hint="make the folder writable, or choose another place with --db PATH",
+        ) from e
+
+
+def _remove_stale_builds(path: Path) -> None:
+    """Remove half-built files that a killed build left (their process is gone)."""
+    for p in path.parent.glob(f".{path.name}.*.building"):
+        pid = p.name[len(path.name) + 2 : -len(".building")]
+        if pid.isdigit() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                p.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _build(path: Path, tmp: Path, fingerprint: str) -> dict[str, int]:
     import sqlite_utils
 
-    from cpudb import catalog
+    from cpudb import catalog, hoststore
 
-    fingerprint = fingerprint or _fingerprint()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.building")
-    if tmp.exists():
-        tmp.unlink()
-    hosts = _old_hosts(path) if keep_hosts else []
+    hoststore.adopt(_old_hosts(path))  # before the old file is replaced
     try:
         db = sqlite_utils.Database(tmp)
+        db.conn.execute(f"pragma application_id = {APPLICATION_ID}")
         db.conn.execute("pragma journal_mode = off")
         db.conn.execute("pragma synchronous = off")
         _create_schema(db)
@@ -267,7 +353,6 @@ def build(path: Path, fingerprint: str | None = None, *, keep_hosts: bool = True
                         f"insert or ignore into {table} values ({marks})", table_rows
                     )
             db.table("locations").insert_all(locations.values(), pk="location")
-            db.table("hosts").insert_all(hosts)
             db.table("meta").insert_all(
                 [
                     {"key": "schema_version", "value": str(SCHEMA_VERSION)},
@@ -360,7 +445,6 @@ def _create_schema(db) -> None:  # noqa: ANN001
             feature text not null,
             primary key (location, release, cpu)
         ) without rowid""")
-    db["hosts"].create({"name": str, "source": str, "added": str, "data": str}, pk="name")
     # per feature location and CPU name, the first upstream release where that name had it
     # (the advisor's "since"; computed at build instead of grouping the matrix per query)
     db.conn.execute("""
@@ -482,34 +566,6 @@ def _insert_release(db, rel, text, shipped, locations, info, counts, rows) -> No
 
 
 # ------------------------------------------------------------- host edits
-
-
-def _write(path: Path) -> sqlite3.Connection:
-    con = sqlite3.connect(path)
-    con.execute("pragma journal_mode = wal")
-    return con
-
-
-def save_host(path: Path, name: str, source: str, data: dict[str, Any]) -> None:
-    import datetime
-
-    Store.open(path)  # make sure it exists and is current
-    con = _write(path)
-    with con:
-        con.execute(
-            "insert or replace into hosts values (?, ?, ?, ?)",
-            (name, source, datetime.date.today().isoformat(), json.dumps(data)),
-        )
-    con.close()
-
-
-def remove_host(path: Path, name: str) -> bool:
-    Store.open(path)
-    con = _write(path)
-    with con:
-        n = con.execute("delete from hosts where name = ?", (name,)).rowcount
-    con.close()
-    return n > 0
 
 
 def refresh_user(db: str | None) -> None:

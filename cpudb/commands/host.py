@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 
 from cpudb.commands.common import add_json, add_qemu, formatter
 from cpudb.errors import CpudbError, NotFound
@@ -40,7 +39,6 @@ JSON (`--json`): {"vendor", "family", "model", "stepping", "brand", "hypervisor"
 "unknown", "alias_of"}]}; with --qmp each model also has "qemu_unavailable"."""
 
 SUBCOMMANDS = ("add", "list", "rm")
-_NAME = re.compile(r"[A-Za-z0-9][\w.@+-]{0,63}")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -248,15 +246,14 @@ def _with_aliases(rel: Any, name: str, H: Any) -> str:  # noqa: N803
 
 
 def _manage(args: argparse.Namespace, words: list[str]) -> int:
-    from cpudb import store
+    from cpudb import hoststore
     from cpudb.query import open_db
 
     verb, rest = words[0], words[1:]
-    db = open_db(args.db)
     if verb == "list":
         if rest:
             raise CpudbError(f"`cpudb host list` takes no arguments (got {' '.join(rest)})")
-        return _list(store.Store.open(db.path).hosts(), args.json)
+        return _list(hoststore.all_hosts(), args.json)
     if not rest:
         raise CpudbError(
             f"`cpudb host {verb}` needs a NAME",
@@ -266,24 +263,25 @@ def _manage(args: argparse.Namespace, words: list[str]) -> int:
     if verb == "rm":
         if len(rest) > 1 or args.this_host or args.qmp:
             raise CpudbError("`cpudb host rm` takes one NAME")
-        if not store.remove_host(db.path, name):
+        if not hoststore.remove(name):
             raise NotFound(f"no stored host named {name!r}", hint="`cpudb host list`")
         print(f"removed host {name}")
         return 0
-    if not _NAME.fullmatch(name) or name in SUBCOMMANDS or name in ("this-host", "qmp"):
+    reserved = (*SUBCOMMANDS, "this-host", "this-cpu", "kvm", "qmp")
+    if not hoststore.NAME.fullmatch(name) or name in reserved:
         raise CpudbError(
             f"bad host name {name!r}",
             hint="letters, digits and . _ - + @, up to 64, not add/list/rm",
         )
     spec = _spec(args, rest[1:], f"cpudb host add {name} FILE")
-    cpu = _load(spec, args, db)
-    store.save_host(db.path, name, cpu.source, cpu.to_json())
+    cpu = _load(spec, args, open_db(args.db))
+    path = hoststore.save(name, cpu.source, cpu.to_json())
     if args.json:
         from cpudb.render import print_json
 
-        print_json({"name": name, "source": cpu.source, "brand": cpu.brand})
+        print_json({"name": name, "source": cpu.source, "brand": cpu.brand, "file": str(path)})
     else:
-        print(f"saved host {name}: {cpu.brand or cpu.vendor} ({cpu.source})")
+        print(f"saved host {name}: {cpu.brand or cpu.vendor} ({cpu.source}) in {path}")
     return 0
 
 
