@@ -110,7 +110,7 @@ def advise(
         rejected=choice.rejected,
         dropped=choice.dropped,
         impossible=impossible,
-        notes=_notes(release, hosts, accel, offers, recommended, choice),
+        notes=_notes(release, hosts, accel, offers, recommended, choice, catalogue),
         ranking=choice.ranking,
         recommended=tuple(
             r for group in sorted(recommended or {}) for r in (recommended or {})[group]
@@ -203,6 +203,7 @@ def _notes(
     offers: Sequence[Offer],
     recommended: dict[str, tuple[RecommendedFlag, ...]] | None,
     choice: Choice,
+    catalogue: Sequence[rank.CatalogOffer] | None = None,
 ) -> tuple[str, ...]:
     notes = [ENFORCE_NOTE]
     if release.default_version is None:
@@ -236,11 +237,12 @@ def _notes(
             )
     elif not hosts and accel == "kvm":
         best = choice.best
-        if best is not None and best.coverage is not None:
+        if best is not None and best.coverage is not None and catalogue:
             notes.append(
                 "no host given: ranked for the most real hosts, over a catalogue of "
-                f"{best.coverage.total} real CPUs (what KVM offers on each, from public "
-                "CPUID dumps); --host FILE|NAME, --this-host or --qmp rank for yours"
+                f"{sum(len(o.cpus) for o in catalogue)} real CPUs (what KVM offers on "
+                "each, from libvirt's public CPUID dumps; `cpudb host list --catalogue`); "
+                "--host FILE|NAME, --this-host or --qmp rank for yours"
             )
         else:
             notes.append(

@@ -637,7 +637,8 @@ def linux_flag_map() -> dict[str, Any]:
 
 
 def load_host(spec: str, db: Db | None = None) -> HostCpu:
-    """spec: a stored host NAME, a FILE (cpuid dump or /proc/cpuinfo), "-" (stdin),
+    """spec: a stored host NAME, a FILE (cpuid dump or /proc/cpuinfo), a catalogued CPU
+    ("Xeon Gold 6148", data/cpu-catalog.json), "-" (stdin),
     "this-host" (what KVM gives a guest on this machine, asked of KVM; the CPU's own
     CPUID when /dev/kvm is not usable), "this-cpu" (this machine's CPUID), "kvm" (KVM
     only) or "qmp" (ask QEMU under KVM on this machine)."""
@@ -670,10 +671,22 @@ def load_host(spec: str, db: Db | None = None) -> HostCpu:
         return stored
     if p.exists():
         raise SourceError(f"{spec}: not a file", hint="give a `cpuid -1 -r` dump file")
+    from cpudb import cpus
+
+    catalogued = cpus.lookup(spec)
+    if catalogued is not None:
+        return catalogued
+    several = cpus.matches(spec)
+    if several:
+        raise NotFound(
+            f"{spec!r} names {len(several)} catalogued CPUs: {', '.join(several[:8])}"
+            + (", ..." if len(several) > 8 else ""),
+            hint="give one of them (`cpudb host list --catalogue` lists every one)",
+        )
     raise NotFound(
-        f"no file and no stored host named {spec!r}",
-        hint="`cpudb host list` shows stored hosts; or give a `cpuid -1 -r` dump, "
-        "- for stdin, or --this-host",
+        f"no file and no stored host or catalogued CPU named {spec!r}",
+        hint="`cpudb host list` shows stored hosts (--catalogue: the catalogued real CPUs); "
+        "or give a `cpuid -1 -r` dump, - for stdin, or --this-host",
     )
 
 

@@ -148,6 +148,9 @@ class Release(Record):
     cpus: tuple[CpuName, ...] = ()
     default_version: str | None = None  # "1", "latest", or None before 4.1
     source: str = "source"  # "source" (parsed) or "qmp" (asked a binary)
+    # what qemu-system-x86_64's TCG can give a guest (the .tcg_features masks of cpu.c);
+    # None when the snapshot cannot tell (releases before 2.1, QMP captures)
+    tcg_features: frozenset[str] | None = None
 
     def feature(self, name: str) -> Feature | None:
         return self._names().get(name)

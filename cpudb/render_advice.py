@@ -252,15 +252,10 @@ def text(
     if here is not None:
         out += _here_lines(here)
     out.append("")
-    native = [c for c in a.candidates if c.native and not c.blockers]
-    added = [c for c in a.candidates if not c.native and not c.blockers]
+    runs = [c for c in a.candidates if not c.blockers]
     blocked = [c for c in a.candidates if c.blockers]
     rank = 0
-    for title, group in (
-        ("Native (no flag to add)", native),
-        ("With added flags", added),
-        ("Blocked on a host", blocked),
-    ):
+    for title, group in (("Candidates in rank order", runs), ("Blocked on a host", blocked)):
         if not group:
             continue
         rows = [(c, []) for c in group] if show_all else _by_model(group)

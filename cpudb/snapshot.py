@@ -123,6 +123,7 @@ def to_dict(r: Release) -> dict[str, Any]:
             for d in r.dependencies
         ],
         "accel_defaults": {k: [list(p) for p in v] for k, v in sorted(r.accel_defaults.items())},
+        **({"tcg_features": sorted(r.tcg_features)} if r.tcg_features is not None else {}),
         "models": [model(m) for m in r.models],
         "cpus": [cpu(c) for c in r.cpus],
     }
@@ -232,6 +233,7 @@ def from_dict(d: dict[str, Any], *, name: str = "<snapshot>") -> Release:
             cpus=tuple(cpus),
             default_version=d.get("default_version"),
             source=d.get("source", "source"),
+            tcg_features=_names(d["tcg_features"]) if "tcg_features" in d else None,
         )
     except (KeyError, TypeError, ValueError) as e:
         raise ParseError(

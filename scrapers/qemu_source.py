@@ -260,4 +260,5 @@ def scrape(fetched: FetchedRelease, *, label: str | None = None, upstream: bool 
         cpus=cpus,
         default_version=table.default_version,
         source="source",
+        tcg_features=table.tcg_features,
     )

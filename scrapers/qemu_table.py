@@ -94,6 +94,7 @@ class ParsedTable:
     default_version: str | None
     rules: RuntimeRules
     unnamed: dict[str, tuple[str, ...]] = field(default_factory=dict)  # model -> locations
+    tcg_features: frozenset[str] | None = None  # what TCG emulates (qemu-system-x86_64)
 
 
 class _Ctx:
@@ -567,6 +568,15 @@ def parse_table(files: SourceFiles, version: str) -> ParsedTable:
         )
 
     defaults = _parse_default_props([cpu_c, *extras], ctx)
+    tcg = _tcg_masks(files, version)
+    tcg_features = None
+    if tcg is not None:
+        tcg_features = frozenset(
+            n
+            for word, mask in tcg.items()
+            for n in names_of(word, mask)
+            if mask & name_mask[(word, n)] == name_mask[(word, n)]
+        )
     table = ParsedTable(
         words=tuple(words),
         features=tuple(features),
@@ -576,9 +586,36 @@ def parse_table(files: SourceFiles, version: str) -> ParsedTable:
         default_version=_default_version(cpu_c),
         rules=_rules(cpu_c),
         unnamed=unnamed_by_model,
+        tcg_features=tcg_features,
     )
     _check_props(table, cpu_c)
     return table
+
+
+def _tcg_masks(files: SourceFiles, version: str) -> dict[str, int] | None:
+    """Each feature word's `.tcg_features` mask in qemu-system-x86_64 (a word without
+    one gives TCG nothing), with only the #if branches that build compiles; None for
+    releases whose feature_word_info has no TCG masks."""
+    from cpudb.scrapers.cpp_branches import active_text
+
+    cpu_h = Source(files.cpu_h_name, active_text(files.cpu_h))
+    cpu_c = Source(files.cpu_c_name, active_text(files.cpu_c))
+    ctx = _Ctx([cpu_h, cpu_c], version)
+    pos = find_initializer(cpu_c, r"feature_word_info\s*\[\s*\w*\s*\]", required=False)
+    if pos is None:
+        return None
+    node, _ = parse_initializer(cpu_c, pos)
+    masks: dict[str, int] = {}
+    seen = False
+    for it in node.items:
+        dexpr = it.designators[0][1]
+        assert isinstance(dexpr, Expr)
+        masks[dexpr.text()] = 0
+        for f in _need_list(it, cpu_c).items:
+            if f.field == "tcg_features":
+                masks[dexpr.text()] = ctx.eval(_need_expr(f, cpu_c))
+                seen = True
+    return masks if seen else None
 
 
 def _replace_features(m: ModelDef, names: frozenset[str]) -> ModelDef:

@@ -9,3 +9,25 @@ def test_shipped_releases_load(db):
     assert len(rel.cpus) == 129
     assert "pdpe1gb" in rel.cpu("Skylake-Server-v1").features
     assert "pdpe1gb" not in rel.cpu("Haswell-v4").features
+
+
+def test_every_package_is_installed_by_a_plain_install():
+    """`pip install .` (README's first command) ships only the packages pyproject lists:
+    every folder of Python modules in the source tree must be among them."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    tool = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(tool["packages"])
+    dirs = {pkg: root / d for pkg, d in tool["package-dir"].items()}
+    missing = []
+    for pkg, base in dirs.items():
+        for init in base.rglob("__init__.py"):
+            rel = init.parent.relative_to(base).parts
+            if "__snapshots__" in rel or ".venv" in init.parts:
+                continue
+            name = ".".join((pkg, *rel))
+            if name not in listed:
+                missing.append(name)
+    assert missing == []

@@ -26,6 +26,7 @@ from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
+from cpudb import facts
 from cpudb.advise import advise
 from cpudb.commands.advise import resolve_needs
 from cpudb.describe import describe_cpu, filter_models
@@ -387,7 +388,7 @@ def test_compare_previous_version_and_across_releases(db) -> None:
 
 def test_advise_lists_candidates_and_copies_the_cpu_line(db) -> None:
     rel = db.release("9.2.0")
-    advice = advise(rel, resolve_needs(rel, ["pdpe1gb", "avx2"]))
+    advice = advise(rel, resolve_needs(rel, ["pdpe1gb", "avx2"]), **facts.for_advice(rel))
     assert advice.best is not None
 
     async def scenario(app: CpudbApp, pilot: Pilot) -> None:

@@ -144,10 +144,17 @@ def models_with(release: Release, needs: Needs) -> set[str]:
 
 def advice_for(release: Release, needs: Needs, host: HostInfo | None, keep_blocked: bool) -> Advice:
     """`cpudb advise --needs ... [--host H]` for the release (pure; ~50 ms: run in a worker)."""
+    from cpudb import facts
     from cpudb.advise import advise
 
     hosts = () if host is None else (host.host,)
-    return advise(release, list(needs.needs), hosts=hosts, keep_blocked=keep_blocked)
+    return advise(
+        release,
+        list(needs.needs),
+        hosts=hosts,
+        keep_blocked=keep_blocked,
+        **facts.for_advice(release, hosts),
+    )
 
 
 def load_feature(db: Db, version: str, text: str) -> FeatureView:

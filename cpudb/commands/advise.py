@@ -272,18 +272,21 @@ def history(db, release, advice) -> tuple[dict, dict]:  # noqa: ANN001
 
 def this_machine(db, release, needs, options: dict):  # noqa: ANN001, ANN201 -> Advice | None
     """The same advice for this machine alone, when its KVM can be asked (else None)."""
+    from cpudb import facts
     from cpudb.advise import advise
     from cpudb.host import kvm_device
 
     if kvm_device() is None:
         return None
-    return advise(release, needs, hosts=load_hosts(["this-host"], db, release), **options)
+    hosts = load_hosts(["this-host"], db, release)
+    return advise(release, needs, hosts=hosts, **options, **facts.for_advice(release, hosts))
 
 
 # ------------------------------------------------------------------ run
 
 
 def run(args: argparse.Namespace) -> int:
+    from cpudb import facts
     from cpudb import render_advice as ra
     from cpudb.advise import advise
     from cpudb.errors import CpudbError
@@ -318,7 +321,9 @@ def run(args: argparse.Namespace) -> int:
         "recommended": recommended,
         "keep_blocked": args.all,
     }
-    advice = advise(release, needs, hosts=hosts, **options)
+    advice = advise(
+        release, needs, hosts=hosts, **options, **facts.for_advice(release, hosts, args.accel)
+    )
     here = None
     if not specs and args.accel == "kvm":
         here = this_machine(db, release, needs, options)

@@ -122,6 +122,7 @@ def text(b: Any) -> str:  # b: baseline.Baseline
 
 
 def run(args: argparse.Namespace) -> int:
+    from cpudb import linux_deps
     from cpudb.baseline import baseline
     from cpudb.commands.advise import load_hosts, resolve_needs
     from cpudb.query import open_db
@@ -136,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         for v in split_list(args.vendor):
             vendors += vendor_strings(v)
     hosts = load_hosts(args.hosts, db, release)
-    b = baseline(release, hosts, needs, vendors=vendors)
+    b = baseline(release, hosts, needs, vendors=vendors, linux_deps=linux_deps.pairs())
     if b.best is None:
         for s in b.advice.impossible:
             print(f"cpudb: {s}", file=sys.stderr)

@@ -164,6 +164,7 @@ def _release_for(db, args, log):  # noqa: ANN001, ANN202
 
 
 def run(args: argparse.Namespace) -> int:
+    from cpudb import facts
     from cpudb.diagnose import logparse, reason, report
     from cpudb.query import open_db
 
@@ -176,7 +177,10 @@ def run(args: argparse.Namespace) -> int:
         host, note = _host_view(args.host, db, release)
         if note:
             notes = (*notes, note)
-    ctx = reason.build_context(log, release, cpu_arg=args.cpu, host=host, notes=notes)
+    given = () if host is None else (host,)
+    ctx = reason.build_context(
+        log, release, cpu_arg=args.cpu, host=host, notes=notes, **facts.for_advice(release, given)
+    )
     diagnosis = reason.diagnose(log, ctx)
     if args.json:
         json.dump(report.to_json(diagnosis), sys.stdout, indent=2)

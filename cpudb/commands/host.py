@@ -31,6 +31,8 @@ examples:
   cpudb host add box1 box1.cpuid                       keep it in the database as "box1"
   cpudb host box1 --qemu 9.2                           decode a stored host for QEMU 9.2
   cpudb host list                                      stored hosts
+  cpudb host "Xeon Gold 6148"                          a catalogued real CPU, no dump needed
+  cpudb host list --catalogue                          every catalogued CPU (libvirt's dumps)
   cpudb host rm box1
 
 JSON (`--json`): {"vendor", "family", "model", "stepping", "brand", "hypervisor",
@@ -75,6 +77,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--all",
         action="store_true",
         help="list every usable CPU name (default: usable names grouped by model)",
+    )
+    p.add_argument(
+        "--catalogue",
+        action="store_true",
+        help="with `list`: the catalogued real CPUs (names `cpudb host` and `advise "
+        "--host` take when no dump is at hand) instead of the stored hosts",
     )
     add_json(p)
     p.set_defaults(run=run)
@@ -253,6 +261,8 @@ def _manage(args: argparse.Namespace, words: list[str]) -> int:
     if verb == "list":
         if rest:
             raise CpudbError(f"`cpudb host list` takes no arguments (got {' '.join(rest)})")
+        if args.catalogue:
+            return _list_catalogue(args.json)
         return _list(hoststore.all_hosts(), args.json)
     if not rest:
         raise CpudbError(
@@ -320,4 +330,20 @@ def _list(hosts: list[dict[str, Any]], as_json: bool) -> int:
         ),
         ["name", "added", "fam/model/step", "brand", "source"],
     )
+    return 0
+
+
+def _list_catalogue(as_json: bool) -> int:
+    from cpudb import cpus
+    from cpudb.render import print_json, table
+
+    rows = cpus.entries()
+    if as_json:
+        print_json({"source": cpus.source(), "cpus": rows})
+        return 0
+    table(
+        ([r["name"], f"{r['family']}/{r['model']}/{r['stepping']}", r["brand"]] for r in rows),
+        ["name", "fam/model/step", "brand"],
+    )
+    print(f"({len(rows)} CPUs; {cpus.source()})")
     return 0

@@ -224,7 +224,7 @@ def _candidate(
         reasons.append(
             f"closeness: leaves out {closeness} of the {len(ctx.common)} model features {where}"
         )
-    coverage = coverer.coverage(guest) if coverer is not None else None
+    coverage = coverer.coverage(guest, vendor_group(cpu.vendor)) if coverer is not None else None
     if coverage is not None and ctx.common is None:
         reasons.append(coverage.text())
     notes: list[str] = []

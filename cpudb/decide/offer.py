@@ -55,13 +55,12 @@ def kvm_offer(name: str, vendor: str, host: HostFeatures, source: str = "") -> O
 
 def tcg_offer(release: Release) -> Offer | None:
     """What this release's TCG emulates (None when the snapshot does not say)."""
-    tcg = getattr(release, "tcg_features", None)
-    if tcg is None:
+    if release.tcg_features is None:
         return None
     return Offer(
         name=f"TCG of QEMU {release.version}",
         accel="tcg",
-        present=frozenset(tcg),
+        present=release.tcg_features,
         source="the TCG feature masks of QEMU's cpu.c",
     )
 

@@ -2,10 +2,13 @@
 
 - `portable` (no host given, KVM): the answer should run on the most real hosts. Each
   candidate is checked against a catalogue of real CPUs (what KVM would offer on each,
-  from public CPUID dumps): among the catalogued CPUs that can give the needs at all, on
-  how many does it run? Of the candidates that run on at least `share` of them, the
-  highest x86-64 level comes first, then the fewest added flags, then the most features;
-  newest is not best.
+  from public CPUID dumps): among the catalogued CPUs of the model's vendor that can give
+  the needs at all, on how many does it run? (A guest is never moved across vendors,
+  and an AMD host gets an AMD model: a Haswell is not judged by Opterons.) Of the
+  candidates that run on at least `share` of them, the highest x86-64 level comes
+  first, then the fewest added flags, then the most CPUs it runs on, then the fewest
+  features (by inclusion, the smaller model runs wherever the larger does); newest is
+  not best.
 - `closest` (hosts given, this machine, or TCG): every candidate runs on every offer
   (blocked ones last, or dropped); the closest to what the offers share comes first
   (fewest of their common model features left out of the guest), then fewer added flags.
@@ -24,9 +27,11 @@ DEFAULT_SHARE = 0.8
 RANKINGS = {
     PORTABLE: (
         "deprecated models last",
-        "runs on at least {share} of the catalogued CPUs that can give the needs "
-        "(under KVM a guest gets only what the host CPU has)",
-        "among those: the highest x86-64 level, then fewer added flags, then the most features",
+        "runs on at least {share} of the catalogued CPUs of its vendor that can give the "
+        "needs (under KVM a guest gets only what the host CPU has)",
+        "among those: the highest x86-64 level, then fewer added flags, then the most "
+        "catalogued CPUs it runs on, then the fewest features (a model whose features are "
+        "a subset of another's runs wherever that one does)",
         "the others by how many catalogued CPUs they run on, then fewer added flags",
         "newer version of the same model first",
     ),
@@ -56,22 +61,24 @@ class Coverage(Record):
     runs: int  # CPUs that give every feature the guest asks for
     may: int  # CPUs where only features the dumps cannot tell (MSR bits) are in doubt
     able: int  # CPUs that can give the needs at all
-    total: int  # CPUs in the catalogue
+    total: int  # CPUs in the catalogue (of the vendor when `vendor` is set)
     since: tuple[tuple[str, int], ...] = ()  # (vendor, year): every such CPU since runs it
     misses: tuple[str, ...] = ()  # a few CPUs it does not run on (for explanations)
+    vendor: str = ""  # the vendor group counted ("" = every vendor)
 
     @property
     def share(self) -> float:
         return self.runs / self.able if self.able else 0.0
 
     def text(self) -> str:
+        which = f"catalogued {self.vendor} CPUs" if self.vendor else "catalogued CPUs"
         if not self.able:
-            return "no catalogued CPU can give the needs"
+            return f"none of the {self.total} {which} can give the needs"
         pct = round(100 * self.share)
         since = "; ".join(f"{v} since {y}" for v, y in self.since)
         may = f" (+{self.may} more if their MSR bits allow)" if self.may else ""
         return (
-            f"runs on {self.runs} of {self.able} catalogued CPUs that can give the needs "
+            f"runs on {self.runs} of the {self.able} {which} that can give the needs "
             f"({pct}%){may}" + (f"; {since}" if since else "")
         )
 
@@ -94,6 +101,9 @@ class Coverer:
         self._mask = mask
         need = mask(needs)
         self.total = sum(len(o.cpus) for o in catalogue)
+        self.totals: dict[str, int] = {}
+        for o in catalogue:
+            self.totals[o.vendor] = self.totals.get(o.vendor, 0) + len(o.cpus)
         self.able = [
             (mask(o.present), mask(o.unknown), o)
             for o in catalogue
@@ -101,12 +111,15 @@ class Coverer:
         ]
         self.names = names
 
-    def coverage(self, guest: frozenset[str]) -> Coverage:
+    def coverage(self, guest: frozenset[str], vendor: str | None = None) -> Coverage:
+        """On how many catalogued CPUs (of vendor group `vendor`, else all) it runs."""
         g = self._mask(guest)
         runs = may = able = 0
         by_vendor: dict[str, list[tuple[int, bool]]] = {}
         misses: list[str] = []
         for present, unknown, o in self.able:
+            if vendor is not None and o.vendor != vendor:
+                continue
             ok = g & ~present == 0
             maybe = not ok and g & ~(present | unknown) == 0
             n = len(o.cpus)
@@ -118,7 +131,10 @@ class Coverer:
             for _, year in o.cpus:
                 if year is not None:
                     by_vendor.setdefault(o.vendor, []).append((year, ok))
-        return Coverage(runs, may, able, self.total, _since(by_vendor), tuple(misses))
+        total = self.total if vendor is None else self.totals.get(vendor, 0)
+        return Coverage(
+            runs, may, able, total, _since(by_vendor), tuple(misses), vendor=vendor or ""
+        )
 
 
 def _since(by_vendor: dict[str, list[tuple[int, bool]]]) -> tuple[tuple[str, int], ...]:
@@ -171,7 +187,8 @@ def key(s: Scores, policy: str, share: float = DEFAULT_SHARE) -> tuple:
         not meets,
         -s.level if meets else 0,
         s.adds if meets else 0,
-        -s.richness if meets else 0,
+        -cov.runs if meets else 0,
+        s.richness if meets else 0,
         -cov.runs,
         s.adds,
         -s.version,

@@ -34,9 +34,18 @@ def diagnose_text(
     cpu_arg: str | None = None,
     host: HostView | None = None,
     catalogue: Sequence[CatalogOffer] | None = None,
+    linux_deps: Sequence[tuple[str, str]] = (),
     notes: tuple[str, ...] = (),
 ) -> Diagnosis:
     """Parse a log and reason about it against one release."""
     log = parse(text, source)
-    ctx = build_context(log, release, cpu_arg=cpu_arg, host=host, catalogue=catalogue, notes=notes)
+    ctx = build_context(
+        log,
+        release,
+        cpu_arg=cpu_arg,
+        host=host,
+        catalogue=catalogue,
+        linux_deps=linux_deps,
+        notes=notes,
+    )
     return diagnose(log, ctx)
