@@ -30,7 +30,9 @@ _RHEL10 = (
 )
 _WIN81 = (
     "Microsoft: 64-bit Windows 8.1 and later require CMPXCHG16b, PrefetchW and LAHF/SAHF "
-    "(Windows 8.1 system requirements), on top of PAE, NX and SSE2 (Windows 8)"
+    "(Windows 8.1 system requirements), on top of PAE, NX and SSE2 (Windows 8); "
+    "PrefetchW is not required as a CPUID bit: Intel CPUs before Broadwell execute "
+    "PREFETCHW without reporting 3dnowprefetch, and run Windows 8.1 and later"
 )
 _WIN11_24H2 = (
     "Microsoft: Windows 11 version 24H2 requires SSE4.2 and POPCNT (Windows 11 "
@@ -53,13 +55,13 @@ GUESTS: tuple[GuestOs, ...] = (
     GuestOs(
         "windows10",
         "Windows 10 (64-bit), and 8.1",
-        ("lm", "pae", "nx", "sse2", "cx16", "3dnowprefetch", "lahf-lm"),
+        ("lm", "pae", "nx", "sse2", "cx16", "lahf-lm"),
         _WIN81,
     ),
     GuestOs(
         "windows11",
         "Windows 11 24H2 and later, Windows Server 2025",
-        ("lm", "pae", "nx", "sse2", "cx16", "3dnowprefetch", "lahf-lm", "sse4.2", "popcnt"),
+        ("lm", "pae", "nx", "sse2", "cx16", "lahf-lm", "sse4.2", "popcnt"),
         f"{_WIN81}; {_WIN11_24H2}",
     ),
 )
