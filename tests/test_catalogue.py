@@ -115,3 +115,19 @@ def test_first_answers_run_on_most_real_cpus_outside_the_catalogue(db):
         runs += sum(1 for o in can if not o.lacks(best.features))
     print(f"first answers run on {runs} of {able} ({100 * runs // able}%)")
     assert runs >= 0.7 * able
+
+
+def test_first_answer_for_each_shared_dump_runs_on_it(db):
+    """With --host DUMP the first answer is usable on that host by the same core, or the
+    advice says why nothing is."""
+    rel = db.release("7.2.0")
+    for p in sorted(need_hosts_dir().glob("*.cpuid")):
+        h = load_host(str(p))
+        offer = kvm_offer(p.name, h.vendor, h.features_in(rel))
+        for needs in NEEDS:
+            ns = resolve_needs(rel, needs.split(","))
+            a = advise(rel, ns, hosts=[offer], **facts.for_advice(rel, [offer]))
+            if a.best is None:
+                assert a.impossible and offer.lacks([n.name for n in ns]), (p.name, needs)
+            else:
+                assert not a.best.blockers and not offer.lacks(a.best.features), (p.name, needs)
