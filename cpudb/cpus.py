@@ -97,17 +97,28 @@ def lookup(text: str) -> HostCpu | None:
     return replace(h, notes=(*h.notes, note))
 
 
+@cache
+def _inputs_digest() -> bytes:
+    """The catalogue and the code that decodes it (a changed KVM rule is a new key)."""
+    from pathlib import Path
+
+    from cpudb import __version__
+
+    h = hashlib.sha1(json.dumps(_doc(), sort_keys=True).encode())
+    here = Path(__file__).parent
+    for f in ("host.py", "decide/kvm.py", "decide/offer.py", "cpus.py"):
+        with contextlib.suppress(OSError):
+            h.update((here / f).read_bytes())
+    h.update(__version__.encode())
+    return h.digest()
+
+
 def _key(release: Release) -> str:
-    h = hashlib.sha1()
-    doc = json.dumps(_doc(), sort_keys=True).encode()
-    h.update(hashlib.sha1(doc).digest())
+    h = hashlib.sha1(_inputs_digest())
     for f in release.features:
         h.update(f"{f.name}={f.location};".encode())
     for w in release.words:
         h.update(f"{w.name}:{w.type}:{w.leaf}:{w.subleaf}:{w.register}:{w.msr};".encode())
-    from cpudb import __version__
-
-    h.update(__version__.encode())
     return h.hexdigest()
 
 
