@@ -14,10 +14,11 @@ import json
 import os
 import sqlite3
 import stat
+import sys
 from pathlib import Path
 
 from cpudb import __version__
-from cpudb.errors import StoreError
+from cpudb.errors import CpudbError, StoreError
 
 TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
 if TYPE_CHECKING:
@@ -333,10 +334,27 @@ def _build(path: Path, tmp: Path, fingerprint: str) -> dict[str, int]:
         firsts: dict[tuple[str, str], tuple[str, str]] = {}
         known: dict[str, set[str]] = {}
         with db.conn:
-            for p, shipped in catalog.snapshot_files():
-                text = p.read_text(encoding="utf-8")
-                d = catalog.snapshot.parse(text, name=str(p))
-                rel = catalog.snapshot.from_dict(d, name=str(p))
+            files = catalog.snapshot_files()
+            seen: set[str] = set()
+            for p, shipped in files:
+                try:
+                    text = p.read_text(encoding="utf-8")
+                    d = catalog.snapshot.parse(text, name=str(p))
+                    rel = catalog.snapshot.from_dict(d, name=str(p))
+                except (CpudbError, OSError, UnicodeDecodeError) as e:
+                    if shipped:
+                        raise
+                    print(f"cpudb: {p}: skipped, not a snapshot ({e})", file=sys.stderr)
+                    continue
+                clash = not shipped and any(q.stem == p.stem for q, sh in files if sh)
+                if rel.version in seen or clash:  # a user file never takes shipped data down
+                    print(
+                        f"cpudb: {p}: release {rel.version} is already known; skipped "
+                        "(re-scrape it with --label NAME)",
+                        file=sys.stderr,
+                    )
+                    continue
+                seen.add(rel.version)
                 text = catalog.snapshot.compact(d)
                 _insert_release(db, rel, text, shipped, locations, info, counts, rows)
                 if rel.upstream:

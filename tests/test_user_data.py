@@ -83,3 +83,27 @@ def test_damaged_host_file_names_itself(capsys):
         assert str(bad) in err and len(err.strip().splitlines()) <= 2
     finally:
         bad.unlink()
+
+
+def test_a_user_scrape_of_a_shipped_release_never_takes_the_shipped_data_down(capsys):
+    """Issue 13.1: a user snapshot named like a shipped release (7.2.0) and a broken user
+    file are skipped with one line each; every command keeps working."""
+    import shutil
+
+    from cpudb.cli import main
+    from cpudb.paths import shipped_data_dir, user_data_dir
+
+    qemu = user_data_dir() / "qemu"
+    qemu.mkdir(parents=True, exist_ok=True)
+    shutil.copy(shipped_data_dir() / "qemu" / "7.2.0.json", qemu / "7.2.0.json")
+    (qemu / "9.9.9.json").write_text("{not json")
+    try:
+        assert main(["db", "rebuild"]) == 0
+        err = capsys.readouterr().err
+        assert "7.2.0 is already known; skipped" in err and "9.9.9.json: skipped" in err
+        assert main(["versions"]) == 0
+        assert main(["advise", "--needs", "pdpe1gb", "--qemu", "7.2.0", "--format", "qemu"]) == 0
+    finally:
+        shutil.rmtree(qemu)
+        main(["db", "rebuild"])
+    capsys.readouterr()

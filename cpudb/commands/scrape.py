@@ -88,6 +88,8 @@ def _emit(releases: list, args: argparse.Namespace) -> int:  # noqa: ANN001
             sys.stdout.write(snapshot.dumps(r))
         return 0
     out = Path(args.out) if args.out else user_data_dir() / "qemu"
+    if not args.out:
+        releases = [_own_label(r) for r in releases]
     for r in releases:
         path = out / f"{r.version}.json"
         atomic_write(path, snapshot.dumps(r))
@@ -98,6 +100,20 @@ def _emit(releases: list, args: argparse.Namespace) -> int:  # noqa: ANN001
 
         refresh_user(getattr(args, "db", None))
     return 0
+
+
+def _own_label(r):  # noqa: ANN001, ANN202 - Release -> Release
+    """A user scrape of a release cpudb ships gets its own label (7.2.0-user): it sits
+    beside the shipped snapshot and never replaces or clashes with it."""
+    from cpudb.catalog import snapshot_files
+    from cpudb.record import replace
+
+    shipped = {p.stem for p, _ in snapshot_files(user=False)}
+    if r.version not in shipped:
+        return r
+    label = f"{r.version}-user"
+    print(f"{r.version} is a shipped release: your scrape is labelled {label}", file=sys.stderr)
+    return replace(r, version=label, upstream=False)
 
 
 def run_qemu(args: argparse.Namespace) -> int:
