@@ -107,3 +107,12 @@ def test_a_user_scrape_of_a_shipped_release_never_takes_the_shipped_data_down(ca
         shutil.rmtree(qemu)
         main(["db", "rebuild"])
     capsys.readouterr()
+
+
+def test_a_scrape_into_the_user_folder_gets_its_own_label(db, capsys):
+    from cpudb.commands.scrape import _own_label
+
+    r = _own_label(db.release("7.2.0"))
+    assert r.version == "7.2.0-user" and r.upstream is False
+    assert "labelled 7.2.0-user" in capsys.readouterr().err
+    assert _own_label(r) is r  # not a shipped label: kept
