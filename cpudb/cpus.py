@@ -103,8 +103,11 @@ def _inputs_digest() -> bytes:
     from pathlib import Path
 
     from cpudb import __version__
+    from cpudb.paths import shipped_data_dir
 
-    h = hashlib.sha1(json.dumps(_doc(), sort_keys=True).encode())
+    h = hashlib.sha1()
+    with contextlib.suppress(OSError):
+        h.update((shipped_data_dir() / FILE).read_bytes())
     here = Path(__file__).parent
     for f in ("host.py", "decide/kvm.py", "decide/offer.py", "cpus.py"):
         with contextlib.suppress(OSError):
@@ -142,8 +145,6 @@ def offers(release: Release) -> tuple[CatalogOffer, ...]:
     """`compute_offers`, through the cache folder."""
     from cpudb.paths import atomic_write, cache_dir
 
-    if not _doc()["cpus"]:
-        return ()
     key = _key(release)
     path = cache_dir() / "catalog-offers" / f"{release.version}.json"
     try:
@@ -161,6 +162,8 @@ def offers(release: Release) -> tuple[CatalogOffer, ...]:
     except (OSError, ValueError, KeyError, TypeError):
         pass
     out = compute_offers(release)
+    if not out:
+        return ()
     doc = {
         "key": key,
         "offers": [

@@ -7,7 +7,6 @@ CPUID says on nested or restricted hosts.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
@@ -183,6 +182,8 @@ def qmp_host(binary: str | None = None, timeout: float = 30.0) -> QmpHost:
             "/dev/kvm is not usable here: no KVM, no `host` model",
             hint="load kvm_intel/kvm_amd and check /dev/kvm permissions",
         )
+    import asyncio  # lazy: 90 ms of imports that only --qmp needs
+
     return asyncio.run(_qmp_host(path, timeout))
 
 

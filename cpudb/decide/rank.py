@@ -84,44 +84,26 @@ class Coverage(Record):
 
 
 class Coverer:
-    """Coverage of guests against a catalogue, with feature sets as bit masks."""
+    """Coverage of guests against a catalogue (subset tests on frozensets, in C)."""
 
     def __init__(self, catalogue: Sequence[CatalogOffer], needs: Iterable[str]) -> None:
-        names: dict[str, int] = {}
-
-        def mask(feats: Iterable[str]) -> int:
-            m = 0
-            for f in feats:
-                i = names.get(f)
-                if i is None:
-                    i = names[f] = len(names)
-                m |= 1 << i
-            return m
-
-        self._mask = mask
-        need = mask(needs)
+        need = frozenset(needs)
         self.total = sum(len(o.cpus) for o in catalogue)
         self.totals: dict[str, int] = {}
         for o in catalogue:
             self.totals[o.vendor] = self.totals.get(o.vendor, 0) + len(o.cpus)
-        self.able = [
-            (mask(o.present), mask(o.unknown), o)
-            for o in catalogue
-            if mask(o.present) & need == need
-        ]
-        self.names = names
+        self.able = [(o.present, o.present | o.unknown, o) for o in catalogue if need <= o.present]
 
     def coverage(self, guest: frozenset[str], vendor: str | None = None) -> Coverage:
         """On how many catalogued CPUs (of vendor group `vendor`, else all) it runs."""
-        g = self._mask(guest)
         runs = may = able = 0
         by_vendor: dict[str, list[tuple[int, bool]]] = {}
         misses: list[str] = []
-        for present, unknown, o in self.able:
+        for present, known, o in self.able:
             if vendor is not None and o.vendor != vendor:
                 continue
-            ok = g & ~present == 0
-            maybe = not ok and g & ~(present | unknown) == 0
+            ok = guest <= present
+            maybe = not ok and guest <= known
             n = len(o.cpus)
             able += n
             runs += n if ok else 0
