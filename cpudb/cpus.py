@@ -14,12 +14,13 @@ import hashlib
 import json
 import re
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cpudb.decide.plan import vendor_group
 from cpudb.decide.rank import CatalogOffer
-from cpudb.host import HostCpu
-from cpudb.model import Release
+
+if TYPE_CHECKING:  # the cached path needs neither: decoding imports them
+    from cpudb.host import HostCpu
+    from cpudb.model import Release
 
 FILE = "cpu-catalog.json"
 
@@ -63,10 +64,7 @@ def _norm(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", t).split())
 
 
-def matches(text: str) -> list[str]:
-    """Catalogued CPU names for `text`: its name (`Xeon-Gold-6148`) or brand words
-    (`Xeon Gold 6148`, `Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz`); an exact match
-    alone when there is one."""
+def _matching(text: str) -> list[dict[str, Any]]:
     want = _norm(text)
     if not want:
         return []
@@ -74,21 +72,28 @@ def matches(text: str) -> list[str]:
     for e in _doc()["cpus"]:
         keys = {_norm(e["name"]), _norm(e["brand"])}
         if want in keys:
-            return [e["name"]]
+            return [e]
         if any(f" {want} " in f" {k} " for k in keys):
-            hits.append(e["name"])
+            hits.append(e)
     return hits
+
+
+def matches(text: str) -> list[str]:
+    """Catalogued CPU names for `text`: its name (`Xeon-Gold-6148`) or brand words
+    (`Xeon Gold 6148`, `Intel(R) Xeon(R) Gold 6148 CPU @ 2.40GHz`); an exact match
+    alone when there is one."""
+    return [e["name"] for e in _matching(text)]
 
 
 def lookup(text: str) -> HostCpu | None:
     """The one catalogued CPU `text` names (None when none or several match)."""
-    hits = matches(text)
-    if len(hits) != 1:
-        return None
-    (entry,) = (e for e in _doc()["cpus"] if e["name"] == hits[0])
-    h = host_of(entry)
     from cpudb.record import replace
 
+    hits = _matching(text)
+    if len(hits) != 1:
+        return None
+    entry = hits[0]
+    h = host_of(entry)
     note = (
         f"catalogued CPU {entry['name']}: libvirt's CPUID dump of a real {h.brand}, taken "
         "on bare metal; a host of this CPU gives a guest only what its own KVM, kernel "
@@ -128,6 +133,7 @@ def _key(release: Release) -> str:
 def compute_offers(release: Release) -> tuple[CatalogOffer, ...]:
     """What KVM would offer on each catalogued CPU, identical offers grouped."""
     from cpudb.decide.offer import kvm_offer
+    from cpudb.decide.plan import vendor_group
 
     groups: dict[tuple[frozenset[str], frozenset[str], str], list[tuple[str, int | None]]] = {}
     for e in _doc()["cpus"]:

@@ -1,7 +1,8 @@
 """The shipped facts a decision takes beside the release and the hosts: Linux's CPUID
 dependencies (data/linux-cpuid-deps.json) and, when no host is given under KVM, what KVM
-offers on the catalogued real CPUs (data/cpu-catalog.json). `advise`, `baseline`,
-`diagnose` and the TUI all take them from here, so they give the same answers."""
+offers on the catalogued real CPUs (data/cpu-catalog.json). `advise`, `diagnose` and
+the TUI take them from here, so they give the same answers (`baseline` always has
+hosts, so it takes Linux's dependencies alone, from `cpudb.linux_deps`)."""
 
 from __future__ import annotations
 

@@ -27,7 +27,6 @@ libvirt source tree works as well.
 
 from __future__ import annotations
 
-import json
 import re
 import tarfile
 import xml.etree.ElementTree as ET
@@ -154,30 +153,15 @@ def scrape(source: str | Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-    import sys
+    from cpudb.scrapers import data_cli
 
-    from cpudb.errors import CpudbError
-    from cpudb.paths import atomic_write
-
-    ap = argparse.ArgumentParser(
+    return data_cli.run(
+        scrape,
         prog="python -m cpudb.scrapers.libvirt_cputestdata",
         description="Real CPUs' CPUID from libvirt's tests/cputestdata (data/cpu-catalog.json).",
+        source_help="libvirt_X.Y.Z.orig.tar.xz or an unpacked libvirt tree",
+        argv=argv,
     )
-    ap.add_argument("source", help="libvirt_X.Y.Z.orig.tar.xz or an unpacked libvirt tree")
-    ap.add_argument("--out", help="write here instead of stdout")
-    args = ap.parse_args(argv)
-    try:
-        d = scrape(args.source)
-    except CpudbError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    text = json.dumps(d, indent=1) + "\n"
-    if args.out:
-        atomic_write(Path(args.out), text)
-    else:
-        sys.stdout.write(text)
-    return 0
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ kernel then has no AVX2. The macros are mapped to CPUID bits with the same tree'
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -76,30 +75,15 @@ def scrape(tree: str | Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-    import sys
+    from cpudb.scrapers import data_cli
 
-    from cpudb.errors import CpudbError
-    from cpudb.paths import atomic_write
-
-    ap = argparse.ArgumentParser(
+    return data_cli.run(
+        scrape,
         prog="python -m cpudb.scrapers.linux_cpuid_deps",
         description="Linux's cpuid-deps table as CPUID locations (data/linux-cpuid-deps.json).",
+        source_help="a Linux source tree (with arch/x86/kernel/cpu/cpuid-deps.c)",
+        argv=argv,
     )
-    ap.add_argument("tree", help="a Linux source tree (with arch/x86/kernel/cpu/cpuid-deps.c)")
-    ap.add_argument("--out", help="write here instead of stdout")
-    args = ap.parse_args(argv)
-    try:
-        d = scrape(args.tree)
-    except CpudbError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    text = json.dumps(d, indent=1) + "\n"
-    if args.out:
-        atomic_write(Path(args.out), text)
-    else:
-        sys.stdout.write(text)
-    return 0
 
 
 if __name__ == "__main__":
