@@ -19,6 +19,7 @@ COMMANDS = [
     "advise",
     "baseline",
     "diagnose",
+    "probe",
     "versions",
     "models",
     "show",

@@ -60,7 +60,7 @@ def installed() -> Installed | None:
             return Installed(path, d["version"], d["package"])
     except (OSError, ValueError, KeyError, TypeError):
         pass
-    found = _ask(path)
+    found = ask(path)
     if found is not None:
         _save(cache, {"key": key, "version": found.version, "package": found.package})
     return found
@@ -75,7 +75,7 @@ def parse_version(text: str) -> tuple[str, str] | None:
     return version, (m.group(2) or "").strip()
 
 
-def _ask(path: str) -> Installed | None:
+def ask(path: str) -> Installed | None:
     try:
         out = subprocess.run(
             [path, "--version"], capture_output=True, text=True, timeout=10, check=False
