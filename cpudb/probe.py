@@ -29,6 +29,7 @@ DEFAULT_MODEL = {"qemu-system-x86_64": "qemu64", "qemu-system-i386": "qemu32"}
 
 _CHECK = re.compile(r"check ([\w-]+): (\S+)(.*)")
 _FAULT = re.compile(r"vector=(\d+) error=(0x[0-9a-f]+) ip=(0x[0-9a-f]+) cr2=(0x[0-9a-f]+) at=(\S+)")
+_WARNED = re.compile(r"requested feature: \S+?\.([\w.-]+) \[bit")
 VECTORS = {0: "#DE", 6: "#UD", 8: "#DF", 13: "#GP", 14: "#PF", 18: "#MC"}
 
 
@@ -134,23 +135,36 @@ class Probe:
         """Started, finished, nothing dropped, no check broken: exit status 0."""
         return self.started and self.ended == "done" and not self.dropped and not self.broken()
 
+    @property
+    def warned(self) -> tuple[str, ...]:
+        """Feature names in QEMU's `... requested feature: CPUID.01H:ECX.pni [bit 0]`."""
+        out = []
+        for w in self.warnings:
+            m = _WARNED.search(w)
+            if m:
+                out.append(m.group(1))
+        return tuple(out)
+
     def proves(self, features: frozenset[str]) -> tuple[bool, str]:
         """Does this boot prove that a guest gets `features`? (yes/no, and why)"""
         if not self.started:
-            return False, f"QEMU refused it: {self.refused}"
+            lacks = f" (it warned of: {', '.join(self.warned)})" if self.warned else ""
+            return False, f"QEMU refused it: {self.refused}{lacks}"
+        if self.ended != "done":
+            return False, f"the guest did not finish: {self.ended}"
         missing = sorted(f for f in features if f not in self.seen)
-        if missing and self.requested:
-            return False, f"the guest does not see {', '.join(missing)}"
-        for f in sorted(features):
-            check = CHECK_OF.get(f)
-            if check is None:
-                continue
-            o = self.checks.get(check, Outcome("not-run"))
-            if o.result != "ok":
-                return False, f"{f}: check {check} {o.text()}"
         if missing:
             return False, f"the guest does not see {', '.join(missing)}"
-        return True, "the guest sees " + (", ".join(sorted(features)) or "what it asked")
+        why = [f"the guest sees {', '.join(sorted(features))}"]
+        for f in sorted(features):
+            check = CHECK_OF.get(f)
+            if check is None or check not in self.checks:
+                continue
+            o = self.checks[check]
+            if o.result != "ok":
+                return False, f"the guest sees {f}, but check {check}: {o.text()}"
+            why.append(f"check {check} ok")
+        return True, "; ".join(why)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -280,3 +294,25 @@ def read(
         firmware=boot.firmware,
         notes=tuple(notes),
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Verified:
+    """One advised answer, booted in the probe guest (`advise --verify`)."""
+
+    role: str  # "first answer", "this machine"
+    cpu: str
+    accel: str
+    proven: bool
+    why: str
+    probe: Probe
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "role": self.role,
+            "cpu": self.cpu,
+            "accel": self.accel,
+            "proven": self.proven,
+            "why": self.why,
+            "probe": self.probe.to_json(),
+        }

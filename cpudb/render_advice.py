@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from cpudb.guest_os import GuestOs
+    from cpudb.probe import Verified
 
 # Proxmox VE accepts only these in a VM's `cpu: ...,flags=` (qemu-server
 # PVE/QemuServer/CPUConfig.pm, @supported_cpu_flags); anything else needs a custom
@@ -366,4 +367,17 @@ def proxmox(c: Candidate, names: LibvirtNames) -> str:
         "# /etc/pve/qemu-server/<vmid>.conf",
         f"cpu: custom-{custom}",
     ]
+    return "\n".join(lines) + "\n"
+
+
+def verified_text(verified: Sequence[Verified]) -> str:
+    """`advise --verify`: each answer booted in the probe guest here."""
+    if not verified:
+        return "\nVerified: nothing to boot (no answer).\n"
+    lines = ["", "Verified on this machine (booted in the probe guest, `cpudb probe`):"]
+    for v in verified:
+        mark = "proven" if v.proven else "NOT proven"
+        p = v.probe
+        lines.append(f"  {v.role}: -cpu {v.cpu} under {v.accel.upper()}, QEMU {p.qemu}: {mark}")
+        lines.append(f"    {v.why}")
     return "\n".join(lines) + "\n"

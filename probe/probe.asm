@@ -4,8 +4,9 @@
 ;
 ; QEMU loads it with -kernel (the multiboot "a.out kludge": a flat binary whose header
 ; gives the load addresses; QEMU refuses 64-bit ELF kernels). The command line (-append)
-; chooses what runs:  checks=nx,la57,1g-pages  and  nohandlers  (no exception handlers:
-; a fault then triple-faults, as a real kernel without its handlers would).
+; chooses what runs:  checks=nx,la57,1g-pages,  nohandlers  (no exception handlers:
+; a fault then triple-faults, as a real kernel without its handlers would) and
+; ignore-cpuid (set CR4.LA57 even when CPUID denies la57, as a kernel built for it does).
 ;
 ; Output, one line each (a check's name is printed with its outcome):
 ;   cpudb-probe 1                       banner and output format version
@@ -37,6 +38,7 @@ F_NX       equ 1
 F_LA57     equ 2
 F_1G       equ 4
 F_NOHANDLERS equ 8
+F_IGNORE_CPUID equ 16
 
 mb_header:
     dd MB_MAGIC
@@ -103,6 +105,8 @@ start:
     test dword [flags], F_LA57
     jz .to_long
     mov dword [pending], s_check_la57
+    test dword [flags], F_IGNORE_CPUID
+    jnz .la57_try
     mov eax, 7                      ; as a kernel does, ask CPUID first (QEMU 7.2's TCG
     xor ecx, ecx                    ; spins on a refused mov cr4 instead of #GP)
     cpuid
@@ -273,8 +277,13 @@ parse_cmdline:
     je .none
     mov edi, k_nohandlers
     call word_at
-    jne .try_checks
+    jne .try_ignore
     or dword [flags], F_NOHANDLERS
+.try_ignore:
+    mov edi, k_ignore_cpuid
+    call word_at
+    jne .try_checks
+    or dword [flags], F_IGNORE_CPUID
 .try_checks:
     mov edi, k_checks
     call prefix_at
@@ -834,6 +843,7 @@ s_at_mmio_write: db "mmio-write", 0
 k_checks:       db "checks=", 0
 k_checks_len    equ 7
 k_nohandlers:   db "nohandlers", 0
+k_ignore_cpuid: db "ignore-cpuid", 0
 k_nx:           db "nx", 0
 k_la57:         db "la57", 0
 k_1g:           db "1g-pages", 0

@@ -46,6 +46,7 @@ def command(
     *,
     kernel: str,
     no_handlers: bool = False,
+    ignore_cpuid: bool = False,
     qboot: bool = True,
     extra: tuple[str, ...] = (),
 ) -> list[str]:
@@ -55,6 +56,8 @@ def command(
         append += " checks=" + ",".join(checks)
     if no_handlers:
         append += " nohandlers"
+    if ignore_cpuid:
+        append += " ignore-cpuid"
     cmd = [binary, "-accel", accel]
     if cpu is not None:
         cmd += ["-cpu", cpu]
@@ -75,6 +78,7 @@ def boot(
     timeout: float = 60.0,
     kernel: str | None = None,
     no_handlers: bool = False,
+    ignore_cpuid: bool = False,
     extra: tuple[str, ...] = (),
 ) -> Boot:
     kernel = kernel or kernel_path()
@@ -82,7 +86,8 @@ def boot(
         raise SourceError(f"{kernel}: the probe guest is missing", hint="reinstall cpudb")
     for qboot in (True, False):
         cmd = command(
-            binary, cpu, accel, checks, kernel=kernel, no_handlers=no_handlers, qboot=qboot,
+            binary, cpu, accel, checks, kernel=kernel, no_handlers=no_handlers,
+            ignore_cpuid=ignore_cpuid, qboot=qboot,
             extra=extra,
         )  # fmt: skip
         b = _run(cmd, timeout, "qboot" if qboot else "seabios")

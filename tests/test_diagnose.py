@@ -259,7 +259,7 @@ def test_cli_text(capsys):
     rc = main(["diagnose", str(LOGS / "pdpe1gb-issue8.log"), "--qemu", QEMU])
     out = capsys.readouterr().out
     assert rc == 0
-    assert "finding 1: pdpe1gb — CPUID.80000001H:EDX[26]" in out
+    assert "cause 1: pdpe1gb — CPUID.80000001H:EDX[26]" in out
     assert "   13: " in out  # evidence with line numbers
 
 

@@ -74,10 +74,10 @@ def _probe(capsys, *args: str) -> tuple[int, dict]:
 
 
 def _warned(release, warnings: list[str]) -> set[str]:
-    from cpudb.commands.probe import warned_features
+    from cpudb.probe import _WARNED
 
     names = FeatureNames(release)
-    return {names.lookup(w).name for w in warned_features(tuple(warnings))}
+    return {names.lookup(m.group(1)).name for w in warnings if (m := _WARNED.search(w))}
 
 
 @pytest.mark.integration
@@ -189,3 +189,24 @@ def test_probe_command_line_is_what_qemu_gets():
     assert "-cpu" not in cmd  # no --cpu: the binary's default model, as a user would run it
     assert cmd[cmd.index("-append") + 1] == "cpudb-probe checks=nx nohandlers"
     assert "isa-debug-exit,iobase=0xf4,iosize=0x04" in cmd and "-no-reboot" in cmd
+
+
+@pytest.mark.integration
+def test_advise_verify_proves_the_tcg_answer(qemu, machine, capsys):
+    code = main(["advise", "--needs", "pdpe1gb", "--accel", "tcg", "--verify", "--json"])
+    v = json.loads(capsys.readouterr().out)["verified"]
+    assert code == 0 and [x["role"] for x in v] == ["first answer"]
+    assert v[0]["proven"] and "check 1g-pages ok" in v[0]["why"], v[0]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("need", ["nx", "pdpe1gb", "x86-64-v2", "la57"])
+def test_advise_verify_proves_every_this_machine_answer(qemu, machine, capsys, need):
+    """What advise offers for this machine must boot here and give the guest the need."""
+    need_kvm()
+    main(["advise", "--needs", need, "--verify", "--json"])
+    d = json.loads(capsys.readouterr().out)
+    here = [x for x in d["verified"] if x["role"] == "this machine"]
+    assert len(here) == (1 if d["this_machine"]["cpu"] else 0)
+    for x in here:
+        assert x["proven"], x["why"]

@@ -113,6 +113,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="list every CPU name (text), and keep blocked ones, marked",
     )
     p.add_argument(
+        "--verify",
+        action="store_true",
+        help="boot the first answer (and this machine's) in the probe guest under this "
+        "machine's QEMU and mark each proven or not (see `cpudb probe`)",
+    )
+    p.add_argument(
         "--limit",
         type=int,
         default=8,
@@ -282,6 +288,26 @@ def this_machine(db, release, needs, options: dict):  # noqa: ANN001, ANN201 -> 
     return advise(release, needs, hosts=hosts, **options, **facts.for_advice(release, hosts))
 
 
+def verify(db, advice, here):  # noqa: ANN001, ANN201 -> list[Verified]
+    """Probe the first answer (under its accelerator) and this machine's answer."""
+    from cpudb.commands.probe import probe
+    from cpudb.probe import ASKABLE, CHECK_OF, Verified
+
+    needs = frozenset(n.name for n in advice.needs)
+    checks = tuple(c for c in ASKABLE if c in {CHECK_OF.get(n) for n in needs})
+    targets = []
+    if advice.best is not None:
+        targets.append(("first answer", advice.best.cpu(enforce=True), advice.accel))
+    if here is not None and here.best is not None:
+        targets.append(("this machine", here.best.cpu(enforce=True), "kvm"))
+    out = []
+    for role, cpu, accel in targets:
+        p = probe(db, cpu, accel, checks)
+        proven, why = p.proves(needs)
+        out.append(Verified(role, cpu, accel, proven, why, p))
+    return out
+
+
 # ------------------------------------------------------------------ run
 
 
@@ -298,6 +324,8 @@ def run(args: argparse.Namespace) -> int:
         raise CpudbError("--needs is empty", hint="e.g. --needs pdpe1gb")
     if args.limit < 1:
         raise CpudbError(f"--limit {args.limit}: must be at least 1")
+    if args.verify and fmt not in ("text", "json"):
+        raise CpudbError(f"--verify with --format {fmt}", hint="--verify reports in text or json")
     db = open_db(args.db)
     release, picked = pick_release(db, args.qemu)
     needs = resolve_needs(release, texts)
@@ -331,20 +359,22 @@ def run(args: argparse.Namespace) -> int:
     if best is None:
         for s in advice.impossible:
             print(f"cpudb: {s}", file=sys.stderr)
+    verified = verify(db, advice, here) if args.verify else None
     if fmt in ("text", "json"):
         since_model, since_name = history(db, release, advice)
         if fmt == "json":
             from cpudb.render import print_json
 
-            print_json(
-                ra.to_json(
-                    advice,
-                    since_model=since_model,
-                    since_name=since_name,
-                    qemu_from=picked.why,
-                    here=here,
-                )
+            doc = ra.to_json(
+                advice,
+                since_model=since_model,
+                since_name=since_name,
+                qemu_from=picked.why,
+                here=here,
             )
+            if verified is not None:
+                doc["verified"] = [v.to_json() for v in verified]
+            print_json(doc)
         else:
             sys.stdout.write(
                 ra.text(
@@ -356,6 +386,8 @@ def run(args: argparse.Namespace) -> int:
                     here=here,
                 )
             )
+            if verified is not None:
+                sys.stdout.write(ra.verified_text(verified))
     elif best is not None:
         if fmt == "qemu":
             print(ra.qemu_arg(best))

@@ -31,7 +31,10 @@ pcid, smep, xsave, nx, svm, ...), and each QEMU/libvirt missing-feature message.
 log cannot support a conclusion (the same KVM error has unrelated causes, e.g. firmware
 bugs), it says what is missing instead of guessing.
 
-Exit status: 0 with findings, 1 without, 2 on bad input."""
+Each finding is a cause (the log shows the failure it made: a fault, a refusal to
+start) or a note (QEMU dropped the feature; nothing shows the guest used it).
+
+Exit status: 0 with a cause, 1 without (notes only, or nothing), 2 on bad input."""
 
 EPILOG = """\
 examples:
@@ -187,4 +190,4 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
     else:
         sys.stdout.write(report.to_text(diagnosis))
-    return 0 if diagnosis.findings else 1
+    return 0 if any(f.role == "cause" for f in diagnosis.findings) else 1

@@ -66,6 +66,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="no exception handlers in the guest: a fault triple-faults (a real crash)",
     )
     p.add_argument(
+        "--ignore-cpuid",
+        action="store_true",
+        help="set CR4.LA57 even when the guest's CPUID denies la57 (as a kernel built "
+        "for 5-level paging does); QEMU 7.2's TCG then hangs instead of raising #GP",
+    )
+    p.add_argument(
         "--timeout", type=float, default=60.0, metavar="S", help="give up after S seconds "
         "(default 60; a boot takes 0.1-0.3 s, 2-6 s under an emulating KVM without qboot)",
     )  # fmt: skip
@@ -103,7 +109,10 @@ def run(args: argparse.Namespace) -> int:
     checks = parse_checks(args.check)
     accel = args.accel or default_accel()
     db = open_db(args.db)
-    p: Probe = probe(db, args.cpu, accel, checks, args.binary, args.timeout, args.no_handlers)
+    p: Probe = probe(
+        db, args.cpu, accel, checks, args.binary, args.timeout, args.no_handlers,
+        args.ignore_cpuid,
+    )  # fmt: skip
     if args.json:
         from cpudb.render import print_json
 
@@ -119,7 +128,7 @@ def default_accel() -> str:
     return "kvm" if kvm_device() is not None else "tcg"
 
 
-def probe(db, cpu, accel, checks, binary=None, timeout=60.0, no_handlers=False):  # noqa: ANN001, ANN201
+def probe(db, cpu, accel, checks, binary=None, timeout=60.0, no_handlers=False, ignore_cpuid=False):  # noqa: ANN001, ANN201, E501
     """Boot the probe guest and read it (the use case `advise --verify` shares)."""
     import os
 
@@ -141,7 +150,10 @@ def probe(db, cpu, accel, checks, binary=None, timeout=60.0, no_handlers=False):
         raise CpudbError(f"{path}: does not answer --version like a QEMU binary")
     version, _ = installed.nearest_release(inst.version, db.versions())
     release = db.release(version)
-    boot = qemu_probe.boot(path, cpu, accel, checks, timeout=timeout, no_handlers=no_handlers)
+    boot = qemu_probe.boot(
+        path, cpu, accel, checks, timeout=timeout, no_handlers=no_handlers,
+        ignore_cpuid=ignore_cpuid,
+    )  # fmt: skip
     default = DEFAULT_MODEL.get(os.path.basename(path), "qemu64")
     host_model = None
     model = (cpu or default).split(",")[0]
@@ -159,18 +171,6 @@ def _names(items: tuple[str, ...] | list[str], limit: int = 12) -> str:
     items = list(items)
     more = f" ... (+{len(items) - limit})" if len(items) > limit else ""
     return ", ".join(items[:limit]) + more
-
-
-def warned_features(warnings: tuple[str, ...]) -> list[str]:
-    """`... requested feature: CPUID.01H:ECX.pni [bit 0]` -> pni."""
-    import re
-
-    out = []
-    for w in warnings:
-        m = re.search(r"requested feature: \S+?\.([\w.-]+) \[bit", w)
-        if m:
-            out.append(m.group(1))
-    return out
 
 
 def text(p) -> str:  # noqa: ANN001 - a cpudb.probe.Probe
@@ -204,7 +204,7 @@ def text(p) -> str:  # noqa: ANN001 - a cpudb.probe.Probe
         for name, o in p.checks.items():
             why = "  (yet the guest's CPUID offers it)" if name in broken else ""
             out.append(f"  {name:<{width}}  {o.text()}{why}")
-    warned = warned_features(p.warnings)
+    warned = p.warned
     if warned:
         out.append(f"QEMU warned that it dropped {len(warned)}: {_names(warned)}")
     for n in p.notes:

@@ -52,6 +52,9 @@ class Finding:
     host_has: bool | None = None
     libvirt: tuple[str, ...] = ()
     advice: tuple[str, ...] = ()  # what the fixes alone do not say
+    # "cause": the log shows the failure it made (a fault, a refusal to start);
+    # "note": QEMU dropped it, but nothing in the log shows the guest used it
+    role: str = "cause"
 
     @property
     def explanation(self) -> str:

@@ -51,6 +51,12 @@ class RegisterDump(Event):
 
 
 @dataclass(frozen=True)
+class ResetDump(Event):
+    """A register dump QEMU printed at a CPU reset (`-d cpu_reset`): the power-on state,
+    never the state of a failure."""
+
+
+@dataclass(frozen=True)
 class Trace(Event):
     """One kvm/kvmmmu tracepoint line; `task` is `comm-pid` when trace-cmd printed it."""
 
@@ -255,6 +261,7 @@ _REG_TOKEN = re.compile(
     r"\b(E?[ABCD]X|R[ABCD]X|E?[SD]I|R[SD]I|E?[BS]P|R[BS]P|R(?:8|9|1[0-5])|[ER]IP|EFL|"
     r"CR[0234]|EFER|CPL|II|A20|SMM|HLT|DR[0-7]|DR6|DR7)=([0-9a-fA-F]+)\b"
 )
+_RESET = re.compile(r"^CPU Reset \(CPU \d+\)")
 _DUMP_START = re.compile(r"\b[ER]AX=[0-9a-fA-F]+")
 _DUMP_LINE = re.compile(
     r"^\s*(?:[A-Z][A-Z0-9]{1,5}\s*=|Code=|\[[-A-Z]+\]|[A-Z]{2}\s+=)|\b(?:CR0|EFER|EIP|RIP)="
@@ -477,7 +484,8 @@ def parse(text: str, source: str = "<log>") -> Log:
         raw = lines[i]
         if _DUMP_START.search(raw) and not _TRACE.search(raw):
             dump, i = _dump(lines, i)
-            events.append(dump)
+            reset = dump.line >= 2 and _RESET.search(lines[dump.line - 2]) is not None
+            events.append(ResetDump(dump.line, lines[dump.line - 2].strip()) if reset else dump)
             continue
         if raw.rstrip().endswith("\\") or _QEMU_PROG.search(raw.split(" ", 1)[0].strip()):
             # a command line, maybe continued over several lines (libvirt's domain log)

@@ -214,6 +214,7 @@ def _recognised(log: lp.Log) -> dict[str, int]:
             lp.InternalError: "kvm internal error",
             lp.EntryFailed: "kvm entry failure",
             lp.RegisterDump: "register dump",
+            lp.ResetDump: "cpu reset dump",
             lp.FeatureWarning: "qemu feature warning",
             lp.FeaturesRefused: "qemu enforce error",
             lp.PhysBitsMismatch: "qemu phys-bits",
@@ -225,6 +226,21 @@ def _recognised(log: lp.Log) -> dict[str, int]:
         }.get(type(e), "trace" if isinstance(e, lp.Trace) else "other")
         out[key] = out.get(key, 0) + 1
     return out
+
+
+# kinds of evidence that the failure happened: a fault, or a refusal to start
+FAULTS = frozenset(
+    {"page-walk", "cr4-write", "efer-write", "paging-mode", "address-space",
+     "phys-bits-mismatch", "libvirt-host", "libvirt-missing"}
+)  # fmt: skip
+
+
+def role_of(kinds: Sequence[str], log: lp.Log) -> str:
+    """A cause needs evidence of the failure; a feature QEMU only dropped is a note
+    (unless QEMU then refused to start: enforce made the drop the failure)."""
+    if set(kinds) & FAULTS or log.of(lp.FeaturesRefused):
+        return "cause"
+    return "note"
 
 
 # kinds of evidence that the guest needed the feature / that the host lacks it
@@ -243,7 +259,13 @@ def _feature_fixes(
     off = (
         f"-cpu {cur.with_flag(name, 'off')}" if cur is not None else f"-cpu <your model>,{name}=off"
     )
-    if kinds & NEEDS:  # the smallest change first: the model the guest had, plus the flag
+    # the guest was configured with it, yet faulted: KVM here does not give it
+    kvm_cannot = bool(kinds & NEEDS) and ctx.accel != "tcg" and ctx.cpu is not None
+    kvm_cannot = kvm_cannot and ctx.cpu is not None and ctx.cpu.has(name) is True
+    host_lacks = bool(kinds & HOST_LACKS) or (ctx.host is not None and ctx.host.has(name) is False)
+    if kvm_cannot:  # the flag forms are what already ran
+        fixes = list(models)
+    elif kinds & NEEDS:  # the smallest change first: the model the guest had, plus the flag
         fixes = [*own, *flag, *models]
     elif "qemu-dependency" in kinds:
         fixes = [*own, *models]
@@ -260,14 +282,37 @@ def _feature_fixes(
             f"-cpu {ctx.cpu.arg.model} gives the guest what this host's KVM offers, so the host "
             f"(or KVM on it) lacks {name}: the CPU names above need a host that has it"
         )
-    if kinds & HOST_LACKS or (ctx.host is not None and ctx.host.has(name) is False):
+    if host_lacks:
         advice.append(
             f"on this host the guest cannot have {name} under KVM: the fixes above "
             f"need a host that has it; {off} stops the warning if the guest can do "
             "without it, and enforce makes QEMU refuse to start instead of dropping "
             "it silently"
         )
+    elif kvm_cannot:
+        probe = f"cpudb probe --cpu {ctx.cpu.arg.text}" if ctx.cpu else "cpudb probe"
+        advice.append(
+            f"the guest CPU was already configured with {name}, so no -cpu flag fixes "
+            f"this: the host's KVM does not give it (`{probe}` shows what a guest "
+            "really sees there)"
+        )
+    if kinds & NEEDS and ctx.accel != "tcg" and (kvm_cannot or host_lacks):
+        alt = GUEST_WITHOUT.get(name)
+        advice.append(
+            f"ways out: a host whose KVM offers {name}; -accel tcg (emulated, slow)"
+            + (f"; or {alt}" if alt else "; or a guest that does without it")
+        )
     return list(dict.fromkeys(fixes)), advice
+
+
+# What a guest can do instead when no host here can give it a feature.
+GUEST_WITHOUT = {
+    "pdpe1gb": "2 MiB pages in the guest (Linux: hugepagesz=2M; a kernel that checks "
+    "CPUID.80000001H:EDX[26] before mapping with 1 GiB pages)",
+    "la57": "4-level paging in the guest (Linux: the no5lvl boot option)",
+    "nx": "a guest kernel that does not set EFER.NXE (Linux: noexec=off is not enough; "
+    "use a kernel built without NX, or a host that has it)",
+}
 
 
 def _finish(claims: list[Claim], ctx: Context, log: lp.Log) -> list[Finding]:
@@ -319,6 +364,7 @@ def _finish(claims: list[Claim], ctx: Context, log: lp.Log) -> list[Finding]:
                     host,
                     None,
                     advice=phys_advice,
+                    role=role_of(kinds, log),
                 )
             )
             continue
@@ -367,11 +413,13 @@ def _finish(claims: list[Claim], ctx: Context, log: lp.Log) -> list[Finding]:
                 host_has,
                 tuple(lv),
                 tuple(advice),
+                role_of(kinds, log),
             )
         )
 
     def order(fd: Finding) -> tuple:
         return (
+            fd.role != "cause",
             min(KIND_ORDER.index(k) for k in fd.kinds),
             fd.evidence[0].line if fd.evidence else 0,
         )
@@ -397,6 +445,16 @@ def diagnose(log: lp.Log, ctx: Context) -> Diagnosis:
             "dump, `trace-cmd report` lines of the kvm/kvmmmu events, QEMU's "
             "`doesn't support requested feature` warnings or libvirt's CPU errors"
         )
+    findings = tuple(_finish(claims, ctx, log))
+    resets = log.of(lp.ResetDump)
+    if resets:
+        lines = ", ".join(str(r.line) for r in resets[:4]) + (", ..." if len(resets) > 4 else "")
+        notes.append(
+            f"line {lines}: register dumps QEMU printed at CPU reset (-d cpu_reset): the "
+            "power-on state, not the state of the failure"
+        )
+    if not any(f.role == "cause" for f in findings):
+        notes.append(cannot_tell(log, ctx))
     state: tuple[str, ...] = ()
     dumps = log.of(lp.RegisterDump)
     if dumps:
@@ -404,7 +462,7 @@ def diagnose(log: lp.Log, ctx: Context) -> Diagnosis:
     return Diagnosis(
         log.source,
         ctx.release.version,
-        tuple(_finish(claims, ctx, log)),
+        findings,
         tuple(dict.fromkeys(notes)),
         _recognised(log),
         state,
@@ -412,3 +470,42 @@ def diagnose(log: lp.Log, ctx: Context) -> Diagnosis:
         ctx.machine,
         ctx.accel,
     )
+
+
+TRACEFS = "/sys/kernel/tracing"
+
+
+def cannot_tell(log: lp.Log, ctx: Context) -> str:
+    """What a log without evidence of a fault cannot tell, and how to get one that can."""
+    dropped = " (QEMU's warnings only say what it dropped)" if log.of(lp.FeatureWarning) else ""
+    cpu = ctx.cpu.arg.text if ctx.cpu is not None and ctx.cpu.source != "--cpu" else None
+    probe = (
+        "cpudb probe"
+        + (f" --cpu {cpu}" if cpu else "")
+        + (f" --accel {ctx.accel}" if ctx.accel else "")
+    )
+    head = (
+        f"the log shows no fault of the guest{dropped}, so it cannot tell why the guest "
+        "failed: a guest that triple-faults makes QEMU exit 0 (with -no-reboot: reset) "
+        "without a word"
+    )
+    if ctx.accel == "tcg":
+        how = (
+            "rerun with `-d int,guest_errors -D qemu-int.log` (TCG logs every exception) and "
+            "diagnose that file"
+        )
+    elif log.of(lp.Trace):
+        how = (
+            "the kvm trace in it shows no failed page walk or refused CR4/EFER write: "
+            "trace the whole run (from before the guest starts), or"
+        )
+        how += f" boot the probe guest with the same CPU: `{probe}`"
+        return f"{head}; {how}"
+    else:
+        how = (
+            f"record a KVM trace while reproducing (as root; trace-cmd needs ftrace_enabled): "
+            f"`mount -t tracefs nodev {TRACEFS}` unless mounted; "
+            f"`echo 1 > {TRACEFS}/events/kvm/enable; echo 1 > {TRACEFS}/events/kvmmmu/enable`; "
+            f"start the guest; `cat {TRACEFS}/trace >> this.log`; then diagnose this log again"
+        )
+    return f"{head}. To see the fault, {how}; or boot the probe guest with the same CPU: `{probe}`"

@@ -12,6 +12,7 @@ def finding_json(f: Finding) -> dict[str, Any]:
         "feature": f.feature,
         "location": f.location,
         "cpuid": f.cpuid,
+        "role": f.role,
         "kinds": list(f.kinds),
         "certainty": f.certainty,
         "evidence": [e.text for e in f.evidence],
@@ -67,13 +68,15 @@ def to_text(d: Diagnosis) -> str:
     out.append(f"recognised: {seen}")
     if d.state:
         out.append("guest state: " + "; ".join(d.state))
-    if not d.findings:
+    causes = [f for f in d.findings if f.role == "cause"]
+    dropped = [f for f in d.findings if f.role != "cause"]
+    if not causes:
         out.append("")
-        out.append("no finding: the log does not show a missing CPU feature.")
-    for i, f in enumerate(d.findings, 1):
+        out.append("no cause: the log does not show a failure made by a missing CPU feature.")
+    for i, f in enumerate(causes, 1):
         out.append("")
         where = f" — {f.cpuid}" if f.cpuid else ""
-        out.append(f"finding {i}: {f.feature}{where} ({f.certainty}; {', '.join(f.kinds)})")
+        out.append(f"cause {i}: {f.feature}{where} ({f.certainty}; {', '.join(f.kinds)})")
         out.append("  evidence:")
         out += [f"    {e.line:>5}: {_clip(e.text)}" for e in f.evidence]
         out.append("  why:")
@@ -88,6 +91,23 @@ def to_text(d: Diagnosis) -> str:
             out.append("  libvirt: " + "  |  ".join(f.libvirt))
         if f.host:
             out.append(f"  host: {f.host}")
+    if dropped:
+        lines = sorted({e.line for f in dropped for e in f.evidence})
+        span = f"line {lines[0]}" if len(lines) == 1 else f"lines {lines[0]}-{lines[-1]}"
+        names = ", ".join(f.feature for f in dropped)
+        asked = {k for k, v in d.cpu.arg.props if v == "on"} if d.cpu is not None else set()
+        suspects = [f.feature for f in dropped if f.feature in asked]
+        out.append("")
+        out.append(f"dropped by QEMU ({span}), not shown to matter: {names}")
+        out.append(
+            "  nothing in the log shows the guest used them; if it needs one, the fixes "
+            "are in --json (findings[].fixes), or run `cpudb advise --needs NAME`"
+        )
+        if suspects:
+            out.append(
+                f"  asked for by name on the command line and dropped: {', '.join(suspects)}: "
+                "the first suspects if the guest failed"
+            )
     if d.notes:
         out.append("")
         out.append("notes:")

@@ -26,6 +26,7 @@ from cpudb.diagnose.registers import (
     flags,
     gates_set,
 )
+from cpudb.errors import NotFound
 from cpudb.model import Feature
 
 
@@ -110,8 +111,75 @@ def _gate_claims(
     return out
 
 
+def _mov_to_cr4(insn: tuple[int, ...]) -> bool:
+    """`mov cr4, r32/r64` (0f 22 /4, after any REX prefix)."""
+    i = 1 if insn and 0x40 <= insn[0] <= 0x4F else 0
+    return len(insn) > i + 2 and insn[i : i + 2] == (0x0F, 0x22) and insn[i + 2] >> 3 & 7 == 4
+
+
+def asked_on(ctx: Context) -> frozenset[str]:
+    """Features the -cpu argument turns on by name (`la57=on`, `+la57`)."""
+    if ctx.cpu is None:
+        return frozenset()
+    out = set()
+    for k, v in ctx.cpu.arg.props:
+        if v in ("on", "true", "yes"):
+            try:
+                out.add(ctx.names.lookup(k).name)
+            except NotFound:
+                continue
+    return frozenset(out)
+
+
+def emulated_cr4_claims(log: lp.Log, ctx: Context) -> list[Claim]:
+    """A `mov cr4` KVM emulated (its trace shows the bytes, not the value) and then #GP:
+    before long mode the only CPUID-gated CR4 bit a kernel sets is LA57; in long mode,
+    any gated bit the guest may lack."""
+    out: list[Claim] = []
+    asked = asked_on(ctx)
+    for idx, e in enumerate(log.events):
+        if not isinstance(e, lp.EmulateInsn) or not _mov_to_cr4(e.insn):
+            continue
+        gp = _gp_after(log, idx, e.task)
+        if gp is None:
+            continue
+        long_mode = (e.mode or "").endswith("64")
+        ev = [Evidence(e.line, e.text), Evidence(gp.line, gp.text)]
+        for g in CR4_GATES:
+            if (g.flag == "LA57") == long_mode:
+                continue  # LA57 is set before long mode; the others after it
+            f = feature_at(ctx, g.locations[0])
+            if f is None:
+                continue
+            status = has(log, ctx, f.name)
+            if status is True and f.name not in asked:
+                continue
+            mode = "64-bit" if long_mode else "32-bit (before long mode)"
+            chain = [
+                f"KVM emulated a `mov cr4` in {mode} code (bytes "
+                f"{' '.join(f'{b:02x}' for b in e.insn)}) and injected #GP; an emulated "
+                "write leaves the value out of the trace",
+                f"CR4.{g.flag} (bit {g.bit}) is reserved unless the guest CPU has {f.name} "
+                f"({describe(ctx, f)})",
+            ]
+            if not long_mode:
+                chain.append(
+                    "before long mode a 64-bit kernel sets PAE, PSE, PGE and, for 5-level "
+                    "paging, LA57: of those only LA57 depends on a CPUID feature"
+                )
+            if status is True:
+                chain.append(
+                    f"{cpu_label(ctx)} asks for {f.name} and QEMU did not warn, yet the vCPU "
+                    f"refused the bit: this host's KVM does not give the guest {f.name}"
+                )
+            elif status is False:
+                chain += lacks_chain(log, ctx, f.name)
+            out.append(Claim(f.name, "cr4-write", ev, chain, certain=False))
+    return out
+
+
 def write_claims(log: lp.Log, ctx: Context, notes: list[str]) -> list[Claim]:
-    claims: list[Claim] = []
+    claims: list[Claim] = emulated_cr4_claims(log, ctx)
     last_cr4: dict[str | None, int] = {}
     for idx, e in enumerate(log.events):
         if isinstance(e, lp.CrAccess) and e.write and e.cr == 4:
