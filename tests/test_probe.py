@@ -210,3 +210,15 @@ def test_advise_verify_proves_every_this_machine_answer(qemu, machine, capsys, n
     assert len(here) == (1 if d["this_machine"]["cpu"] else 0)
     for x in here:
         assert x["proven"], x["why"]
+
+
+@pytest.mark.integration
+def test_kvm_refuses_efer_nxe_without_nx_and_tcg_does_not(qemu, machine, capsys):
+    """KVM checks EFER writes against the guest's CPUID (`__kvm_valid_efer`); QEMU 7.2's
+    TCG does not: the probe tells them apart, and says TCG's ok is not enforcement."""
+    _, t = _probe(capsys, "--cpu", "qemu64,nx=off", "--accel", "tcg", "--check", "nx")
+    assert "nx" not in t["seen"] and t["checks"]["nx"] == "ok"
+    need_kvm()
+    _, k = _probe(capsys, "--cpu", "qemu64,nx=off", "--accel", "kvm", "--check", "nx")
+    assert k["checks"]["nx"] == "fault" and k["faults"]["nx"]["vector"] == 13, k
+    assert k["faults"]["nx"]["at"] == "wrmsr-efer-nxe"

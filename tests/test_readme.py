@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import need_tool
 from tests.readme_blocks import README, examples, run
 
 EXAMPLES = [
@@ -17,6 +18,8 @@ def test_readme_has_examples():
 
 @pytest.mark.parametrize("ex", EXAMPLES, ids=[e.command for e in EXAMPLES])
 def test_readme_example(ex):
+    if ex.command.startswith("cpudb probe"):
+        need_tool("qemu-system-x86_64", "apt-get install qemu-system-x86")
     _, got = run(ex.command)
     if ex.truncated:
         got = got[: len(ex.expected)]

@@ -137,13 +137,15 @@ def probe(db, cpu, accel, checks, binary=None, timeout=60.0, no_handlers=False, 
     from cpudb.probe import DEFAULT_MODEL, read
     from cpudb.scrapers import qemu_probe
 
-    path = binary or installed.binary_path()
+    import shutil
+
+    path = (shutil.which(binary) or binary) if binary else installed.binary_path()
     if path is None:
         raise CpudbError(
             f"no {installed.BINARY} on this machine",
             hint="apt-get install qemu-system-x86, or give --binary PATH",
         )
-    if binary is not None and not os.path.isfile(binary):
+    if binary is not None and not os.path.isfile(path):
         raise CpudbError(f"--binary {binary}: no such file", hint="give a qemu-system-x86_64")
     inst = installed.installed() if binary is None else installed.ask(path)
     if inst is None:
@@ -174,6 +176,8 @@ def _names(items: tuple[str, ...] | list[str], limit: int = 12) -> str:
 
 
 def text(p) -> str:  # noqa: ANN001 - a cpudb.probe.Probe
+    from cpudb.probe import CHECK_OF
+
     cpu = f"-cpu {p.cpu}" if p.cpu else f"no -cpu (the default model, {p.model})"
     same = "" if p.release == p.qemu else f", names of QEMU {p.release}"
     out = [f"Probe: {cpu} under {p.accel.upper()}, {p.binary} {p.qemu}{same}"]
@@ -189,7 +193,7 @@ def text(p) -> str:  # noqa: ANN001 - a cpudb.probe.Probe
             "triple-fault": "the guest triple-faulted (QEMU reset it and exited 0)",
             "timeout": "the guest hung and was killed at the timeout",
         }.get(p.ended, p.ended)
-        out.append(f"Started: yes; {how} ({p.seconds:g} s, {p.firmware})")
+        out.append(f"Started: yes; {how}")
         if p.requested:
             out.append(f"Features: {len(p.requested)} requested, the guest sees {len(p.seen)}")
             out.append(f"  dropped (requested, not seen): {_names(p.dropped) or 'none'}")
@@ -203,6 +207,9 @@ def text(p) -> str:  # noqa: ANN001 - a cpudb.probe.Probe
         broken = p.broken()
         for name, o in p.checks.items():
             why = "  (yet the guest's CPUID offers it)" if name in broken else ""
+            feature = {c: f for f, c in CHECK_OF.items()}.get(name)
+            if o.result == "ok" and p.requested and feature and feature not in p.seen:
+                why = f"  (though the guest's CPUID has no {feature}: not enforced)"
             out.append(f"  {name:<{width}}  {o.text()}{why}")
     warned = p.warned
     if warned:
@@ -211,5 +218,5 @@ def text(p) -> str:  # noqa: ANN001 - a cpudb.probe.Probe
         out.append(f"Note: {n}")
     from shlex import join
 
-    out.append(f"Command: {join(p.command)}")
+    out.append(f"Booted in {p.seconds:g} s ({p.firmware}): {join(p.command)}")
     return "\n".join(out) + "\n"
