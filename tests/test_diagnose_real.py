@@ -135,3 +135,10 @@ def test_live_crash_traced_is_diagnosed_as_what_the_guest_did(tmp_path, capsys, 
     seen = json.loads(capsys.readouterr().out)
     assert seen["checks"]["1g-pages"] == "fault" and seen["faults"]["1g-pages"]["vector"] == 14
     assert [c["feature"] for c in _causes(d)] == ["pdpe1gb"], d["notes"]
+
+
+def test_refused_efer_nxe_write_names_nx(capsys):
+    code, d = _diagnose(capsys, REAL / "kvm-nx-trace.log")
+    causes = _causes(d)
+    assert code == 0 and [c["feature"] for c in causes] == ["nx"]
+    assert causes[0]["kinds"] == ["efer-write"] and causes[0]["fixes"][0] == "-cpu qemu64,nx=on"
