@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     HostKind = Literal["cpuid", "cpuinfo", "qmp", "kvm"]
 
 FORMAT = 1
+# `cpuid -r` of 1,024 CPUs is ~6 MiB, /proc/cpuinfo of as many ~2 MiB: more is not a host
+HOST_FILE_LIMIT = 16 << 20
 
 # Vendors whose 0xC000xxxx leaves are real (elsewhere they echo the highest basic leaf).
 CENTAUR_VENDORS = frozenset({"CentaurHauls", "  Shanghai  "})
@@ -642,13 +644,14 @@ def load_host(spec: str, db: Db | None = None) -> HostCpu:
     "this-host" (what KVM gives a guest on this machine, asked of KVM; the CPU's own
     CPUID when /dev/kvm is not usable), "this-cpu" (this machine's CPUID), "kvm" (KVM
     only) or "qmp" (ask QEMU under KVM on this machine)."""
-    import sys
     from pathlib import Path
 
     from cpudb.errors import SourceError
+    from cpudb.textinput import read_small
 
+    what = "CPUID dump or /proc/cpuinfo"
     if spec == "-":
-        return from_text(sys.stdin.read(), "<stdin>", linux_flag_map())
+        return from_text(read_small("-", HOST_FILE_LIMIT, what), "<stdin>", linux_flag_map())
     if spec in ("this-host", "--this-host"):
         return this_host()
     if spec == "this-cpu":
@@ -661,11 +664,7 @@ def load_host(spec: str, db: Db | None = None) -> HostCpu:
         return qmp_host()
     p = Path(spec)
     if p.is_file():
-        try:
-            text = p.read_text(encoding="utf-8", errors="replace")
-        except OSError as e:
-            raise SourceError(f"{spec}: cannot read ({e.strerror})") from e
-        return from_text(text, p.name, linux_flag_map())
+        return from_text(read_small(spec, HOST_FILE_LIMIT, what), p.name, linux_flag_map())
     stored = _stored(spec, db)
     if stored is not None:
         return stored

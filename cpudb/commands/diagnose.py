@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
-
-from cpudb.errors import CpudbError
 
 DESCRIPTION = """\
 Read a KVM/QEMU failure log and say which CPU feature the guest was missing, with the
@@ -88,31 +85,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def _read(path: str) -> tuple[str, str]:
-    if path == "-":
-        if sys.stdin.isatty():
-            raise CpudbError(
-                "no log given and standard input is a terminal",
-                hint="cpudb diagnose FILE, or pipe a log: trace-cmd report | cpudb diagnose -",
-            )
-        return sys.stdin.read(), "<stdin>"
-    p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise CpudbError(
-            f"{path}: no such file",
-            hint="give the path of a QEMU/libvirt log or '-' for standard input",
-        ) from None
-    except IsADirectoryError:
-        raise CpudbError(f"{path}: is a directory", hint="give a log file") from None
-    except OSError as e:
-        raise CpudbError(
-            f"{path}: cannot read: {e.strerror}", hint="check the path and permissions"
-        ) from None
-    return data.decode("utf-8", errors="replace"), path
-
-
 def _host_view(spec: str, db, release):  # noqa: ANN001, ANN202 - optional module
     """HostView from `cpudb.host`, or a note when that module is not available."""
     from cpudb.diagnose.fixes import HostView
@@ -170,9 +142,10 @@ def run(args: argparse.Namespace) -> int:
     from cpudb import facts
     from cpudb.diagnose import logparse, reason, report
     from cpudb.query import open_db
+    from cpudb.textinput import open_lines
 
-    text, source = _read(args.file)
-    log = logparse.parse(text, source)
+    source = "<stdin>" if args.file == "-" else args.file
+    log = logparse.parse_lines(open_lines(args.file, "QEMU/KVM/libvirt log"), source)
     db = open_db(args.db)
     release, notes = _release_for(db, args, log)
     host = None

@@ -131,13 +131,12 @@ def default_accel() -> str:
 def probe(db, cpu, accel, checks, binary=None, timeout=60.0, no_handlers=False, ignore_cpuid=False):  # noqa: ANN001, ANN201, E501
     """Boot the probe guest and read it (the use case `advise --verify` shares)."""
     import os
+    import shutil
 
     from cpudb import installed
     from cpudb.errors import CpudbError
     from cpudb.probe import DEFAULT_MODEL, read
     from cpudb.scrapers import qemu_probe
-
-    import shutil
 
     path = (shutil.which(binary) or binary) if binary else installed.binary_path()
     if path is None:

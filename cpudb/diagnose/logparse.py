@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 
 _HEX = r"(?:0x)?[0-9a-fA-F]+"
 
@@ -203,6 +206,12 @@ class Log:
     source: str
     line_count: int
     events: tuple[Event, ...]
+    plain_traces: int = 0  # trace lines only counted, not kept (a huge log's middle)
+    dropped: int = 0  # events beyond what a log keeps (see parse_lines)
+
+    @property
+    def has_trace(self) -> bool:
+        return self.plain_traces > 0 or any(isinstance(e, Trace) for e in self.events)
 
     def of(self, kind: type) -> list:  # noqa: ANN001 - a list of `kind`
         return [e for e in self.events if isinstance(e, kind)]
@@ -413,27 +422,6 @@ def _line_event(n: int, text: str) -> Event | None:
 # --- multi-line recognisers --------------------------------------------------------------
 
 
-def _dump(lines: list[str], start: int) -> tuple[RegisterDump, int]:
-    """A register dump beginning at index `start`; returns it and the index after it."""
-    regs: dict[str, int] = {}
-    spanned: list[tuple[int, str]] = []
-    code: tuple[int, ...] = ()
-    i = start
-    while i < len(lines):
-        text = lines[i]
-        if i > start and (not _DUMP_LINE.search(text) or _DUMP_START.search(text)):
-            break
-        for name, value in _REG_TOKEN.findall(text):
-            regs.setdefault(name, int(value, 16))
-        if m := _CODE.search(text):
-            cur = re.search(r"<([0-9a-fA-F]{2})>((?:\s+[0-9a-fA-F]{2})*)", m.group(1))
-            if cur:
-                code = tuple(int(b, 16) for b in [cur.group(1), *cur.group(2).split()])
-        spanned.append((i + 1, text.rstrip()))
-        i += 1
-    return RegisterDump(start + 1, lines[start].strip(), regs, tuple(spanned), code), i
-
-
 _QEMU_PROG = re.compile(r"(?:^|/)(qemu-system-(?:x86_64|i386)|qemu-kvm|kvm)$")
 
 
@@ -477,40 +465,169 @@ def _command_line(n: int, logical: str) -> CommandLine | None:
 
 def parse(text: str, source: str = "<log>") -> Log:
     """All events of a log, in order."""
-    lines = text.splitlines()
-    events: list[Event] = []
-    i = 0
-    while i < len(lines):
-        raw = lines[i]
+    return parse_lines(text.splitlines(), source)
+
+
+class _Source:
+    """Numbered lines with a bounded look-ahead (a log is read once, line by line)."""
+
+    def __init__(self, lines: Iterable[str]) -> None:
+        self._it = iter(lines)
+        self._ahead: deque[str] = deque()
+        self.n = 0  # number of the last line taken
+        self.prev = ""  # the line before it
+
+    def peek(self, k: int) -> list[str]:
+        while len(self._ahead) < k:
+            nxt = next(self._it, None)
+            if nxt is None:
+                break
+            self._ahead.append(nxt)
+        return list(islice(self._ahead, k))
+
+    def take(self) -> str | None:
+        if self._ahead:
+            line: str | None = self._ahead.popleft()
+        else:
+            line = next(self._it, None)
+        if line is not None:
+            self.n += 1
+        return line
+
+
+# What a huge log keeps (bounded memory, whatever its size): every event but traces;
+# of the traces, the last TRACE_TAIL, and TRACE_WINDOW before and after each of the
+# first ANCHORS anchors (a failed walk, an injected #GP/#DF, a failed emulation, a
+# shutdown). The others are only counted. A log of fewer trace lines keeps them all.
+TRACE_TAIL = 20000
+TRACE_WINDOW = 64
+ANCHORS = 200
+OTHER_LIMIT = 20000
+
+
+class _Keeper:
+    def __init__(self) -> None:
+        self.other: list[Event] = []
+        self.kept: dict[int, Event] = {}
+        self.recent: deque[Event] = deque(maxlen=TRACE_TAIL)
+        self.after = 0
+        self.anchors = 0
+        self.counted = 0  # trace lines not kept
+        self.dropped = 0  # non-trace events beyond OTHER_LIMIT
+
+    def add(self, e: Event) -> None:
+        if not isinstance(e, Trace):
+            if len(self.other) < OTHER_LIMIT:
+                self.other.append(e)
+            else:
+                self.dropped += 1
+            return
+        anchor = _is_anchor(e)
+        if anchor and self.anchors < ANCHORS:
+            self.anchors += 1
+            for x in list(self.recent)[-TRACE_WINDOW:]:
+                self.kept[x.line] = x
+            self.after = TRACE_WINDOW
+        if self.after > 0:
+            self.kept[e.line] = e
+            self.after -= 1
+        if len(self.recent) == TRACE_TAIL and self.recent[0].line not in self.kept:
+            self.counted += 1  # falls out of the tail, unkept: only counted
+        self.recent.append(e)
+
+    def events(self) -> tuple[Event, ...]:
+        traces = dict(self.kept)
+        for e in self.recent:
+            traces[e.line] = e
+        return tuple(sorted([*self.other, *traces.values()], key=lambda e: e.line))
+
+
+def _is_anchor(e: Trace) -> bool:
+    if isinstance(e, WalkerError):
+        return bool(e.pferr & 0x8)  # RSVD: a reserved bit, not a page that is absent
+    if isinstance(e, InjectedException):
+        return e.vector in ("#GP", "#DF", "#UD")
+    if isinstance(e, EmulateInsn):
+        return e.failed
+    if isinstance(e, MsrAccess):
+        return e.gp
+    if isinstance(e, KvmExit):
+        return "TRIPLE" in e.reason or "SHUTDOWN" in e.reason
+    if isinstance(e, UserspaceExit):
+        return "SHUTDOWN" in e.reason or "INTERNAL" in e.reason
+    return False
+
+
+CONTINUATION_LIMIT = 512  # lines of one command line continued with backslashes
+
+
+def parse_lines(lines: Iterable[str], source: str = "<log>") -> Log:
+    """All events of a log read line by line, in order, in bounded memory."""
+    src = _Source(lines)
+    keep = _Keeper()
+    while (raw := src.take()) is not None:
+        n = src.n
+        if "kvm_" in raw and (m := _TRACE.search(raw)):  # most lines of a big log
+            keep.add(_trace_event(n, raw, *(m.group(1, 2) if m.group(1) else m.group(3, 4))))
+            src.prev = raw
+            continue
         if _DUMP_START.search(raw) and not _TRACE.search(raw):
-            dump, i = _dump(lines, i)
-            reset = dump.line >= 2 and _RESET.search(lines[dump.line - 2]) is not None
-            events.append(ResetDump(dump.line, lines[dump.line - 2].strip()) if reset else dump)
+            header = src.prev
+            dump = _dump_stream(src, n, raw)
+            keep.add(ResetDump(n, header.strip()) if _RESET.search(header) else dump)
+            src.prev = raw
             continue
         if raw.rstrip().endswith("\\") or _QEMU_PROG.search(raw.split(" ", 1)[0].strip()):
             # a command line, maybe continued over several lines (libvirt's domain log)
-            j, parts = i, []
-            while j < len(lines):
-                parts.append(lines[j].rstrip().removesuffix("\\"))
-                if not lines[j].rstrip().endswith("\\"):
+            parts = [raw.rstrip().removesuffix("\\")]
+            more = 0
+            while raw.rstrip().endswith("\\") and more < CONTINUATION_LIMIT:
+                ahead = src.peek(more + 1)
+                if len(ahead) <= more:
                     break
-                j += 1
-            cmd = _command_line(i + 1, " ".join(parts))
+                parts.append(ahead[more].rstrip().removesuffix("\\"))
+                more += 1
+                if not ahead[more - 1].rstrip().endswith("\\"):
+                    break
+            cmd = _command_line(n, " ".join(parts))
             if cmd is not None:
-                events.append(cmd)
-                i = j + 1
+                keep.add(cmd)
+                for _ in range(more):
+                    src.prev = src.take() or ""
                 continue
-        ev = _line_event(i + 1, raw)
+        ev = _line_event(n, raw)
         if ev is None and (" -cpu " in raw or " -enable-kvm" in raw):
-            ev = _command_line(i + 1, raw)
+            ev = _command_line(n, raw)
         if isinstance(ev, InternalError):
             # QEMU prints `extra data[i]: ...` lines, then `emulation failure`, then the dump
-            for nxt in lines[i + 1 : i + 8]:
+            for nxt in src.peek(7):
                 if _DUMP_START.search(nxt):
                     break
                 if "emulation failure" in nxt:
                     ev = InternalError(ev.line, ev.text, ev.suberror, "emulation failure")
         if ev is not None:
-            events.append(ev)
-        i += 1
-    return Log(source, len(lines), tuple(events))
+            keep.add(ev)
+        src.prev = raw
+    return Log(source, src.n, keep.events(), keep.counted, keep.dropped)
+
+
+def _dump_stream(src: _Source, n: int, first: str) -> RegisterDump:
+    """A register dump that begins with line `n` (`first`): takes the lines after it."""
+    regs: dict[str, int] = {}
+    spanned: list[tuple[int, str]] = []
+    code: tuple[int, ...] = ()
+    text: str | None = first
+    while text is not None:
+        for name, value in _REG_TOKEN.findall(text):
+            regs.setdefault(name, int(value, 16))
+        if m := _CODE.search(text):
+            cur = re.search(r"<([0-9a-fA-F]{2})>((?:\s+[0-9a-fA-F]{2})*)", m.group(1))
+            if cur:
+                code = tuple(int(b, 16) for b in [cur.group(1), *cur.group(2).split()])
+        spanned.append((src.n, text.rstrip()))
+        nxt = src.peek(1)
+        if not nxt or not _DUMP_LINE.search(nxt[0]) or _DUMP_START.search(nxt[0]):
+            break
+        src.prev = text
+        text = src.take()
+    return RegisterDump(n, first.strip(), regs, tuple(spanned), code)

@@ -89,6 +89,7 @@ def build_context(
     if cmd is None:
         kvm_seen = any(
             isinstance(e, lp.InternalError | lp.EntryFailed | lp.Trace)
+            or log.plain_traces
             or (isinstance(e, lp.FeatureWarning) and e.accel == "host")
             for e in log.events
         )
@@ -225,6 +226,8 @@ def _recognised(log: lp.Log) -> dict[str, int]:
             lp.QemuVersion: "qemu version",
         }.get(type(e), "trace" if isinstance(e, lp.Trace) else "other")
         out[key] = out.get(key, 0) + 1
+    if log.plain_traces:
+        out["trace"] = out.get("trace", 0) + log.plain_traces
     return out
 
 
@@ -494,7 +497,7 @@ def cannot_tell(log: lp.Log, ctx: Context) -> str:
             "rerun with `-d int,guest_errors -D qemu-int.log` (TCG logs every exception) and "
             "diagnose that file"
         )
-    elif log.of(lp.Trace):
+    elif log.has_trace:
         how = (
             "the kvm trace in it shows no failed page walk or refused CR4/EFER write: "
             "trace the whole run (from before the guest starts), or"
