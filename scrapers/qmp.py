@@ -180,10 +180,23 @@ def to_release(cap: QmpCapture, reference, label: str | None = None):  # noqa: A
     from cpudb.resolve import name_index
 
     index = name_index(reference.features)
+    # QEMU's expansion applies the accelerator's defaults (TCG: vme=off; KVM: x2apic=on,
+    # svm=off, ...): for the features they set, record the definition, as the reference
+    # release has it, so a capture under either accelerator compares with the source.
+    touched = set(
+        index[k] for k, _ in (reference.accel_defaults or {}).get(cap.accel, ()) if k in index
+    )
+    for dep in reference.dependencies:  # svm=off also clears npt, nrip-save, ...
+        if set(dep.requires) & touched:
+            touched |= set(dep.clears)
+    defined = {c.name: c.features & touched for c in reference.cpus}
+    touched_names = sorted(touched)
     concrete: dict[str, CpuName] = {}
     for c in cap.cpus:
         p = c.props
         feats = frozenset(index[k] for k, v in p.items() if v is True and k in index)
+        if c.name in defined:
+            feats = (feats - touched) | defined[c.name]
         m = re.fullmatch(r"(.+)-v(\d+)", c.name)
         concrete[c.name] = CpuName(
             name=c.name,
@@ -214,8 +227,9 @@ def to_release(cap: QmpCapture, reference, label: str | None = None):  # noqa: A
         upstream=version == cap.version,
         origin=f"QMP {os.path.basename(cap.binary)} {cap.version}"
         + (f" ({cap.package})" if cap.package else "")
-        + f", accel {cap.accel}; "
-        f"feature locations from {reference.version}",
+        + f", accel {cap.accel} (its defaults undone: "
+        + (", ".join(touched_names[:6]) + (", ..." if len(touched_names) > 6 else "") or "none")
+        + f", as defined in {reference.version}); feature locations from {reference.version}",
         words=reference.words,
         features=reference.features,
         dependencies=reference.dependencies,
