@@ -34,6 +34,18 @@ class RecommendedFlag(Record):
     excludes: tuple[str, ...] = ()
 
 
+class Impossible(Record):
+    """One reason why no CPU name can work, for scripts (`impossible_reasons` in JSON)."""
+
+    kind: str  # host-lacks | accel-lacks | instead | no-names | all-rejected
+    text: str  # the sentence `impossible` carries
+    need: str | None = None  # the QEMU name of the need it is about
+    hosts: tuple[str, ...] = ()  # host-lacks: the hosts that cannot give it
+    cpu: str | None = None  # instead: the -cpu that works elsewhere (under TCG)
+    accel: str | None = None
+    count: int | None = None  # all-rejected: how many names fail for this reason
+
+
 class Advice(Record):
     qemu: str
     accel: str
@@ -49,6 +61,7 @@ class Advice(Record):
     policy: str = rank.PORTABLE
     unreachable: tuple[str, ...] = ()  # needs no offer (or no catalogued CPU) can give
     lacking: tuple[str, ...] = ()  # needs that some offer (host, TCG) cannot give at all
+    reasons: tuple[Impossible, ...] = ()  # `impossible`, structured
 
     @property
     def best(self) -> Candidate | None:
@@ -98,9 +111,9 @@ def advise(
     made = list(choice.candidates)
     if recommended:
         made = [_with_recommended(c, recommended, ctx.planner, offers) for c in made]
-    impossible: tuple[str, ...] = ()
+    reasons: tuple[Impossible, ...] = ()
     if not made:
-        impossible = _impossible(release, needs, accel, offers, choice, ctx.planner, vendors)
+        reasons = _impossible(release, needs, accel, offers, choice, ctx.planner, vendors)
     return Advice(
         qemu=release.version,
         accel=accel,
@@ -109,7 +122,8 @@ def advise(
         candidates=tuple(made),
         rejected=choice.rejected,
         dropped=choice.dropped,
-        impossible=impossible,
+        impossible=tuple(r.text for r in reasons),
+        reasons=reasons,
         notes=_notes(release, hosts, accel, offers, recommended, choice, catalogue),
         ranking=choice.ranking,
         recommended=tuple(
@@ -276,9 +290,9 @@ def _impossible(
     choice: Choice,
     planner: Planner,
     vendors: Sequence[str],
-) -> tuple[str, ...]:
-    """Sentences that say exactly why no CPU name can work."""
-    out: list[str] = []
+) -> tuple[Impossible, ...]:
+    """Why exactly no CPU name can work."""
+    out: list[Impossible] = []
     hopeless = []
     for n in needs:
         lacking = planner.lacking(n.name)
@@ -293,33 +307,55 @@ def _impossible(
             else:
                 who = f"{', '.join(lacking)} cannot give"
             out.append(
-                f"{who} {n.name} ({what}): impossible under KVM there, since KVM cannot "
-                "give a guest a CPU feature the host lacks"
+                Impossible(
+                    "host-lacks",
+                    f"{who} {n.name} ({what}): impossible under KVM there, since KVM cannot "
+                    "give a guest a CPU feature the host lacks",
+                    need=n.name,
+                    hosts=tuple(lacking),
+                    accel=accel,
+                )
             )
         else:
             out.append(
-                f"QEMU {release.version}'s {accel.upper()} does not emulate {n.name} ({what})"
+                Impossible(
+                    "accel-lacks",
+                    f"QEMU {release.version}'s {accel.upper()} does not emulate {n.name} ({what})",
+                    need=n.name,
+                    accel=accel,
+                )
             )
         hopeless.append(n)
     if hopeless:
         if accel == "kvm":
             tcg = advise(release, needs, accel="tcg", vendors=vendors)
             if tcg.best is not None:
+                cpu = tcg.best.cpu(enforce=True)
                 out.append(
-                    "under TCG (emulation, much slower): "
-                    f"-accel tcg -cpu {tcg.best.cpu(enforce=True)}"
+                    Impossible(
+                        "instead",
+                        f"under TCG (emulation, much slower): -accel tcg -cpu {cpu}",
+                        cpu=cpu,
+                        accel="tcg",
+                    )
                 )
         return tuple(out)
     if not choice.rejected:
         if vendors:
-            return ("no CPU name of the vendor asked for exists in QEMU " + release.version,)
-        return (f"QEMU {release.version} has no CPU names",)
+            text = "no CPU name of the vendor asked for exists in QEMU " + release.version
+        else:
+            text = f"QEMU {release.version} has no CPU names"
+        return (Impossible("no-names", text),)
     counts: dict[str, int] = {}
     for r in choice.rejected:
         counts[r.reason] = counts.get(r.reason, 0) + 1
     top = sorted(counts.items(), key=lambda kv: -kv[1])[:3]
-    out.append(f"all {len(choice.rejected)} CPU names fail; most common reasons:")
-    out += [f"{n} name{'s' if n > 1 else ''}: {reason}" for reason, n in top]
+    head = f"all {len(choice.rejected)} CPU names fail; most common reasons:"
+    out.append(Impossible("all-rejected", head, count=len(choice.rejected)))
+    out += [
+        Impossible("all-rejected", f"{n} name{'s' if n > 1 else ''}: {reason}", count=n)
+        for reason, n in top
+    ]
     return tuple(out)
 
 

@@ -19,7 +19,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from cpudb.scrapers.qemu_probe import Boot
 
-FORMAT = 1
 # Execution order in the guest (la57 is decided before long mode, proven after it).
 CHECKS = ("nx", "la57", "long-mode", "1g-pages")
 ASKABLE = ("nx", "la57", "1g-pages")  # long-mode always runs
@@ -168,7 +167,6 @@ class Probe:
 
     def to_json(self) -> dict[str, object]:
         return {
-            "format": FORMAT,
             "cpu": self.cpu,
             "model": self.model,
             "accel": self.accel,

@@ -12,8 +12,19 @@ if TYPE_CHECKING:
     from typing import Any
 
 
-def print_json(obj: Any) -> None:
-    json.dump(obj, sys.stdout, indent=2, ensure_ascii=False)
+# Every --json document starts with "schema": "cpudb.KIND/N"; N changes when a field
+# changes meaning or goes away (new fields do not change it). A list is wrapped in an
+# object under the last part of KIND (models, versions, hosts).
+SCHEMA_VERSION = 1
+
+
+def print_json(kind: str, obj: Any) -> None:
+    """Print one --json document of `kind` (advise, probe, models, ...)."""
+    if isinstance(obj, list):
+        obj = {kind.split(".")[-1]: obj}
+    assert "schema" not in obj, kind
+    doc = {"schema": f"cpudb.{kind}/{SCHEMA_VERSION}", **obj}
+    json.dump(doc, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
 
 

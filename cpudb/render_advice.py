@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cpudb.advise import Advice, Candidate, Need
+from cpudb.advise import Advice, Candidate, Impossible, Need
 from cpudb.decide.rank import Coverage
 from cpudb.record import Record, field
 
@@ -146,6 +146,7 @@ def to_json(
         "dropped": a.dropped,
         "rejected": [{"model": r.name, "why": r.reason} for r in a.rejected],
         "impossible": list(a.impossible),
+        "impossible_reasons": [reason_json(r) for r in a.reasons],
         "policy": a.policy,
         "ranking": list(a.ranking),
         "notes": list(a.notes),
@@ -157,8 +158,19 @@ def to_json(
             "cpu": best.cpu(enforce=True) if best else None,
             "never_migrates": None if here.lacking else "host",
             "impossible": list(here.impossible),
+            "impossible_reasons": [reason_json(r) for r in here.reasons],
         }
     return out
+
+
+def reason_json(r: Impossible) -> dict[str, object]:
+    d: dict[str, object] = {"kind": r.kind, "text": r.text}
+    for key in ("need", "cpu", "accel", "count"):
+        if getattr(r, key) is not None:
+            d[key] = getattr(r, key)
+    if r.hosts:
+        d["hosts"] = list(r.hosts)
+    return d
 
 
 # ------------------------------------------------------------------ text

@@ -225,7 +225,7 @@ class Store:
         return {
             "path": str(self.path),
             "size": self.path.stat().st_size,
-            "schema": int(meta.get("schema_version", 0)),
+            "db_schema": int(meta.get("schema_version", 0)),
             "built_by": meta.get("cpudb"),
             "tables": counts,
         }

@@ -119,7 +119,7 @@ def _pairs() -> list[tuple[str, str]]:
 def _models_json(capsys, version: str) -> dict[str, dict]:  # noqa: ANN001
     code, out, err = run_cli(capsys, "models", "--qemu", version, "--json")
     assert code == 0, err
-    return {m["name"]: m for m in json.loads(out)}
+    return {m["name"]: m for m in json.loads(out)["models"]}
 
 
 def _norm(loc: str, leaves: set[int]) -> str:

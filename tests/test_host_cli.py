@@ -73,7 +73,7 @@ def test_add_list_show_rm(capsys):
     assert code == 0, err
     assert "saved host box-haswell" in out
     code, out, _ = run(capsys, "host", "list", "--json")
-    row = {r["name"]: r for r in json.loads(out)}["box-haswell"]
+    row = {r["name"]: r for r in json.loads(out)["hosts"]}["box-haswell"]
     assert (row["family"], row["model"], row["brand"]) == (
         6,
         60,

@@ -90,7 +90,7 @@ def test_tcg_guest_sees_what_qemu_says_it_gives(qemu, machine, capsys, cpu):
 
     code, d = _probe(capsys, "--cpu", cpu, "--accel", "tcg")
     assert d["started"] and d["ended"] == "done", d
-    assert d["format"] == 1 and d["qemu"] and d["release"] == release.version
+    assert d["schema"] == "cpudb.probe/1" and d["qemu"] and d["release"] == release.version
     dropped = set(d["dropped"])
     assert dropped == _warned(release, d["warnings"]), (cpu, d["warnings"])
     offer = tcg_offer(release)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -22,7 +23,9 @@ def run(capsys, *args: str) -> tuple[int, str, str]:
 def test_versions_json_oldest_first(capsys):
     code, out, _ = run(capsys, "versions", "--json")
     assert code == 0
-    rows = json.loads(out)
+    doc = json.loads(out)
+    assert doc["schema"] == "cpudb.versions/1"
+    rows = doc["versions"]
     versions = [r["version"] for r in rows]
     assert versions[0] == "1.1.0"
     assert versions.index("4.0.0") < versions.index("4.1.0") < versions.index("10.2.0")
@@ -33,7 +36,9 @@ def test_versions_json_oldest_first(capsys):
 def test_models_has_pdpe1gb_json(capsys):
     code, out, _ = run(capsys, "models", "--qemu", "7.2.0", "--has", "pdpe1gb", "--json")
     assert code == 0
-    rows = json.loads(out)
+    doc = json.loads(out)
+    assert doc["schema"] == "cpudb.models/1"
+    rows = doc["models"]
     names = {r["name"] for r in rows}
     assert "Skylake-Server-v1" in names and "Haswell-v4" not in names
     assert all("pdpe1gb" in r["features"] for r in rows)
@@ -51,7 +56,7 @@ def test_models_vendor_and_level(capsys):
     _, out, _ = run(
         capsys, "models", "--qemu", "7.2.0", "--vendor", "amd", "--level", "v3", "--json"
     )
-    rows = json.loads(out)
+    rows = json.loads(out)["models"]
     assert rows and all(r["vendor"] == "AuthenticAMD" and r["level"] >= 3 for r in rows)
     assert "EPYC-v1" in {r["name"] for r in rows}
 
@@ -139,7 +144,7 @@ def test_old_schema_is_rebuilt_not_a_crash(tmp_path, capsys):
     con.commit()
     con.close()
     code, out, _ = run(capsys, "--db", str(old), "versions", "--json")
-    assert code == 0 and any(r["version"] == "7.2.0" for r in json.loads(out))
+    assert code == 0 and any(r["version"] == "7.2.0" for r in json.loads(out)["versions"])
 
 
 def test_failed_build_leaves_database_as_it_was(tmp_path, monkeypatch):
@@ -174,7 +179,7 @@ def test_user_snapshots_survive_rebuild(tmp_path, capsys, monkeypatch):
     assert "7.2.0-mine" in [v.version for v in open_db(str(db_file)).versions()]
     assert run(capsys, "--db", str(db_file), "db", "rebuild")[0] == 0
     _, out, _ = run(capsys, "--db", str(db_file), "versions", "--json")
-    row = next(r for r in json.loads(out) if r["version"] == "7.2.0-mine")
+    row = next(r for r in json.loads(out)["versions"] if r["version"] == "7.2.0-mine")
     assert row["shipped"] is False and row["upstream"] is False
 
 
@@ -200,3 +205,39 @@ def test_query_path_imports_nothing_heavy(tmp_path):
         )
         assert r.returncode == 0, r.stderr
         assert "HEAVY []" in r.stderr, (args, r.stderr)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["versions"],
+        ["models", "--qemu", "7.2.0"],
+        ["show", "Haswell-v4", "--qemu", "7.2.0"],
+        ["feature", "pdpe1gb"],
+        ["diff", "--qemu", "7.1.0", "7.2.0"],
+        ["history", "Haswell"],
+        ["advise", "--needs", "pdpe1gb", "--qemu", "7.2.0"],
+        ["baseline", "tests/fixtures/hosts/intel-6-60-3-haswell-no-pdpe1gb.cpuid"],
+        ["diagnose", "tests/fixtures/logs/pdpe1gb-issue8.log"],
+        ["host", "list"],
+        ["db", "info"],
+    ],
+    ids=lambda a: a[0],
+)
+def test_every_json_document_names_its_schema(capsys, argv):
+    """A CI script can rely on --json: one object, `schema` first (issue 13.8)."""
+    main([*argv, "--json"])
+    doc = json.loads(capsys.readouterr().out)
+    assert isinstance(doc, dict) and next(iter(doc)) == "schema"
+    assert re.fullmatch(r"cpudb\.[a-z.]+/\d+", doc["schema"]), doc["schema"]
+
+
+def test_impossible_is_structured(capsys):
+    host = "tests/fixtures/hosts/intel-6-60-3-haswell-no-pdpe1gb.cpuid"
+    code = main(["advise", "--needs", "la57", "--qemu", "7.2.0", "--host", host, "--json"])
+    d = json.loads(capsys.readouterr().out)
+    assert code == 1 and d["impossible"]
+    kinds = {r["kind"]: r for r in d["impossible_reasons"]}
+    assert kinds["host-lacks"]["need"] == "la57" and kinds["host-lacks"]["hosts"]
+    assert kinds["instead"]["accel"] == "tcg" and kinds["instead"]["cpu"].endswith(",enforce")
+    assert [r["text"] for r in d["impossible_reasons"]] == d["impossible"]

@@ -33,7 +33,7 @@ def test_hosts_survive_a_wiped_cache(capsys):
     assert "keepme" in capsys.readouterr().out
     shutil.rmtree(cache_dir(), ignore_errors=True)  # the derived database goes
     assert main(["host", "list", "--json"]) == 0
-    assert "keepme" in {h["name"] for h in json.loads(capsys.readouterr().out)}
+    assert "keepme" in {h["name"] for h in json.loads(capsys.readouterr().out)["hosts"]}
     assert (user_data_dir() / "hosts" / "keepme.json").is_file()
     assert main(["host", "rm", "keepme"]) == 0
 

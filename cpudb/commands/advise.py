@@ -374,7 +374,7 @@ def run(args: argparse.Namespace) -> int:
             )
             if verified is not None:
                 doc["verified"] = [v.to_json() for v in verified]
-            print_json(doc)
+            print_json("advise", doc)
         else:
             sys.stdout.write(
                 ra.text(

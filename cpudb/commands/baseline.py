@@ -144,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         from cpudb.render import print_json
 
-        print_json(to_json(b))
+        print_json("baseline", to_json(b))
     else:
         sys.stdout.write(text(b))
     return 0 if b.best is not None else 1

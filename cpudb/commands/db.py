@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         counts = store.build(path)
         dt = time.perf_counter() - t
         if args.json:
-            print_json({"path": str(path), "seconds": round(dt, 3), **counts})
+            print_json("db.rebuild", {"path": str(path), "seconds": round(dt, 3), **counts})
         else:
             print(
                 f"rebuilt {path}: {counts['releases']} releases, {counts['cpus']} CPU names, "
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     info = store.Store.open(path).info()
     if args.json:
-        print_json(info)
+        print_json("db.info", info)
         return 0
     print(
         f"{info['path']} ({info['size'] / 1e6:.1f} MB, schema {info['schema']}, "

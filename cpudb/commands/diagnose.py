@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 DESCRIPTION = """\
@@ -159,8 +158,9 @@ def run(args: argparse.Namespace) -> int:
     )
     diagnosis = reason.diagnose(log, ctx)
     if args.json:
-        json.dump(report.to_json(diagnosis), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        from cpudb.render import print_json
+
+        print_json("diagnose", report.to_json(diagnosis))
     else:
         sys.stdout.write(report.to_text(diagnosis))
     return 0 if any(f.role == "cause" for f in diagnosis.findings) else 1

@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
             db.release(versions[0]), db.release(versions[1]), names or None, accel=args.accel
         )
         if args.json:
-            print_json(render_diff.release_diff_json(d))
+            print_json("diff.releases", render_diff.release_diff_json(d))
         elif args.markdown:
             sys.stdout.write(render_diff.release_diff_markdown(d))
         else:
@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     rb = db.release(vb or default)
     c = diff.diff_cpus(ra, a, rb, b, accel=args.accel)
     if args.json:
-        print_json(render_diff.cpu_diff_json(c))
+        print_json("diff.cpus", render_diff.cpu_diff_json(c))
     elif args.markdown:
         sys.stdout.write(render_diff.cpu_diff_markdown(c))
     else:

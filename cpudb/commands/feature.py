@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         }
     if args.json:
         print_json(
+            "feature",
             {
                 "name": v.name,
                 "qemu": v.release,
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
                 "spellings": [{"since": r, "name": n} for r, n in v.spellings],
                 "models": list(v.cpus),
                 "first_gained": [{"model": m, "release": r} for m, r in v.first_gained],
-            }
+            },
         )
         return 0
     print(f"{v.name}: {w.describe(v.feature.bit)}  ({v.feature.location}, QEMU word {w.name})")

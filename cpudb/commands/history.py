@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         h = history.cpu_history(releases, args.name, downstream=args.downstream)
     if args.json:
-        print_json(render_diff.history_json(h))
+        print_json("history", render_diff.history_json(h))
     elif args.markdown:
         sys.stdout.write(render_diff.history_markdown(h))
     else:

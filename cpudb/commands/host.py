@@ -130,7 +130,7 @@ def _show(args: argparse.Namespace, spec: str) -> int:
     if args.json:
         from cpudb.render import print_json
 
-        print_json(_json(cpu, rel, hf, fits, best, qemu_unavail))
+        print_json("host", _json(cpu, rel, hf, fits, best, qemu_unavail))
         return 0
     _text(cpu, rel, hf, fits, best, qemu_unavail, show_all=args.all)
     return 0
@@ -289,7 +289,9 @@ def _manage(args: argparse.Namespace, words: list[str]) -> int:
     if args.json:
         from cpudb.render import print_json
 
-        print_json({"name": name, "source": cpu.source, "brand": cpu.brand, "file": str(path)})
+        print_json(
+            "host.add", {"name": name, "source": cpu.source, "brand": cpu.brand, "file": str(path)}
+        )
     else:
         print(f"saved host {name}: {cpu.brand or cpu.vendor} ({cpu.source}) in {path}")
     return 0
@@ -312,7 +314,7 @@ def _list(hosts: list[dict[str, Any]], as_json: bool) -> int:
         for h in hosts
     ]
     if as_json:
-        print_json(rows)
+        print_json("hosts", rows)
         return 0
     if not rows:
         print("no stored hosts (cpudb host add NAME FILE)")
@@ -339,7 +341,7 @@ def _list_catalogue(as_json: bool) -> int:
 
     rows = cpus.entries()
     if as_json:
-        print_json({"source": cpus.source(), "cpus": rows})
+        print_json("host.catalogue", {"source": cpus.source(), "cpus": rows})
         return 0
     table(
         ([r["name"], f"{r['family']}/{r['model']}/{r['stepping']}", r["brand"]] for r in rows),

@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     )
     if args.json:
         print_json(
+            "models",
             [
                 {
                     "name": c.name,
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
                     "features": sorted(f),
                 }
                 for c, f in rows
-            ]
+            ],
         )
         return 0
     print(f"QEMU {rel.version}: {len(rows)} of {len(rel.cpus)} CPU names")

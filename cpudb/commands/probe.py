@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         from cpudb.render import print_json
 
-        print_json(p.to_json())
+        print_json("probe", p.to_json())
     else:
         sys.stdout.write(text(p))
     return 0 if p.clean else 1

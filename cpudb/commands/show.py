@@ -40,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
     c = v.cpu
     if args.json:
         print_json(
+            "show",
             {
                 "name": c.name,
                 "qemu": v.release,
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
                     }
                     for g in v.groups
                 ],
-            }
+            },
         )
         return 0
     head = f"{c.name} (QEMU {v.release}"

@@ -27,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
     infos = open_db(args.db).versions()
     if args.json:
         print_json(
+            "versions",
             [
                 {
                     "version": i.version,
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
                     "features": i.feature_count,
                 }
                 for i in infos
-            ]
+            ],
         )
         return 0
     table(
