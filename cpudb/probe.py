@@ -24,6 +24,7 @@ CHECKS = ("nx", "la57", "long-mode", "1g-pages")
 ASKABLE = ("nx", "la57", "1g-pages")  # long-mode always runs
 # Which check proves that a guest can use a feature (`advise --verify`).
 CHECK_OF = {"nx": "nx", "la57": "la57", "pdpe1gb": "1g-pages", "lm": "long-mode"}
+FEATURE_OF = {c: f for f, c in CHECK_OF.items()}  # the feature each check is about
 DEFAULT_MODEL = {"qemu-system-x86_64": "qemu64", "qemu-system-i386": "qemu32"}
 
 _CHECK = re.compile(r"check ([\w-]+): (\S+)(.*)")
@@ -123,10 +124,9 @@ class Probe:
     def broken(self) -> tuple[str, ...]:
         """Checks that failed although the guest's CPUID offers their feature (a kernel
         that trusts CPUID would use it and crash)."""
-        feature = {c: f for f, c in CHECK_OF.items()}
         return tuple(
             c for c, o in self.checks.items()
-            if o.result not in ("ok", "not-run") and feature.get(c) in self.seen
+            if o.result not in ("ok", "not-run") and FEATURE_OF.get(c) in self.seen
         )  # fmt: skip
 
     @property

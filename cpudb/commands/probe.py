@@ -175,7 +175,7 @@ def _names(items: tuple[str, ...] | list[str], limit: int = 12) -> str:
 
 
 def text(p) -> str:  # noqa: ANN001 - a cpudb.probe.Probe
-    from cpudb.probe import CHECK_OF
+    from cpudb.probe import FEATURE_OF
 
     cpu = f"-cpu {p.cpu}" if p.cpu else f"no -cpu (the default model, {p.model})"
     same = "" if p.release == p.qemu else f", names of QEMU {p.release}"
@@ -206,7 +206,7 @@ def text(p) -> str:  # noqa: ANN001 - a cpudb.probe.Probe
         broken = p.broken()
         for name, o in p.checks.items():
             why = "  (yet the guest's CPUID offers it)" if name in broken else ""
-            feature = {c: f for f, c in CHECK_OF.items()}.get(name)
+            feature = FEATURE_OF.get(name)
             if o.result == "ok" and p.requested and feature and feature not in p.seen:
                 why = f"  (though the guest's CPUID has no {feature}: not enforced)"
             out.append(f"  {name:<{width}}  {o.text()}{why}")
