@@ -12,7 +12,7 @@ import os
 import sys
 
 from cpudb import __version__
-from cpudb.errors import CpudbError
+from cpudb.errors import CpudbError, printable
 
 # Order = order in `cpudb --help`.
 COMMANDS = [
@@ -87,6 +87,10 @@ class Parser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", Formatter)
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
+    def error(self, message: str):  # noqa: ANN201 - NoReturn
+        """argparse's one line + usage, with non-UTF-8 bytes shown as \\xff."""
+        super().error(printable(message))
+
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser; with `only`, just that subcommand's (imports one module: the
@@ -116,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except CpudbError as e:
-        print(f"cpudb: error: {e}", file=sys.stderr)
+        print(f"cpudb: error: {printable(str(e))}", file=sys.stderr)
         return e.exit_code
     except KeyboardInterrupt:
         print("cpudb: interrupted", file=sys.stderr)

@@ -2,6 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
+_REPR_SURROGATE = re.compile(r"\\udc([89a-f][0-9a-f])")
+
+
+def printable(text: str) -> str:
+    """Bytes that were not UTF-8 (in a command-line argument or a file name) shown as `\\xff`,
+    the way the user would write them, not as the `\\udcff` Python keeps them as, raw or
+    inside a repr()."""
+    try:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate surrogateescape did not make
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return _REPR_SURROGATE.sub(r"\\x\1", text)
+
 
 class CpudbError(Exception):
     """An error the user can act on: a message plus a hint."""

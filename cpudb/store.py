@@ -162,9 +162,9 @@ class Store:
 
         rows = self._rows("select snapshot from releases where version = ?", version)
         if not rows:
-            from cpudb.errors import NotFound
+            from cpudb.versions import unknown
 
-            raise NotFound(f"unknown QEMU release {version!r}", hint="`cpudb versions` lists them")
+            raise unknown(version, [r[0] for r in self._rows("select version from releases")])
         try:
             text = zlib.decompress(rows[0][0]).decode("utf-8")
         except (zlib.error, TypeError) as e:

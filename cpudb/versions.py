@@ -29,8 +29,26 @@ def match(query: str, available: list[str], *, upstream: dict[str, bool] | None 
         up = [v for v in hits if upstream.get(v, True)]
         hits = up or hits
     if not hits:
-        near = ", ".join(sorted(available, key=version_key)[-5:])
-        raise NotFound(
-            f"unknown QEMU release {query!r}", hint=f"`cpudb versions` lists them; newest: {near}"
-        )
+        raise unknown(query, available)
     return max(hits, key=version_key)
+
+
+def nearest(query: str, available: list[str], n: int = 5) -> list[str]:
+    """The `n` releases around where `query` would sort (7.2.1 -> 7.1.0, 7.2.0, 7.2.22, ...),
+    in release order; the newest when `query` is no version at all."""
+    ordered = sorted(available, key=version_key)
+    if not _V.fullmatch(query.lstrip("v")):
+        return ordered[-n:]
+    key = version_key(query.lstrip("v"))
+    at = sum(1 for v in ordered if version_key(v) < key)
+    start = max(0, min(at - n // 2, len(ordered) - n))
+    return ordered[start : start + n]
+
+
+def unknown(query: str, available: list[str]) -> NotFound:
+    """The error for a release cpudb does not have, naming the nearest ones it has."""
+    near = ", ".join(nearest(query, available))
+    what = "nearest" if _V.fullmatch(query.lstrip("v")) else "newest"
+    return NotFound(
+        f"unknown QEMU release {query!r}", hint=f"`cpudb versions` lists them; {what}: {near}"
+    )

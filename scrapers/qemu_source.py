@@ -84,6 +84,11 @@ def from_dir(path: str | os.PathLike[str]) -> FetchedRelease:
 def from_tarball(path: str | os.PathLike[str]) -> FetchedRelease:
     """Read the few files needed from a release or Debian orig tarball, streaming."""
     p = Path(path)
+    if p.is_dir():
+        raise SourceError(
+            f"{p}: is a directory, not a tarball",
+            hint="pass the qemu-X.Y.Z.tar.xz file, or --source DIR for an unpacked tree",
+        )
     if not p.is_file():
         raise SourceError(
             f"{p}: no such file", hint="pass a qemu-X.Y.Z.tar.xz or qemu_*.orig.tar.xz"
@@ -121,14 +126,14 @@ def _git(repo: str, *args: str) -> subprocess.CompletedProcess[bytes]:
 def git_refs(repo: str, tags: str | None, refs: list[str]) -> list[str]:
     if not Path(repo).exists():
         raise SourceError(f"{repo}: no such directory", hint="pass a local clone of QEMU")
+    if _git(repo, "rev-parse", "--git-dir").returncode:
+        raise SourceError(
+            f"{repo}: not a git repository",
+            hint="pass a local clone of QEMU (git clone https://gitlab.com/qemu-project/qemu)",
+        )
     out = list(refs)
     if tags:
         r = _git(repo, "tag", "-l")
-        if r.returncode:
-            raise SourceError(
-                f"{repo}: not a git repository ({r.stderr.decode().strip()})",
-                hint="pass a local clone of QEMU",
-            )
         matched = [t for t in r.stdout.decode().split() if fnmatch.fnmatch(t, tags)]
         if not matched:
             raise SourceError(f"{repo}: no tag matches {tags!r}", hint="try --tags 'v*.0'")
@@ -139,6 +144,11 @@ def git_refs(repo: str, tags: str | None, refs: list[str]) -> list[str]:
 def from_git(repo: str, ref: str) -> FetchedRelease:
     r = _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
     if r.returncode:
+        if not _git(repo, "tag", "-l").stdout.strip():
+            raise SourceError(
+                f"{repo}: unknown ref {ref!r}; the clone has no tags",
+                hint="fetch them with git -C REPO fetch --tags, or give a commit",
+            )
         raise SourceError(f"{repo}: unknown ref {ref!r}", hint="list them with git tag -l")
     commit = r.stdout.decode().strip()
 

@@ -85,7 +85,8 @@ def to_json(b: Any) -> dict[str, Any]:  # b: baseline.Baseline
 
 
 def text(b: Any) -> str:  # b: baseline.Baseline
-    out = [f"QEMU {b.qemu}, KVM, pool of {len(b.hosts)} hosts: {', '.join(b.hosts)}"]
+    n = len(b.hosts)
+    out = [f"QEMU {b.qemu}, KVM, pool of {n} host{'s' * (n != 1)}: {', '.join(b.hosts)}"]
     if b.needs:
         out.append(f"needs: {', '.join(n.name for n in b.needs)}")
     out.append("")
