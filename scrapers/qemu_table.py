@@ -60,9 +60,9 @@ LEGACY_FIELDS = {
     "kvm_features": "FEAT_KVM",
     "cpuid_7_0_ebx_features": "FEAT_7_0_EBX",
 }
-# Model fields that carry no feature-bit information (APIC-id encoding, the AVX10
-# version number of CPUID 0x24, forcing the presence of CPUID leaf 0x1f).
-IGNORED_MODEL_FIELDS = {"use_epyc_apic_id_encoding", "avx10_version", "cpuid_0x1f"}
+# Model fields that carry no feature-bit information (APIC-id encoding, forcing the
+# presence of CPUID leaf 0x1f). `.avx10_version` is one where builtin_avx10_defs[] exists.
+IGNORED_MODEL_FIELDS = {"use_epyc_apic_id_encoding", "cpuid_0x1f"}
 
 
 @dataclass(frozen=True)
@@ -360,7 +360,7 @@ def _parse_versions(node: InitList, ctx: _Ctx, src: Source) -> tuple[VersionDef,
 
 
 def _parse_models(
-    ctx: _Ctx, cpu_c: Source, widths: dict[str, int]
+    ctx: _Ctx, cpu_c: Source, widths: dict[str, int], avx10: dict[int, dict[str, int]]
 ) -> list[tuple[ModelDef, dict[str, int]]]:
     pos = find_initializer(cpu_c, r"builtin_x86_defs\s*\[\s*\]")
     assert pos is not None
@@ -401,6 +401,14 @@ def _parse_models(
                 kw["cache_info"] = _need_expr(f, cpu_c).text().lstrip("& ").strip()
             elif name == "versions":
                 kw["versions"] = _parse_versions(_need_list(f, cpu_c), ctx, cpu_c)
+            elif name == "avx10_version":
+                # x86_cpu_load_model sets the avx10-version property, whose setter ORs in
+                # the features of every AVX10 level up to it (none before builtin_avx10_defs)
+                level = ctx.eval(_need_expr(f, cpu_c))
+                if avx10 and level not in avx10:
+                    raise cpu_c.error(f"no AVX10 level {level} in builtin_avx10_defs", f.pos)
+                for word, mask in avx10.get(level, {}).items():
+                    masks[word] = masks.get(word, 0) | mask
             elif name in IGNORED_MODEL_FIELDS:
                 continue
             else:
@@ -427,6 +435,53 @@ def _parse_models(
 
 
 # ------------------------------------------------------ dependencies, misc
+
+
+def _parse_avx10_levels(ctx: _Ctx, cpu_c: Source) -> dict[int, dict[str, int]]:
+    """builtin_avx10_defs[] (QEMU 11.0+): AVX10 level -> the feature masks setting
+    avx10-version to it turns on (its own and every lower level's,
+    x86_cpu_apply_avx10_features); {} for releases without the table."""
+    pos = find_initializer(cpu_c, r"builtin_avx10_defs\s*\[\s*\]", required=False)
+    if pos is None:
+        return {}
+    node, _ = parse_initializer(cpu_c, pos)
+    out: dict[int, dict[str, int]] = {}
+    acc: dict[str, int] = {}
+    for it in node.items:
+        level = None
+        for f in _need_list(it, cpu_c).items:
+            if f.field == "version":
+                level = ctx.eval(_need_expr(f, cpu_c))
+            elif f.field == "features":
+                for fm in _need_list(f, cpu_c).items:
+                    pair = _need_list(fm, cpu_c)
+                    if len(pair.items) != 2:
+                        continue  # the { /* end of list */ } entry
+                    word = _need_expr(pair.items[0], cpu_c).text()
+                    acc[word] = acc.get(word, 0) | ctx.eval(_need_expr(pair.items[1], cpu_c))
+        if level is None:
+            raise cpu_c.error("builtin_avx10_defs entry without .version", it.pos)
+        out[level] = dict(acc)
+    return out
+
+
+def _with_avx10_props(m: ModelDef, implied: dict[int, frozenset[str]]) -> ModelDef:
+    """A version prop `avx10-version=N` turns on level N's features right where it stands
+    (the property's setter); written out as feature props so every reader applies it."""
+    from cpudb.record import replace
+
+    if not implied or not any(k == "avx10-version" for v in m.versions for k, _ in v.props):
+        return m
+    versions = []
+    for v in m.versions:
+        props: list[tuple[str, str]] = []
+        for k, val in v.props:
+            props.append((k, val))
+            if k == "avx10-version":
+                on = {n for n, x in props if x in ("on", "true")}
+                props += [(n, "on") for n in sorted(implied.get(int(val, 0), ())) if n not in on]
+        versions.append(replace(v, props=tuple(props)))
+    return replace(m, versions=tuple(versions))
 
 
 def _parse_dependencies(ctx: _Ctx, cpu_c: Source) -> list[tuple[str, int, str, int]]:
@@ -536,20 +591,29 @@ def parse_table(files: SourceFiles, version: str) -> ParsedTable:
 
     models: list[ModelDef] = []
     unnamed_by_model: dict[str, tuple[str, ...]] = {}
-    for mdef, masks in _parse_models(ctx, cpu_c, widths):
+    avx10 = _parse_avx10_levels(ctx, cpu_c)
+
+    def whole_names(word: str, mask: int, unnamed: list[str] | None = None) -> set[str]:
+        return {
+            n
+            for n in names_of(word, mask, unnamed=unnamed)
+            if mask & name_mask[(word, n)] == name_mask[(word, n)]
+        }
+
+    implied = {
+        lv: frozenset().union(*(whole_names(w, m) for w, m in ms.items()))
+        for lv, ms in avx10.items()
+    }
+    for mdef, masks in _parse_models(ctx, cpu_c, widths, avx10):
         names: set[str] = set()
         unnamed: list[str] = []
         for word, mask in masks.items():
             # A name on several bits of one word (kvmclock, vmx-invept-single-context) is one
             # QEMU property, true only when all its bits are set (x86_cpu_get_bit_prop).
-            names |= {
-                n
-                for n in names_of(word, mask, unnamed=unnamed)
-                if mask & name_mask[(word, n)] == name_mask[(word, n)]
-            }
+            names |= whole_names(word, mask, unnamed)
         if unnamed:
             unnamed_by_model[mdef.name] = tuple(unnamed)
-        models.append(_replace_features(mdef, frozenset(names)))
+        models.append(_with_avx10_props(_replace_features(mdef, frozenset(names)), implied))
 
     deps: list[Dependency] = []
     for fw, fmask, tw, tmask in _parse_dependencies(ctx, cpu_c):
@@ -571,12 +635,7 @@ def parse_table(files: SourceFiles, version: str) -> ParsedTable:
     tcg = _tcg_masks(files, version)
     tcg_features = None
     if tcg is not None:
-        tcg_features = frozenset(
-            n
-            for word, mask in tcg.items()
-            for n in names_of(word, mask)
-            if mask & name_mask[(word, n)] == name_mask[(word, n)]
-        )
+        tcg_features = frozenset(n for word, mask in tcg.items() for n in whole_names(word, mask))
     table = ParsedTable(
         words=tuple(words),
         features=tuple(features),

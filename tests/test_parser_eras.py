@@ -576,3 +576,53 @@ def test_no_names_at_all_is_a_parse_error():
     )
     with pytest.raises(ParseError, match="feature"):
         parse_table(files("era_a_1_1", cpu_c=stripped), "1.1.0")
+
+
+AVX10_DEFS = """
+static const AVX10VersionDefinition builtin_avx10_defs[] = {
+    {
+        .name = "avx10.1",
+        .version = 1,
+        .max_subleaf = 0,
+        .features = (FeatureMask[]) {
+            { FEAT_1_ECX,         CPUID_EXT_SSSE3 },
+            { /* end of list */ }
+        }
+    },
+    {
+        .name = "avx10.2",
+        .version = 2,
+        .max_subleaf = 1,
+        .features = (FeatureMask[]) {
+            { FEAT_8000_0001_EDX, CPUID_EXT2_PDPE1GB },
+            { /* end of list */ }
+        }
+    },
+};
+
+static const X86CPUDefinition builtin_x86_defs[] = {"""
+
+
+def test_avx10_version_turns_on_its_levels_features_from_11_0():
+    """QEMU 11.0+ (builtin_avx10_defs[]): `.avx10_version = N` of a model, and a version
+    prop avx10-version=N, turn on the features of every AVX10 level up to N, as
+    x86_cpu_apply_avx10_features does (11.1's DiamondRapids gains avx10-128/256/512 and
+    avx10-vnni-int that way); before that table the field is a bare number."""
+    text = (FIX / MANIFEST["era_j_8_2"]["c"]).read_text()
+    text = text.replace("static const X86CPUDefinition builtin_x86_defs[] = {", AVX10_DEFS, 1)
+    text = text.replace(
+        '.model_id = "Fixture Old Processor",',
+        '.model_id = "Fixture Old Processor",\n        .avx10_version = 2,',
+        1,
+    )
+    r = qs.scrape(qs.FetchedRelease(files("era_j_8_2", cpu_c=text), "11.1.0", "fixture"))
+    old = release("era_j_8_2")
+    assert feats(r, "Fixture-Old-v1") - feats(old, "Fixture-Old-v1") == {"ssse3", "pdpe1gb"}
+    v4 = feats(r, "EPYC-v4")  # avx10-version=1: level 1 only (EPYC-v4 already has ssse3)
+    assert v4 == feats(old, "EPYC-v4")
+    text2 = text.replace('{ "svm", "off" },', '{ "svm", "off" },\n{ "ssse3", "off" },', 1)
+    r2 = qs.scrape(qs.FetchedRelease(files("era_j_8_2", cpu_c=text2), "11.1.0", "fixture"))
+    assert "ssse3" not in feats(r2, "EPYC-v3") and "ssse3" in feats(r2, "EPYC-v4")
+    bad = text.replace(".avx10_version = 2,", ".avx10_version = 3,", 1)
+    with pytest.raises(ParseError, match="no AVX10 level 3"):
+        qs.scrape(qs.FetchedRelease(files("era_j_8_2", cpu_c=bad), "11.1.0", "fixture"))
