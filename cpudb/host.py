@@ -21,6 +21,7 @@ from cpudb.model import SUBLEAF_LEAVES, CpuName, Feature, FeatureWord, Release
 from cpudb.record import Record, field
 from cpudb.resolve import feat2prop, with_accel
 from cpudb.scrapers.cpuid_dump import CpuidDump, CpuidLeaf
+from cpudb.versions import version_key
 
 TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
 if TYPE_CHECKING:
@@ -214,6 +215,18 @@ class HostCpu(Record):
             elif hit:
                 present.add(f.name)
         unknown -= present
+        # QEMU 9.1+ zeroes CPUID 0x80000007 EBX (AMD machine-check: succor, overflow-recov)
+        # in the `host` expansion of a non-AMD CPU, yet checks named models against what KVM
+        # supports there (x86_cpu_get_supported_feature_word(NULL, w)): the expansion cannot
+        # tell, so these are unknown rather than blockers.
+        if self.vendor != "AuthenticAMD" and version_key(self.qemu_version) >= version_key("9.1"):
+            words = {w.name: w for w in release.words}
+            hidden = {
+                f.name
+                for f in release.features
+                if words[f.word].leaf == 0x80000007 and words[f.word].register == "ebx"
+            }
+            unknown |= hidden - present
         # The `host` model never auto-enables TOPOEXT (feature_word_info's
         # no_autoenable_flags), yet QEMU allows it for every model under KVM.
         words = {w.name: w for w in release.words}

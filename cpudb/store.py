@@ -29,8 +29,10 @@ SCHEMA_VERSION = 7  # 7: stored hosts moved out to the user data folder
 
 def _fingerprint() -> str:
     """Cheap identity of the inputs: cpudb version + the snapshot folders' and extra files'
-    mtimes. Snapshots are only ever written by rename (atomic_write, git checkout), which
-    changes the folder's mtime, so a folder stat sees every change."""
+    mtimes and sizes, each snapshot's too (a file rewritten in place, by `cp` or an editor,
+    leaves its folder's mtime alone): about 120 stats, well under a millisecond."""
+    import os
+
     from cpudb.paths import shipped_data_dir, user_data_dir
 
     parts = [f"schema={SCHEMA_VERSION}", f"cpudb={__version__}"]
@@ -40,6 +42,10 @@ def _fingerprint() -> str:
         except OSError:
             continue
         parts.append(f"{p}:{st.st_mtime_ns}:{st.st_size}")
+        if p.is_dir():
+            with os.scandir(p) as it:
+                newest = max((e.stat().st_mtime_ns for e in it if e.is_file()), default=0)
+            parts.append(f"newest={newest}")
     return "|".join(parts)
 
 

@@ -193,9 +193,12 @@ async def _qmp_host(binary: str, timeout: float) -> QmpHost:
     hint = "is /dev/kvm usable? (try `cpudb host --this-host`)"
     async with qmp.session(binary, "kvm", timeout, hint=hint) as (client, version, package):
         label = qmp.distro_label(qmp.QmpCapture(binary, version, package, "kvm", ()))
-        exp = await client.execute(
-            "query-cpu-model-expansion", {"type": "full", "model": {"name": "host"}}
-        )
+        # migratable off: what KVM supports, unmigratable bits (invtsc) included. That is
+        # the set QEMU checks a named model against (x86_cpu_filter_features asks
+        # x86_cpu_get_supported_feature_word(NULL, w): no migratable mask); the default
+        # (migratable) `host` expansion leaves invtsc out although YongFeng gets it.
+        model = {"name": "host", "props": {"migratable": False}}
+        exp = await client.execute("query-cpu-model-expansion", {"type": "full", "model": model})
         defs = cast(list[dict[str, Any]], await client.execute("query-cpu-definitions"))
         unavailable = tuple(
             sorted(

@@ -183,6 +183,31 @@ def test_user_snapshots_survive_rebuild(tmp_path, capsys, monkeypatch):
     assert row["shipped"] is False and row["upstream"] is False
 
 
+def test_a_snapshot_rewritten_in_place_is_seen(tmp_path, monkeypatch):
+    """`cp new.json user/qemu/X.json` over an existing file changes no folder mtime; the
+    database must still notice and rebuild."""
+    from cpudb import snapshot
+    from cpudb.query import open_db
+    from cpudb.record import replace
+
+    monkeypatch.setenv("CPUDB_USER_DIR", str(tmp_path / "user"))
+    db_file = str(tmp_path / "u.sqlite")
+    rel = open_db(db_file).release("7.2.0")
+    mine = tmp_path / "user" / "qemu" / "7.2.0-mine.json"
+    mine.parent.mkdir(parents=True)
+    mine.write_text(snapshot.dumps(replace(rel, version="7.2.0-mine", upstream=False)))
+    assert open_db(db_file).release("7.2.0-mine").cpu("Haswell-v1") is not None
+    dir_mtime = mine.parent.stat().st_mtime_ns
+    fewer = replace(rel, version="7.2.0-mine", upstream=False, origin="rewritten")
+    with open(mine, "r+") as fh:  # in place, as cp does
+        fh.write(snapshot.dumps(fewer))
+        fh.truncate()
+    os.utime(mine.parent, ns=(dir_mtime, dir_mtime))
+    st = mine.stat()
+    os.utime(mine, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))  # coarse-mtime filesystems
+    assert open_db(db_file).release("7.2.0-mine").origin == "rewritten"
+
+
 def test_query_path_imports_nothing_heavy(tmp_path):
     """`cpudb show` and `cpudb models` must not import textual, requests, bs4, rich or
     sqlite_utils (the db already exists)."""

@@ -138,7 +138,11 @@ def _show(args: argparse.Namespace, spec: str) -> int:
 
 def _release(db: Any, query: str | None, cpu: Any):  # noqa: ANN202 - Release
     if query is None and cpu.kind == "qmp":
-        for label in (cpu.qemu_version, cpu.qemu_version.split("-")[0]):
+        # the release of the binary asked: its own label, else its X.Y.Z, else the newest
+        # X.Y cpudb has (11.1.3 -> 11.1.0: stable releases keep the models)
+        full = cpu.qemu_version.split("-")[0]
+        series = ".".join(full.split(".")[:2])
+        for label in dict.fromkeys((cpu.qemu_version, full, series)):
             try:
                 return db.release(label)
             except NotFound:
