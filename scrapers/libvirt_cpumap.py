@@ -143,11 +143,44 @@ def parse_features(text: str, *, file: str = FEATURES_FILE) -> list[LibvirtFeatu
 
 def parse_models(text: str, *, file: str) -> list[str]:
     """The `<model name=...>` names of one cpu_map x86_*.xml file. Pure."""
+    return list(parse_model_defs(text, file=file))
+
+
+def parse_model_defs(text: str, *, file: str) -> dict[str, tuple[str | None, tuple[str, ...]]]:
+    """name -> (the model it builds on via a nested `<model name=.../>`, its own
+    `<feature>` names) of one cpu_map x86_*.xml file. Pure."""
     try:
         root = ET.fromstring(text)
     except ET.ParseError as e:
         raise ParseError("not well-formed XML", file=file, line=e.position[0]) from None
-    return [m.get("name", "") for m in root.iter("model") if m.get("name")]
+    out: dict[str, tuple[str | None, tuple[str, ...]]] = {}
+    for m in root.findall("model"):  # top level only: nested ones are references
+        name = m.get("name")
+        if not name:
+            continue
+        base = next((c.get("name") for c in m if c.tag == "model"), None)
+        feats = tuple(c.get("name", "") for c in m if c.tag == "feature" and c.get("name"))
+        out[name] = (base, feats)
+    return out
+
+
+def model_features(
+    defs: dict[str, tuple[str | None, tuple[str, ...]]], loc_of: dict[str, str]
+) -> dict[str, list[str]]:
+    """Each model's full feature set (its base model's included) as cpudb locations."""
+    memo: dict[str, set[str]] = {}
+
+    def full(name: str, seen: tuple[str, ...] = ()) -> set[str]:
+        if name in memo:
+            return memo[name]
+        if name in seen or name not in defs:
+            return set()
+        base, feats = defs[name]
+        got = (full(base, (*seen, name)) if base else set()) | {loc_of[f] for f in feats if f in loc_of}
+        memo[name] = got
+        return got
+
+    return {n: sorted(full(n), key=_sort_key) for n in sorted(defs, key=str.lower)}
 
 
 def subleaf_words(words: Iterable[tuple[int, int | None, str]]) -> dict[tuple[int, str], bool]:
@@ -228,14 +261,21 @@ def scrape(directory: Path, label: str | None = None) -> dict[str, object]:
     if label is None:
         version = package_version()
         label = f"Debian libvirt-daemon {version}" if version else "libvirt"
-    models: list[str] = []
+    defs: dict[str, tuple[str | None, tuple[str, ...]]] = {}
     for f in sorted(directory.glob("x86_*.xml")):
         if f.name not in (FEATURES_FILE, "x86_vendors.xml"):
-            models += parse_models(f.read_text(encoding="utf-8"), file=str(f))
+            defs.update(parse_model_defs(f.read_text(encoding="utf-8"), file=str(f)))
+    locations = to_locations(features, cpudb_words())
+    loc_of = {
+        n: loc
+        for loc, e in locations.items()
+        for n in (e["libvirt_name"], *e.get("libvirt_aliases", []))  # type: ignore[misc]
+    }
     return {
         "source": f"{label}: {path}",
-        "locations": to_locations(features, cpudb_words()),
-        "models": sorted(set(models), key=str.lower),
+        "locations": locations,
+        "models": sorted(defs, key=str.lower),
+        "model_features": model_features(defs, loc_of),
     }
 
 
