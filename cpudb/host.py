@@ -32,11 +32,12 @@ if TYPE_CHECKING:
     from cpudb.scrapers.cpuinfo import Cpuinfo
 
 if TYPE_CHECKING:
-    HostKind = Literal["cpuid", "cpuinfo", "qmp", "kvm"]
+    HostKind = Literal["cpuid", "cpuinfo", "qmp", "kvm", "libvirt"]
 
 FORMAT = 1
-# `cpuid -r` of 1,024 CPUs is ~6 MiB, /proc/cpuinfo of as many ~2 MiB: more is not a host
-HOST_FILE_LIMIT = 16 << 20
+# `cpuid -r` of 1,024 CPUs is ~6 MiB, /proc/cpuinfo of as many ~2 MiB, `kubectl get
+# nodes -o json` of 1,000 KubeVirt nodes ~40 MiB: more is not a host file
+HOST_FILE_LIMIT = 64 << 20
 
 # Vendors whose 0xC000xxxx leaves are real (elsewhere they echo the highest basic leaf).
 CENTAUR_VENDORS = frozenset({"CentaurHauls", "  Shanghai  "})
@@ -65,6 +66,10 @@ class HostFeatures(Record):
     kvm_supplied: frozenset[str] = frozenset()  # names KVM gives a guest anyway (not blockers)
     differing: frozenset[str] = frozenset()  # names whose bit differs between CPU 0 and others
     notes: tuple[str, ...] = ()
+    # QEMU's own verdicts where the source has them (QMP unavailable-features, libvirt's
+    # domcapabilities usable/blockers, KubeVirt's cpu-model labels): CPU name -> the
+    # features QEMU said block it, () = usable. The decision core honours them.
+    verdicts: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 class HostCpu(Record):
@@ -87,6 +92,11 @@ class HostCpu(Record):
     qemu_unavailable: tuple[tuple[str, tuple[str, ...]], ...] = ()  # qmp: model -> features
     qemu_version: str = ""  # qmp: label of the binary (7.2.22-debian)
     msrs: tuple[tuple[int, int], ...] = ()  # kvm: feature MSR index -> value KVM allows
+    # libvirt (domcapabilities host-model, capabilities host CPU, KubeVirt labels): its
+    # model plus (True) or minus (False) features, libvirt's spellings; the verdicts are
+    # in qemu_unavailable, libvirt's spellings too
+    libvirt_model: str = ""
+    libvirt_features: tuple[tuple[str, bool], ...] = ()
     notes: tuple[str, ...] = field(default=())
 
     # ------------------------------------------------------------ decoding
@@ -96,6 +106,10 @@ class HostCpu(Record):
             return self._features_qmp(release)
         if self.kind == "cpuinfo":
             return self._features_cpuinfo(release)
+        if self.kind == "libvirt":
+            from cpudb.hostfiles import libvirt_features
+
+            return libvirt_features(self, release)
         return self._features_cpuid(release)
 
     def _features_cpuid(self, release: Release) -> HostFeatures:
@@ -227,14 +241,7 @@ class HostCpu(Record):
                 if words[f.word].leaf == 0x80000007 and words[f.word].register == "ebx"
             }
             unknown |= hidden - present
-        # The `host` model never auto-enables TOPOEXT (feature_word_info's
-        # no_autoenable_flags), yet QEMU allows it for every model under KVM.
-        words = {w.name: w for w in release.words}
-        supplied = {
-            f.name
-            for f in release.features
-            if words[f.word].type == "cpuid" and _word_bit(words[f.word], f.bit) == kvm.TOPOEXT
-        } - present
+        supplied = host_model_supplied(release, frozenset(present))
         notes = list(self.notes)
         if unknown:
             notes.append(
@@ -242,7 +249,12 @@ class HostCpu(Record):
                 f"QEMU binary that was asked ({self.qemu_version})"
             )
         return HostFeatures(
-            frozenset(present), frozenset(unknown), (), frozenset(supplied), notes=tuple(notes)
+            frozenset(present),
+            frozenset(unknown),
+            (),
+            frozenset(supplied),
+            notes=tuple(notes),
+            verdicts=self.qemu_unavailable,
         )
 
     # ------------------------------------------------------------ storage
@@ -268,10 +280,13 @@ class HostCpu(Record):
             d["cpuid_other_cpus"] = [_row_text(r) for r in self.other_leaves]
         if self.bits:
             d["bits"] = {loc: on for loc, on in self.bits}
-        if self.qemu_props:
+        if self.qemu_props or self.qemu_unavailable or self.qemu_version:
             d["qemu_props"] = {k: v for k, v in self.qemu_props}
             d["qemu_version"] = self.qemu_version
             d["qemu_unavailable"] = {k: list(v) for k, v in self.qemu_unavailable}
+        if self.kind == "libvirt":
+            d["libvirt_model"] = self.libvirt_model
+            d["libvirt_features"] = {k: v for k, v in self.libvirt_features}
         if self.msrs:
             d["msrs"] = {f"{i:#x}": f"{v:#018x}" for i, v in self.msrs}
         if self.notes:
@@ -314,6 +329,8 @@ class HostCpu(Record):
             ),
             qemu_version=d.get("qemu_version", ""),
             msrs=tuple(sorted((int(i, 16), int(v, 16)) for i, v in d.get("msrs", {}).items())),
+            libvirt_model=d.get("libvirt_model", ""),
+            libvirt_features=tuple(sorted(d.get("libvirt_features", {}).items())),
             notes=tuple(d.get("notes", ())),
         )
 
@@ -435,6 +452,21 @@ def _collect(
     )
 
 
+def host_model_supplied(release: Release, present: frozenset[str]) -> frozenset[str]:
+    """What a named model gets under KVM although QEMU's `host` model (and libvirt's
+    host-model, made from it) leaves it out: TOPOEXT, which the host model never
+    auto-enables (feature_word_info's no_autoenable_flags)."""
+    words = {w.name: w for w in release.words}
+    return (
+        frozenset(
+            f.name
+            for f in release.features
+            if words[f.word].type == "cpuid" and _word_bit(words[f.word], f.bit) == kvm.TOPOEXT
+        )
+        - present
+    )
+
+
 def _supplied(f: Feature, words: dict[str, FeatureWord], bits: dict[Bit, str]) -> bool:
     w = words[f.word]
     if w.type != "cpuid" or w.leaf is None:
@@ -463,7 +495,8 @@ def blockers(
     wanted = with_accel(release, cpu.features, accel)
     if accel != "kvm":
         return tuple(sorted(wanted - host.present - host.unknown))
-    return offer(host).lacks(wanted)
+    names = (cpu.name, *((cpu.alias_of,) if cpu.alias_of else ()))
+    return offer(host).blockers_for(names, wanted)
 
 
 def unknown_of(
@@ -652,42 +685,54 @@ def linux_flag_map() -> dict[str, Any]:
 
 
 def load_host(spec: str, db: Db | None = None) -> HostCpu:
-    """spec: a stored host NAME, a FILE (cpuid dump or /proc/cpuinfo), a catalogued CPU
-    ("Xeon Gold 6148", data/cpu-catalog.json), "-" (stdin),
-    "this-host" (what KVM gives a guest on this machine, asked of KVM; the CPU's own
-    CPUID when /dev/kvm is not usable), "this-cpu" (this machine's CPUID), "kvm" (KVM
-    only) or "qmp" (ask QEMU under KVM on this machine)."""
+    """One host (`load_hosts`, which see); a file of several hosts is an error here."""
+    hosts = load_hosts(spec, db)
+    if len(hosts) > 1:
+        names = [n for n, _ in hosts]
+        raise ParseError(
+            f"{spec}: {len(hosts)} hosts ({', '.join(names[:5])}{', ...' * (len(names) > 5)})",
+            hint="`cpudb baseline` and `cpudb pools` take them all; for one, save it alone",
+        )
+    return hosts[0][1]
+
+
+def load_hosts(spec: str, db: Db | None = None) -> list[tuple[str, HostCpu]]:
+    """spec: a stored host NAME, a FILE (every format `cpudb.hostfiles` reads, by
+    content; a KubeVirt node list holds many hosts), a catalogued CPU ("Xeon Gold 6148",
+    data/cpu-catalog.json), "-" (stdin), "this-host" (what KVM gives a guest on this
+    machine, asked of KVM; the CPU's own CPUID when /dev/kvm is not usable), "this-cpu"
+    (this machine's CPUID), "kvm" (KVM only) or "qmp" (ask QEMU under KVM here)."""
     from pathlib import Path
 
     from cpudb.errors import SourceError
+    from cpudb.hostfiles import WHAT, read
     from cpudb.textinput import read_small
 
-    what = "CPUID dump or /proc/cpuinfo"
     if spec == "-":
-        return from_text(read_small("-", HOST_FILE_LIMIT, what), "<stdin>", linux_flag_map())
+        return read(read_small("-", HOST_FILE_LIMIT, WHAT), "<stdin>")
     if spec in ("this-host", "--this-host"):
-        return this_host()
+        return [("this-host", this_host())]
+    if spec in ("kvm", "--kvm"):
+        return [("kvm", kvm_host(kvm_device() or "/dev/kvm"))]
     if spec == "this-cpu":
         from cpudb.scrapers import live_host
 
-        return from_live(live_host.capture())
-    if spec in ("kvm", "--kvm"):
-        return kvm_host(kvm_device() or "/dev/kvm")
+        return [(spec, from_live(live_host.capture()))]
     if spec in ("qmp", "--qmp"):
-        return qmp_host()
+        return [("qmp", qmp_host())]
     p = Path(spec)
     if p.is_file():
-        return from_text(read_small(spec, HOST_FILE_LIMIT, what), p.name, linux_flag_map())
+        return read(read_small(spec, HOST_FILE_LIMIT, WHAT), p.name)
     stored = _stored(spec, db)
     if stored is not None:
-        return stored
+        return [(spec, stored)]
     if p.exists():
         raise SourceError(f"{spec}: not a file", hint="give a `cpuid -1 -r` dump file")
     from cpudb import cpus
 
     catalogued = cpus.lookup(spec)
     if catalogued is not None:
-        return catalogued
+        return [(spec, catalogued)]
     several = cpus.matches(spec)
     if several:
         raise NotFound(

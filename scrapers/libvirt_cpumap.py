@@ -176,7 +176,9 @@ def model_features(
         if name in seen or name not in defs:
             return set()
         base, feats = defs[name]
-        got = (full(base, (*seen, name)) if base else set()) | {loc_of[f] for f in feats if f in loc_of}
+        got = (full(base, (*seen, name)) if base else set()) | {
+            loc_of[f] for f in feats if f in loc_of
+        }
         memo[name] = got
         return got
 

@@ -18,7 +18,7 @@ def test_host_refuses_a_file_too_big_for_a_dump_without_reading_it(tmp_path, cap
         fh.truncate(200 << 20)  # sparse: reading it would take seconds, stat takes none
     assert main(["host", str(big)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") <= 2 and "too big for a CPUID dump" in err and str(big) in err
+    assert err.count("\n") <= 2 and "too big for a host CPU file" in err and str(big) in err
 
 
 def test_diagnose_refuses_binary_data_naming_the_offset(tmp_path, capsys):

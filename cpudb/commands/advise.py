@@ -189,27 +189,38 @@ def resolve_needs(release, texts: list[str]) -> list:  # noqa: ANN001 -> list[Ne
 
 
 def load_hosts(specs: list[str], db, release) -> list:  # noqa: ANN001 -> list[Offer]
-    """Hosts by spec (stored NAME, FILE, - for stdin, this-host, qmp), as what KVM
-    offers a guest there in `release`."""
+    """Hosts by spec (stored NAME, FILE of one or many hosts, - for stdin, this-host,
+    qmp), as what KVM offers a guest there in `release`. Identical CPUs (the same reading
+    from different files or nodes) are decoded once."""
     if not specs:
         return []
     from pathlib import Path
 
     from cpudb.decide.offer import Offer, kvm_offer
-    from cpudb.host import load_host
+    from cpudb.host import load_hosts as read_hosts
+    from cpudb.record import replace
 
     hosts: list[Offer] = []
+    seen: set[str] = set()
+    decoded: dict[object, object] = {}
     for spec in specs:
-        cpu = load_host(spec, db)
-        if spec in ("this-host", "qmp"):
-            name = "this machine" + (" (QEMU's host model)" if spec == "qmp" else "")
-        elif spec == "-":
-            name = (cpu.brand or spec).strip()
-        else:
-            name = Path(spec).name if Path(spec).is_file() else spec
-        if any(h.name == name for h in hosts):
-            name = f"{name}#{len(hosts) + 1}"
-        hosts.append(kvm_offer(name, cpu.vendor, cpu.features_in(release), cpu.source))
+        found = read_hosts(spec, db)
+        for label, cpu in found:
+            if spec in ("this-host", "qmp"):
+                name = "this machine" + (" (QEMU's host model)" if spec == "qmp" else "")
+            elif spec == "-" and len(found) == 1:
+                name = (cpu.brand or spec).strip()
+            elif len(found) > 1:
+                name = label
+            else:
+                name = Path(spec).name if Path(spec).is_file() else spec
+            if name in seen:
+                name = f"{name}#{len(hosts) + 1}"
+            seen.add(name)
+            key = replace(cpu, source="", notes=())
+            if key not in decoded:
+                decoded[key] = cpu.features_in(release)
+            hosts.append(kvm_offer(name, cpu.vendor, decoded[key], cpu.source))  # type: ignore[arg-type]
     return hosts
 
 

@@ -159,7 +159,11 @@ def choose(
             rejected.append(Rejection(cpu.name, bad))
             continue
         guest = ctx.builder.guest(cpu.features, [a.name for a in adds]) if adds else base
-        blocked = tuple((o.name, b) for o in ctx.offers if (b := o.lacks(guest)))
+        names = (cpu.name, *aka)
+        added = [a.name for a in adds]
+        blocked = tuple(
+            (o.name, b) for o in ctx.offers if (b := o.blockers_for(names, guest, added))
+        )
         if blocked and not keep_blocked:
             dropped += 1
             why = "; ".join(f"{h} lacks {', '.join(b)}" for h, b in blocked)

@@ -30,10 +30,26 @@ class Offer(Record):
     vendor: str = ""  # the host's CPUID vendor (what a KVM guest sees); "" under TCG
     source: str = ""  # how it was read: "cpuid dump", "KVM_GET_SUPPORTED_CPUID", ...
     notes: tuple[str, ...] = ()
+    # QEMU's own verdicts on this host (CPU name -> features it said block it; () usable)
+    verdicts: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def lacks(self, features: Iterable[str]) -> tuple[str, ...]:
         """Features the guest would ask for that this place cannot give (blockers)."""
         return tuple(sorted(set(features) - self.present - self.unknown))
+
+    def blockers_for(
+        self, names: Sequence[str], features: Iterable[str], adds: Iterable[str] = ()
+    ) -> tuple[str, ...]:
+        """The blockers of a CPU name (`names`: it and its aliases) giving `features`,
+        `adds` of them added as flags. QEMU's verdict on the name, where the source has
+        one, is the answer for the model (QEMU checked it on that host itself); the
+        added flags are checked against the offer. Otherwise: `lacks(features)`."""
+        if self.verdicts:
+            judged = dict(self.verdicts)
+            for n in names:
+                if n in judged:
+                    return tuple(sorted(set(judged[n]) | set(self.lacks(adds))))
+        return self.lacks(features)
 
     def unsure(self, features: Iterable[str]) -> tuple[str, ...]:
         """Features whose presence the source cannot tell (`enforce` checks them)."""
@@ -50,6 +66,7 @@ def kvm_offer(name: str, vendor: str, host: HostFeatures, source: str = "") -> O
         vendor=vendor,
         source=source,
         notes=host.notes,
+        verdicts=host.verdicts,
     )
 
 
