@@ -22,6 +22,7 @@ bench:
 	$(PY) bench/run.py
 	$(PY) bench/tui_bench.py
 	$(PY) bench/huge_input.py
+	$(PY) bench/fleet.py
 
 # Regenerate data/qemu/*.json (see data/README.md). Needs a clone of upstream QEMU with
 # its tags (QEMU_GIT), the RHEL 8.1.0 fork (RHEL_GIT) and Debian's 10.0.13 orig tarball.

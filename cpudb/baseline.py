@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from cpudb.advise import Add, Advice, Candidate, Need, advise
 from cpudb.decide.core import Context
 from cpudb.decide.guest import candidate_names
-from cpudb.decide.offer import Offer, common
+from cpudb.decide.offer import Offer, common, distinct
 from cpudb.decide.plan import vendor_group
 from cpudb.model import Release
 
@@ -70,15 +70,18 @@ def baseline(
     vendors: Sequence[str] = (),
     linux_deps: Sequence[tuple[str, str]] = (),
 ) -> Baseline:
-    """The best CPU name and flags every host in the pool can give a guest under KVM."""
+    """The best CPU name and flags every host in the pool can give a guest under KVM.
+    Identical CPUs are decided once: blockers name the first host of each kind."""
     accel = "kvm"
+    names = tuple(h.name for h in hosts)
+    hosts = [members[0] for members in distinct(hosts).values()]
     a = advise(release, needs, hosts=hosts, accel=accel, vendors=vendors, linux_deps=linux_deps)
     best = a.best
     notes = list(a.notes)
     if best is None:
         return Baseline(
             release.version,
-            tuple(h.name for h in hosts),
+            names,
             tuple(needs),
             None,
             (),
@@ -134,7 +137,7 @@ def baseline(
     nxt = _next_better(ctx, best, hosts, vendors)
     return Baseline(
         release.version,
-        tuple(h.name for h in hosts),
+        names,
         tuple(needs),
         best,
         tuple(extras),

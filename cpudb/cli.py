@@ -18,6 +18,7 @@ from cpudb.errors import CpudbError, printable
 COMMANDS = [
     "advise",
     "baseline",
+    "pools",
     "diagnose",
     "probe",
     "versions",

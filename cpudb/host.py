@@ -665,15 +665,34 @@ def from_text(text: str, name: str, linux_map: dict[str, Any] | None = None) -> 
                 "no Linux flag map (data/linux-cpufeatures.json)", hint="reinstall cpudb"
             )
         return from_cpuinfo(cpuinfo.parse(text, name), linux_map, f"/proc/cpuinfo text {name}")
-    dump = cpuid_dump.parse(text, name)
+    dump = _DUMPS.get(text)
+    if dump is None:
+        dump = cpuid_dump.parse(text, name)
+        if len(_DUMPS) < 4096:
+            _DUMPS[text] = dump
     raw = "cpuid -r" if len(dump.cpus) > 1 or re.search(r"^CPU \d+:", text, re.M) else "cpuid -1 -r"
     return from_dump(dump, f"{raw} dump {name}")
 
+
+# `cpuid -1 -r` dumps of one CPU model are byte-identical from host to host (CPU 0's APIC
+# ids are 0): a fleet's copies are parsed once per process
+_DUMPS: dict[str, CpuidDump] = {}
 
 # ------------------------------------------------------------------ loading (I/O)
 
 
 def linux_flag_map() -> dict[str, Any]:
+    """data/linux-cpufeatures.json, read once per process (a fleet reads it per file)."""
+    if _FLAG_MAP:
+        return _FLAG_MAP[0]
+    _FLAG_MAP.append(_read_flag_map())
+    return _FLAG_MAP[0]
+
+
+_FLAG_MAP: list[dict[str, Any]] = []
+
+
+def _read_flag_map() -> dict[str, Any]:
     import json
 
     from cpudb.paths import shipped_data_dir

@@ -53,6 +53,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="V",
         help="only CPU models of this vendor: intel, amd, hygon, zhaoxin",
     )
+    p.add_argument(
+        "--cross-vendor",
+        action="store_true",
+        help="one model for hosts of several CPU vendors anyway (no live migration between them)",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(run=run)
 
@@ -138,6 +143,16 @@ def run(args: argparse.Namespace) -> int:
         for v in split_list(args.vendor):
             vendors += vendor_strings(v)
     hosts = load_hosts(args.hosts, db, release)
+    makers = sorted({h.vendor.strip() or "unknown" for h in hosts})
+    if len(makers) > 1 and not args.cross_vendor:
+        from cpudb.errors import CpudbError
+
+        raise CpudbError(
+            f"the hosts are of {len(makers)} CPU vendors ({', '.join(makers)}): a KVM guest "
+            "sees its host's vendor, and QEMU/KVM do not live-migrate between vendors",
+            hint="`cpudb pools HOST...` splits them into pools; --cross-vendor for one "
+            "model anyway",
+        )
     b = baseline(release, hosts, needs, vendors=vendors, linux_deps=linux_deps.pairs())
     if b.best is None:
         for s in b.advice.impossible:

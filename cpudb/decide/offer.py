@@ -82,6 +82,19 @@ def tcg_offer(release: Release) -> Offer | None:
     )
 
 
+def same_cpu(o: Offer) -> tuple:
+    """What makes two hosts' offers decide alike (the name and source aside)."""
+    return (o.accel, o.vendor, o.present, o.unknown, o.verdicts)
+
+
+def distinct(offers: Sequence[Offer]) -> dict[tuple, list[Offer]]:
+    """Offers grouped by `same_cpu`, in first-seen order: identical CPUs are decided once."""
+    out: dict[tuple, list[Offer]] = {}
+    for o in offers:
+        out.setdefault(same_cpu(o), []).append(o)
+    return out
+
+
 def common(offers: Sequence[Offer]) -> frozenset[str]:
     """Features every offer has for sure (what a pool of hosts shares)."""
     if not offers:
