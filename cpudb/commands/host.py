@@ -34,13 +34,16 @@ examples:
   cpudb host "Xeon Gold 6148"                          a catalogued real CPU, no dump needed
   cpudb host list --catalogue                          every catalogued CPU (libvirt's dumps)
   cpudb host rm box1
+  cpudb host diff box1.cpuid box1-after.cpuid         drift after a microcode/kernel update:
+                                                       features lost/gained, names now blocked
+  cpudb host diff old.xml new.xml --pool b.xml c.xml  ... and whether the pool's -cpu still runs
 
 JSON (`--json`): {"vendor", "family", "model", "stepping", "brand", "hypervisor",
 "source", "qemu", "features": [QEMU names], "unknown": [...], "missing_leaves": [...],
 "kvm_supplied": [...], "best": [...], "models": [{"name", "usable", "blockers",
 "unknown", "alias_of"}]}; with --qmp each model also has "qemu_unavailable"."""
 
-SUBCOMMANDS = ("add", "list", "rm")
+SUBCOMMANDS = ("add", "list", "rm", "diff")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -72,6 +75,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "model's unavailable-features)",
     )
     p.add_argument("--binary", metavar="PATH", help="QEMU binary for --qmp")
+    p.add_argument(
+        "--pool",
+        nargs="+",
+        default=[],
+        metavar="HOST",
+        help="with `diff`: the other hosts of its pool (does the pool's -cpu still run?)",
+    )
     add_qemu(p)
     p.add_argument(
         "--all",
@@ -90,6 +100,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     words = list(args.args)
+    if words and words[0] == "diff":
+        return _diff(args, words[1:])
     if words and words[0] in SUBCOMMANDS:
         return _manage(args, words)
     spec = _spec(args, words, "cpudb host FILE")
@@ -252,6 +264,89 @@ def _text(cpu, rel, hf, fits, best, qemu_unavail, *, show_all: bool) -> None:  #
 def _with_aliases(rel: Any, name: str, H: Any) -> str:  # noqa: N803
     al = H.aliases_of(rel, name)
     return f"{name} (= {', '.join(al)})" if al else name
+
+
+# ----------------------------------------------------------- diff
+
+
+def _diff(args: argparse.Namespace, rest: list[str]) -> int:
+    from cpudb.commands.advise import load_hosts
+    from cpudb.commands.common import pick_release
+    from cpudb.drift import drift
+    from cpudb.query import open_db
+
+    if len(rest) != 2:
+        raise CpudbError(
+            f"`cpudb host diff` takes BEFORE and AFTER (got {len(rest)})",
+            hint="cpudb host diff box1-before.cpuid box1-after.cpuid",
+        )
+    db = open_db(args.db)
+    rel, _ = pick_release(db, args.qemu)
+    before, after = load_hosts(rest, db, rel)
+    d = drift(rel, before, after, load_hosts(args.pool, db, rel) if args.pool else ())
+    if args.json:
+        from cpudb.render import print_json
+
+        print_json("host.diff", _diff_json(d))
+    else:
+        print(_diff_text(d), end="")
+    return 1 if d.changed else 0
+
+
+def _diff_json(d: Any) -> dict[str, Any]:
+    pool = None
+    if d.pool is not None:
+        pool = {
+            "members": list(d.pool.members),
+            "before": d.pool.before.cpu(),
+            "after": d.pool.after.cpu(),
+            "broken": d.pool.broken,
+            "blockers": list(d.pool.blockers),
+        }
+    return {
+        "qemu": d.qemu,
+        "before": d.before,
+        "after": d.after,
+        "lost": list(d.lost),
+        "gained": list(d.gained),
+        "now_unknown": list(d.now_unknown),
+        "newly_blocked": [{"name": n, "blockers": list(b)} for n, b in d.newly_blocked],
+        "newly_usable": list(d.newly_usable),
+        "pool": pool,
+        "changed": d.changed,
+    }
+
+
+def _diff_text(d: Any) -> str:
+    out = [f"QEMU {d.qemu}, KVM: {d.before} -> {d.after}"]
+    if not d.changed and not d.now_unknown:
+        return "\n".join([*out, "  no change a guest would see"]) + "\n"
+    if d.lost:
+        out.append(f"  lost ({len(d.lost)}): {' '.join(d.lost)}")
+    if d.gained:
+        out.append(f"  gained ({len(d.gained)}): {' '.join(d.gained)}")
+    if d.now_unknown:
+        out.append(f"  no longer readable ({len(d.now_unknown)}): {' '.join(d.now_unknown)}")
+    if d.newly_blocked:
+        out.append(f"  CPU names that ran before and are now blocked ({len(d.newly_blocked)}):")
+        out += [f"    {n}: lacks {', '.join(b)}" for n, b in d.newly_blocked]
+    if d.newly_usable:
+        out.append(f"  CPU names usable now ({len(d.newly_usable)}): {' '.join(d.newly_usable)}")
+    if d.pool is not None:
+        p = d.pool
+        members = ", ".join(p.members)
+        if p.before.best is None:
+            out.append(f"  pool with {members}: no CPU name ran on all of it before")
+        elif p.blockers:
+            out.append(
+                f"  pool with {members} BREAKS: -cpu {p.before.cpu(enforce=True)} lacks "
+                f"{', '.join(p.blockers)} on {d.after}; "
+                + (f"new baseline -cpu {p.after.cpu(enforce=True)}" if p.after.best else
+                   "no CPU name runs on the pool now")
+            )  # fmt: skip
+        else:
+            out.append(f"  pool with {members}: -cpu {p.before.cpu(enforce=True)} still runs")
+    return "\n".join(out) + "\n"
 
 
 # ----------------------------------------------------------- add / list / rm
