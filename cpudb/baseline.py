@@ -17,7 +17,7 @@ and the reasons are the same as `cpudb advise` with the same hosts:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from cpudb.advise import Add, Advice, Candidate, Need, advise
@@ -69,14 +69,16 @@ def baseline(
     *,
     vendors: Sequence[str] = (),
     linux_deps: Sequence[tuple[str, str]] = (),
+    accept: Callable[[Candidate], bool] | None = None,
 ) -> Baseline:
     """The best CPU name and flags every host in the pool can give a guest under KVM.
-    Identical CPUs are decided once: blockers name the first host of each kind."""
+    Identical CPUs are decided once: blockers name the first host of each kind.
+    `accept`: only candidates it accepts (the names libvirt knows, for its formats)."""
     accel = "kvm"
     names = tuple(h.name for h in hosts)
     hosts = [members[0] for members in distinct(hosts).values()]
     a = advise(release, needs, hosts=hosts, accel=accel, vendors=vendors, linux_deps=linux_deps)
-    best = a.best
+    best = next((c for c in a.candidates if accept(c)), None) if accept else a.best
     notes = list(a.notes)
     if best is None:
         return Baseline(

@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     from cpudb.scrapers.cpuinfo import Cpuinfo
 
 if TYPE_CHECKING:
-    HostKind = Literal["cpuid", "cpuinfo", "qmp", "kvm", "libvirt"]
+    # libvirt: a host-model (QEMU's and KVM's view); libvirt-cpu: libvirt's host CPU
+    # (`virsh capabilities`, the CPU's own CPUID, to which KVM's rules apply)
+    HostKind = Literal["cpuid", "cpuinfo", "qmp", "kvm", "libvirt", "libvirt-cpu"]
 
 FORMAT = 1
 # `cpuid -r` of 1,024 CPUs is ~6 MiB, /proc/cpuinfo of as many ~2 MiB, `kubectl get
@@ -106,7 +108,7 @@ class HostCpu(Record):
             return self._features_qmp(release)
         if self.kind == "cpuinfo":
             return self._features_cpuinfo(release)
-        if self.kind == "libvirt":
+        if self.kind in ("libvirt", "libvirt-cpu"):
             from cpudb.hostfiles import libvirt_features
 
             return libvirt_features(self, release)
@@ -284,7 +286,7 @@ class HostCpu(Record):
             d["qemu_props"] = {k: v for k, v in self.qemu_props}
             d["qemu_version"] = self.qemu_version
             d["qemu_unavailable"] = {k: list(v) for k, v in self.qemu_unavailable}
-        if self.kind == "libvirt":
+        if self.kind in ("libvirt", "libvirt-cpu"):
             d["libvirt_model"] = self.libvirt_model
             d["libvirt_features"] = {k: v for k, v in self.libvirt_features}
         if self.msrs:
@@ -450,6 +452,21 @@ def _collect(
         differing,
         tuple(notes),
     )
+
+
+def raw_cpu_supplied(
+    release: Release, present: frozenset[str], vendor: str, family: int
+) -> frozenset[str]:
+    """What KVM gives a guest beyond a CPU's own features (`cpudb.decide.kvm`), for a host
+    known by feature names only (libvirt's host CPU)."""
+    words = {w.name: w for w in release.words}
+    has = frozenset(
+        _word_bit(words[f.word], f.bit)
+        for f in release.features
+        if f.name in present and words[f.word].type == "cpuid" and words[f.word].leaf is not None
+    )
+    bits = kvm.supplied_bits(has, vendor, family, from_kvm=False)
+    return frozenset(f.name for f in release.features if _supplied(f, words, bits)) - present
 
 
 def host_model_supplied(release: Release, present: frozenset[str]) -> frozenset[str]:

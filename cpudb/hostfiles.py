@@ -14,7 +14,14 @@ from functools import lru_cache
 from typing import Any
 
 from cpudb.errors import ParseError
-from cpudb.host import HostCpu, HostFeatures, _int, host_model_supplied, linux_flag_map
+from cpudb.host import (
+    HostCpu,
+    HostFeatures,
+    _int,
+    host_model_supplied,
+    linux_flag_map,
+    raw_cpu_supplied,
+)
 from cpudb.model import Release
 from cpudb.scrapers import host_json, libvirt_xml
 
@@ -83,7 +90,7 @@ def from_libvirt(cpu: libvirt_xml.LibvirtCpu, source: str) -> HostCpu:
         brand=cpu.model,
         hypervisor=False,
         source=source,
-        kind="libvirt",
+        kind="libvirt-cpu" if cpu.what == "capabilities host CPU" else "libvirt",
         qemu_unavailable=cpu.verdicts,
         qemu_version=cpu.qemu,
         libvirt_model=cpu.model,
@@ -174,7 +181,10 @@ def libvirt_features(host: HostCpu, release: Release) -> HostFeatures:
         return by_loc.get(loc_of.get(n, ""), n)
 
     verdicts = tuple((m, tuple(qemu_name(n) for n in fs)) for m, fs in host.qemu_unavailable)
-    supplied = host_model_supplied(release, present)
+    if host.kind == "libvirt-cpu":
+        supplied = raw_cpu_supplied(release, present, host.vendor, host.family)
+    else:
+        supplied = host_model_supplied(release, present)
     return HostFeatures(
         present, unknown - supplied, (), supplied, notes=tuple(notes), verdicts=verdicts
     )

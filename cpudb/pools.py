@@ -16,8 +16,9 @@ Pure: Release + hosts (KVM offers) + needs -> Pools. The rules:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+from cpudb.advise import Candidate
 from cpudb.baseline import Baseline, baseline
 from cpudb.decide.offer import Offer, distinct, same_cpu
 from cpudb.decide.plan import VENDOR_GROUPS, vendor_group
@@ -84,6 +85,7 @@ def pools(
     min_pool: int = 2,
     leave_out: int = 2,
     linux_deps: Sequence[tuple[str, str]] = (),
+    accept: Callable[[Candidate], bool] | None = None,
 ) -> Pools:
     weights = weights or {}
     kinds = distinct(hosts)
@@ -103,6 +105,7 @@ def pools(
                 needs,
                 vendors=_models_of(release, group[0].vendor),
                 linux_deps=linux_deps,
+                accept=accept,
             )
         return memo[k]
 

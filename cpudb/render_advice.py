@@ -1,6 +1,6 @@
-"""Present an `Advice`: readable text with the reasoning, JSON, the `-cpu` argument,
-libvirt domain XML, OpenStack Nova and Proxmox VE settings. No I/O besides the
-returned strings; the command prints them."""
+"""Present an `Advice`: readable text with the reasoning, JSON and the `-cpu` argument
+(the configurations for libvirt, Nova, Proxmox and KubeVirt: `cpudb.render_configs`).
+No I/O besides the returned strings; the command prints them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from collections.abc import Sequence
 
 from cpudb.advise import Advice, Candidate, Impossible, Need
 from cpudb.decide.rank import Coverage
-from cpudb.record import Record, field
 
 TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
 if TYPE_CHECKING:
@@ -16,56 +15,6 @@ if TYPE_CHECKING:
 
     from cpudb.guest_os import GuestOs
     from cpudb.probe import Verified
-
-# Proxmox VE accepts only these in a VM's `cpu: ...,flags=` (qemu-server
-# PVE/QemuServer/CPUConfig.pm, @supported_cpu_flags); anything else needs a custom
-# model in /etc/pve/virtual-guest/cpu-models.conf, whose flags may be any QEMU flag.
-PROXMOX_VM_FLAGS = frozenset(
-    {
-        "pcid",
-        "spec-ctrl",
-        "ibpb",
-        "ssbd",
-        "virt-ssbd",
-        "amd-ssbd",
-        "amd-no-ssb",
-        "pdpe1gb",
-        "md-clear",
-        "hv-tlbflush",
-        "hv-evmcs",
-        "aes",
-    }
-)
-
-
-class LibvirtNames(Record):
-    """libvirt's spelling of this release's features, and its cpu_map model names."""
-
-    features: dict[str, str] = field(default_factory=dict)  # QEMU name -> libvirt name
-    models: frozenset[str] = frozenset()
-    source: str = ""
-
-    def feature(self, qemu_name: str) -> str | None:
-        return self.features.get(qemu_name)
-
-    def model_for(self, c: Candidate) -> tuple[str, str | None]:
-        """(model name for libvirt/Nova/Proxmox, a caveat or None).
-
-        libvirt's cpu_map has no versioned names: use a fixed alias it knows
-        (Haswell-noTSX-IBRS for Haswell-v4), else the bare name when it means this
-        version (-v1), else the versioned name with a caveat."""
-        named = [a for a in c.aka if a != c.model]
-        bare = [a for a in c.aka if a == c.model]
-        for n in named + bare + [c.name]:
-            if n in self.models:
-                return n, None
-        if not self.models:
-            return c.name, None
-        return c.name, (
-            f"libvirt's cpu_map ({self.source or 'installed'}) has no model "
-            f"{c.name}: a newer libvirt may; otherwise pick another candidate"
-        )
-
 
 # ------------------------------------------------------------------ JSON
 
@@ -318,68 +267,6 @@ def _notes(a: Advice) -> list[str]:
 
 def qemu_arg(c: Candidate) -> str:
     return f"-cpu {c.cpu(enforce=True)}"
-
-
-def libvirt_xml(c: Candidate, names: LibvirtNames) -> str:
-    model, caveat = names.model_for(c)
-    lines = []
-    if caveat:
-        lines.append(f"<!-- {caveat} -->")
-    if model != c.name:
-        lines.append(f"<!-- {model} is libvirt's name for QEMU's {c.name} -->")
-    lines += [
-        "<cpu mode='custom' match='exact' check='full'>",
-        f"  <model fallback='forbid'>{model}</model>",
-    ]
-    for flag in c.all_adds():
-        lv = names.feature(flag)
-        if lv is None:
-            lines.append(
-                f"  <!-- libvirt's cpu_map has no feature for QEMU's {flag}: use a "
-                "newer libvirt, or <qemu:commandline> -->"
-            )
-            lv = flag
-        lines.append(f"  <feature policy='require' name='{lv}'/>")
-    lines.append("</cpu>")
-    return "\n".join(lines) + "\n"
-
-
-def nova(c: Candidate, names: LibvirtNames) -> str:
-    model, caveat = names.model_for(c)
-    flags = [(names.feature(f) or f).lower() for f in c.all_adds()]
-    lines = ["# nova.conf on the compute hosts (libvirt driver)"]
-    if caveat:
-        lines.append(f"# {caveat}")
-    lines += ["[libvirt]", "cpu_mode = custom", f"cpu_models = {model}"]
-    if flags:
-        lines.append(f"cpu_model_extra_flags = {', '.join(flags)}")
-    return "\n".join(lines) + "\n"
-
-
-def proxmox(c: Candidate, names: LibvirtNames) -> str:
-    model, caveat = names.model_for(c)
-    flags = list(c.all_adds())
-    lines = []
-    if caveat:
-        lines.append(f"# {caveat}")
-    if all(f in PROXMOX_VM_FLAGS for f in flags):
-        lines.append("# /etc/pve/qemu-server/<vmid>.conf")
-        lines.append(
-            f"cpu: {model}" + (f",flags={';'.join('+' + f for f in flags)}" if flags else "")
-        )
-        return "\n".join(lines) + "\n"
-    custom = "cpudb-" + c.name.lower()
-    lines += [
-        f"# a VM's flags= takes only {', '.join(sorted(PROXMOX_VM_FLAGS))};",
-        "# other flags need a custom model: /etc/pve/virtual-guest/cpu-models.conf",
-        f"cpu-model: {custom}",
-        f"    flags {';'.join('+' + f for f in flags)}",
-        f"    reported-model {model}",
-        "",
-        "# /etc/pve/qemu-server/<vmid>.conf",
-        f"cpu: custom-{custom}",
-    ]
-    return "\n".join(lines) + "\n"
 
 
 def verified_text(verified: Sequence[Verified]) -> str:

@@ -18,7 +18,7 @@ from cpudb.decide.guest import GuestBuilder, model_features
 from cpudb.decide.offer import Offer, kvm_offer
 from cpudb.decide.plan import vendor_only
 from cpudb.host import blockers, load_host
-from cpudb.render_advice import LibvirtNames, libvirt_xml, nova, proxmox
+from cpudb.render_configs import Answer, LibvirtNames, libvirt_xml, nova, proxmox
 from cpudb.resolve import with_accel
 from tests.conftest import need_hosts_dir
 
@@ -291,6 +291,11 @@ def test_formats(capsys, db):
     assert "enforce" in out and "bare name" in out
 
 
+def names_of(names: LibvirtNames, libvirt_name: str) -> str:
+    """QEMU's name for a libvirt spelling."""
+    return next(q for q, lv in names.features.items() if lv == libvirt_name)
+
+
 def test_libvirt_nova_proxmox_use_libvirt_names(db):
     rel = db.release("7.2.0")
     a = advise(rel, needs(rel, "pclmulqdq", "pdpe1gb"), vendors=["GenuineIntel"])
@@ -299,19 +304,25 @@ def test_libvirt_nova_proxmox_use_libvirt_names(db):
     from cpudb.commands.advise import libvirt_names
 
     names = libvirt_names(rel)
-    xml = ET.fromstring(libvirt_xml(c, names))
+    xml = ET.fromstring(libvirt_xml(Answer(c), names))
     assert xml.find("model").text == "Nehalem"  # libvirt has no versioned names
     assert xml.find("model").get("fallback") == "forbid"
     feats = [(f.get("policy"), f.get("name")) for f in xml.findall("feature")]
-    assert feats == [("require", "pclmuldq"), ("require", "pdpe1gb")]
-    conf = nova(c, names)
-    assert "cpu_models = Nehalem" in conf and "cpu_model_extra_flags = pclmuldq, pdpe1gb" in conf
+    # cpudb's flags first, in libvirt's spelling; then what makes libvirt's Nehalem QEMU's
+    assert feats[:2] == [("require", "pclmuldq"), ("require", "pdpe1gb")]
+    lv = names.model_features["Nehalem"]
+    got = (lv | {names_of(names, n) for p, n in feats if p == "require"}) - {
+        names_of(names, n) for p, n in feats if p == "disable"
+    }
+    assert {f for f in c.features if names.feature(f)} == got
+    conf = nova(Answer(c), names)
+    assert "cpu_models = Nehalem" in conf and "cpu_model_extra_flags = +pclmuldq, +pdpe1gb" in conf
     # pclmulqdq is not in Proxmox's per-VM flag list: a custom model is needed
-    px = proxmox(c, names)
+    px = proxmox(Answer(c), names)
     assert "cpu-model: cpudb-nehalem-v1" in px and "reported-model Nehalem" in px
     d = advise(rel, needs(rel, "pdpe1gb"))
     h = next(x for x in d.candidates if x.name == "Haswell-v4")
-    assert proxmox(h, names).splitlines()[-1] == "cpu: Haswell-noTSX-IBRS,flags=+pdpe1gb"
+    assert proxmox(Answer(h), names).splitlines()[-1] == "cpu: Haswell-noTSX-IBRS,flags=+pdpe1gb"
     assert LibvirtNames().model_for(h) == ("Haswell-v4", None)
 
 

@@ -38,7 +38,7 @@ which), else the newest.
 Exit status: 0 with at least one candidate, 1 when none (the reason on stderr),
 2 for bad input."""
 
-FORMATS = ("text", "json", "qemu", "libvirt", "nova", "proxmox")
+FORMATS = ("text", "json", "qemu", "libvirt", "nova", "proxmox", "kubevirt")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -104,7 +104,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         choices=FORMATS,
         default="text",
         help="text (default, with reasons), json, qemu (the -cpu argument), "
-        "libvirt (domain XML <cpu>), nova (nova.conf), proxmox",
+        "libvirt (domain XML <cpu>), nova (nova.conf and flavor traits), proxmox, "
+        "kubevirt (VM spec.domain.cpu and the KubeVirt CR)",
     )
     p.add_argument("--json", action="store_true", help="same as --format json")
     p.add_argument(
@@ -252,7 +253,7 @@ def libvirt_names(release):  # noqa: ANN001, ANN201
 
     from cpudb.names import extra_names
     from cpudb.paths import shipped_data_dir
-    from cpudb.render_advice import LibvirtNames
+    from cpudb.render_configs import LibvirtNames
 
     info = extra_names()
     feats = {
@@ -262,7 +263,38 @@ def libvirt_names(release):  # noqa: ANN001, ANN201
     }
     path = shipped_data_dir() / "libvirt-features.json"
     data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-    return LibvirtNames(feats, frozenset(data.get("models", ())), data.get("source", ""))
+    by_loc = {f.location: f.name for f in release.features}
+    models = {
+        m: frozenset(by_loc[loc] for loc in locs if loc in by_loc)
+        for m, locs in data.get("model_features", {}).items()
+    }
+    return LibvirtNames(
+        feats, frozenset(data.get("models", ())), data.get("source", ""), model_features=models
+    )
+
+
+def nova_traits() -> dict:
+    """libvirt feature -> Nova's HW_CPU_X86_* traits (data/nova-cpu-traits.json)."""
+    import json
+
+    from cpudb.paths import shipped_data_dir
+
+    path = shipped_data_dir() / "nova-cpu-traits.json"
+    return json.loads(path.read_text(encoding="utf-8"))["traits"] if path.exists() else {}
+
+
+def render_config(fmt: str, answer, release) -> str:  # noqa: ANN001 - render_configs.Answer
+    """--format libvirt|nova|proxmox|kubevirt of one chosen CPU."""
+    from cpudb import render_configs as rc
+
+    names = libvirt_names(release)
+    if fmt == "nova":
+        return rc.nova(answer, names, nova_traits())
+    return rc.RENDERERS[fmt](answer, names)
+
+
+def deprecated_names(release) -> tuple:  # noqa: ANN001
+    return tuple(c.name for c in release.cpus if c.deprecation_note is not None)
 
 
 def history(db, release, advice) -> tuple[dict, dict]:  # noqa: ANN001
@@ -403,12 +435,17 @@ def run(args: argparse.Namespace) -> int:
         if fmt == "qemu":
             print(ra.qemu_arg(best))
         else:
+            from cpudb.render_configs import Answer
+
             names = libvirt_names(release)
-            # libvirt (and so Nova and Proxmox) has no versioned names: take the best
-            # candidate it can name, and only fall back to the overall best with a caveat.
+            # libvirt (and so Nova, Proxmox and KubeVirt) has no versioned names: take the
+            # best candidate it can name, and only fall back to the overall best with a caveat.
             usable = [c for c in advice.candidates if not c.blockers]
             nameable = [c for c in usable if names.model_for(c)[1] is None]
             pick = nameable[0] if nameable else best
-            render = {"libvirt": ra.libvirt_xml, "nova": ra.nova, "proxmox": ra.proxmox}[fmt]
-            sys.stdout.write(render(pick, names))
+            rest = tuple(c for c in nameable if c is not pick)[:3]
+            answer = Answer(
+                pick, tuple(needs), alternates=rest, deprecated=deprecated_names(release)
+            )
+            sys.stdout.write(render_config(fmt, answer, release))
     return 0 if best is not None else 1

@@ -7,6 +7,47 @@ import sys
 
 from cpudb.commands.common import add_qemu, formatter, pick_release, split_list
 
+CONFIGS = ("qemu", "libvirt", "nova", "proxmox", "kubevirt")
+
+
+def add_format(p: argparse.ArgumentParser) -> None:
+    """--format/--json of the fleet commands (baseline, pools)."""
+    p.add_argument(
+        "--format",
+        choices=("text", "json", *CONFIGS),
+        default="text",
+        help="text (default), json, qemu (the -cpu argument), libvirt (domain XML <cpu>), "
+        "nova (nova.conf and flavor traits), proxmox, kubevirt",
+    )
+    p.add_argument("--json", action="store_true", help="same as --format json")
+
+
+def nameable(fmt: str, release: Any):  # noqa: ANN201 - Callable[[Candidate], bool] | None
+    """For libvirt's formats: only CPU names libvirt's cpu_map knows (it has no -vN)."""
+    if fmt in ("text", "json", "qemu"):
+        return None
+    from cpudb.commands.advise import libvirt_names
+
+    names = libvirt_names(release)
+    return lambda c: names.model_for(c)[1] is None
+
+
+def config_of(fmt: str, b: Any, release: Any) -> str:  # b: baseline.Baseline
+    """One pool's CPU in a config format: its best name plus the extra flags."""
+    from cpudb.commands.advise import deprecated_names, render_config
+    from cpudb.render_configs import Answer
+
+    if fmt == "qemu":
+        return f"-cpu {b.cpu(enforce=True)}\n"
+    answer = Answer(
+        b.best,
+        tuple(b.needs),
+        extras=tuple(a.name for a in b.extras),
+        deprecated=deprecated_names(release),
+    )
+    return render_config(fmt, answer, release)
+
+
 TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
 if TYPE_CHECKING:
     from typing import Any
@@ -58,7 +99,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="one model for hosts of several CPU vendors anyway (no live migration between them)",
     )
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_format(p)
     p.set_defaults(run=run)
 
 
@@ -153,14 +194,24 @@ def run(args: argparse.Namespace) -> int:
             hint="`cpudb pools HOST...` splits them into pools; --cross-vendor for one "
             "model anyway",
         )
-    b = baseline(release, hosts, needs, vendors=vendors, linux_deps=linux_deps.pairs())
+    fmt = "json" if args.json else args.format
+    b = baseline(
+        release,
+        hosts,
+        needs,
+        vendors=vendors,
+        linux_deps=linux_deps.pairs(),
+        accept=nameable(fmt, release),
+    )
     if b.best is None:
         for s in b.advice.impossible:
             print(f"cpudb: {s}", file=sys.stderr)
-    if args.json:
+    if fmt == "json":
         from cpudb.render import print_json
 
         print_json("baseline", to_json(b))
-    else:
+    elif fmt == "text":
         sys.stdout.write(text(b))
+    elif b.best is not None:
+        sys.stdout.write(config_of(fmt, b, release))
     return 0 if b.best is not None else 1

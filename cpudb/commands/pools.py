@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cpudb.commands.baseline import add_format
 from cpudb.commands.common import add_qemu, formatter, pick_release, split_list
 
 TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
@@ -66,7 +67,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         metavar="K",
         help="show what leaving out each pool's weakest 1..K CPUs gains (default 2)",
     )
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_format(p)
     p.set_defaults(run=run)
 
 
@@ -148,7 +149,7 @@ def text(p: Any) -> str:
                 f"All {v.strip()} hosts in one pool: -cpu {b.cpu(enforce=True)} ({_n(b)} features)"
             )
     if p.notes:
-        out += ["", "Notes:"] + [f"  - {s}" for s in p.notes]
+        out += ([] if out[-1] == "" else [""]) + ["Notes:"] + [f"  - {s}" for s in p.notes]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
@@ -174,14 +175,29 @@ def run(args: argparse.Namespace) -> int:
             f"--weight names no host: {', '.join(unknown)}",
             hint="use the host's name as the output shows it (file name or node name)",
         )
+    from cpudb.commands.baseline import nameable
+
+    fmt = "json" if args.json else args.format
     p = pools(
         release, hosts, needs, weights=weights, min_pool=args.min_pool,
-        leave_out=args.leave_out, linux_deps=linux_deps.pairs(),
+        leave_out=args.leave_out, linux_deps=linux_deps.pairs(), accept=nameable(fmt, release),
     )  # fmt: skip
-    if args.json:
+    if fmt == "json":
         from cpudb.render import print_json
 
         print_json("pools", to_json(p))
-    else:
+    elif fmt == "text":
         sys.stdout.write(text(p))
+    else:
+        from cpudb.commands.baseline import config_of
+
+        for i, x in enumerate(p.pools, 1):
+            mark = "<!-- -->" if fmt == "libvirt" else "#"
+            head = f"pool {i}: {x.vendor.strip()}, {', '.join(x.hosts[:8])}"
+            head += ", ..." if len(x.hosts) > 8 else ""
+            sys.stdout.write((f"<!-- {head} -->" if mark != "#" else f"# {head}") + "\n")
+            if x.model is None:
+                sys.stdout.write("# no CPU name runs on every member\n\n")
+                continue
+            sys.stdout.write(config_of(fmt, x.baseline, release) + "\n")
     return 0 if all(x.model for x in p.pools) else 1

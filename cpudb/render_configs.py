@@ -1,0 +1,220 @@
+"""The configurations people paste, for one chosen CPU (an `advise` answer, a
+`baseline`, a pool): libvirt domain XML, OpenStack Nova, Proxmox VE and KubeVirt.
+
+libvirt (and Nova, Proxmox and KubeVirt, which go through it) knows CPU models by its
+own cpu_map, whose definitions differ from QEMU's (libvirt's Haswell lacks abm, f16c
+and rdrand; its Skylake-Client-IBRS has mpx): the libvirt outputs name libvirt's model
+and then require every feature of the QEMU CPU cpudb chose that libvirt's model lacks,
+and disable every one it has that the QEMU CPU does not, so the guest gets exactly what
+cpudb checked on the hosts. Pure: strings out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cpudb.advise import Candidate, Need
+from cpudb.record import Record, field
+
+# Proxmox VE accepts only these in a VM's `cpu: ...,flags=` (qemu-server
+# PVE/QemuServer/CPUConfig.pm, @supported_cpu_flags); anything else needs a custom
+# model in /etc/pve/virtual-guest/cpu-models.conf, whose flags may be any QEMU flag.
+PROXMOX_VM_FLAGS = frozenset(
+    {
+        "pcid",
+        "spec-ctrl",
+        "ibpb",
+        "ssbd",
+        "virt-ssbd",
+        "amd-ssbd",
+        "amd-no-ssb",
+        "pdpe1gb",
+        "md-clear",
+        "hv-tlbflush",
+        "hv-evmcs",
+        "aes",
+    }
+)
+
+
+class LibvirtNames(Record):
+    """libvirt's spelling of this release's features, its cpu_map model names and what
+    each of its models has (data/libvirt-features.json)."""
+
+    features: dict[str, str] = field(default_factory=dict)  # QEMU name -> libvirt name
+    models: frozenset[str] = frozenset()
+    source: str = ""
+    model_features: dict[str, frozenset[str]] = field(default_factory=dict)  # -> QEMU names
+
+    def feature(self, qemu_name: str) -> str | None:
+        return self.features.get(qemu_name)
+
+    def model_for(self, c: Candidate) -> tuple[str, str | None]:
+        """(model name for libvirt/Nova/Proxmox/KubeVirt, a caveat or None).
+
+        libvirt's cpu_map has no versioned names: use a fixed alias it knows
+        (Haswell-noTSX-IBRS for Haswell-v4), else the bare name when it means this
+        version (-v1), else the versioned name with a caveat."""
+        named = [a for a in c.aka if a != c.model]
+        bare = [a for a in c.aka if a == c.model]
+        for n in named + bare + [c.name]:
+            if n in self.models:
+                return n, None
+        if not self.models:
+            return c.name, None
+        return c.name, (
+            f"libvirt's cpu_map ({self.source or 'installed'}) has no model "
+            f"{c.name}: a newer libvirt may; otherwise pick another candidate"
+        )
+
+
+class Answer(Record):
+    """One chosen CPU: the candidate, flags added on top (a baseline's extras), the
+    needs it was chosen for, and the next candidates (Nova's ordered cpu_models)."""
+
+    cpu: Candidate
+    needs: tuple[Need, ...] = ()
+    extras: tuple[str, ...] = ()
+    alternates: tuple[Candidate, ...] = ()
+    deprecated: tuple[str, ...] = ()  # the release's deprecated model names (KubeVirt)
+
+    def flags(self) -> tuple[str, ...]:
+        return (*self.cpu.all_adds(), *(x for x in self.extras if x not in self.cpu.all_adds()))
+
+    def guest(self) -> frozenset[str]:
+        return self.cpu.features | set(self.flags())
+
+
+class LibvirtCpu(Record):
+    model: str
+    require: tuple[str, ...]  # libvirt names
+    disable: tuple[str, ...]
+    unnamed: tuple[str, ...]  # QEMU flags libvirt has no name for
+    notes: tuple[str, ...]
+
+
+def libvirt_cpu(a: Answer, names: LibvirtNames) -> LibvirtCpu:
+    """libvirt's model for the answer and the features that make it the QEMU CPU."""
+    model, caveat = names.model_for(a.cpu)
+    notes = [caveat] if caveat else []
+    if model != a.cpu.name:
+        notes.append(f"{model} is libvirt's name for QEMU's {a.cpu.name}")
+    guest = a.guest()
+    has = names.model_features.get(model)
+    if has is None:  # no definition at hand: the flags cpudb added, as QEMU names them
+        want, drop = [f for f in a.flags()], []
+        notes.append(f"libvirt's definition of {model} unknown: only cpudb's flags listed")
+    else:
+        order = list(a.flags()) + sorted(guest - set(a.flags()))
+        want = [f for f in order if f not in has and f in guest and names.feature(f)]
+        want += [f for f in a.flags() if f not in want and f not in has]
+        drop = sorted(f for f in has - guest if names.feature(f))
+    unnamed = tuple(f for f in want if names.feature(f) is None)
+    return LibvirtCpu(
+        model,
+        tuple(names.feature(f) or f for f in want if f not in unnamed),
+        tuple(names.feature(f) or f for f in drop),
+        unnamed,
+        tuple(notes),
+    )
+
+
+def libvirt_xml(a: Answer, names: LibvirtNames) -> str:
+    lc = libvirt_cpu(a, names)
+    lines = [f"<!-- {n} -->" for n in lc.notes]
+    lines += [
+        "<cpu mode='custom' match='exact' check='full'>",
+        f"  <model fallback='forbid'>{lc.model}</model>",
+    ]
+    lines += [f"  <feature policy='require' name='{f}'/>" for f in lc.require]
+    lines += [f"  <feature policy='disable' name='{f}'/>" for f in lc.disable]
+    lines += [
+        f"  <!-- libvirt's cpu_map has no feature for QEMU's {f}: use a newer libvirt, "
+        "or <qemu:commandline> -->"
+        for f in lc.unnamed
+    ]
+    lines.append("</cpu>")
+    return "\n".join(lines) + "\n"
+
+
+def nova(a: Answer, names: LibvirtNames, traits: dict[str, Sequence[str]] | None = None) -> str:
+    """nova.conf's [libvirt] cpu_mode/cpu_models/cpu_model_extra_flags, and the flavor's
+    trait requirements for the needs (Nova's libvirt driver reports HW_CPU_X86_* traits
+    for the host CPU's libvirt features: data/nova-cpu-traits.json)."""
+    lc = libvirt_cpu(a, names)
+    models = [lc.model]
+    for c in a.alternates:  # Nova tries cpu_models in order, each with the same flags
+        alt = libvirt_cpu(Answer(c, a.needs), names)
+        same = (alt.require, alt.disable) == (lc.require, lc.disable)
+        if same and names.model_for(c)[1] is None and alt.model not in models:
+            models.append(alt.model)
+    flags = [f"+{f.lower()}" for f in lc.require] + [f"-{f.lower()}" for f in lc.disable]
+    lines = ["# nova.conf on the compute hosts (libvirt driver)"]
+    lines += [f"# {n}" for n in lc.notes]
+    lines += ["[libvirt]", "cpu_mode = custom", f"cpu_models = {', '.join(models)}"]
+    if flags:
+        lines.append(f"cpu_model_extra_flags = {', '.join(flags)}")
+    wanted = []
+    for n in a.needs:
+        lv = names.feature(n.name) or n.name
+        wanted += [t for t in (traits or {}).get(lv, ())]
+    if wanted:
+        lines += ["", "# the flavor: schedule only onto hosts whose CPU has the needs"]
+        lines += [f"#   openstack flavor set FLAVOR --property trait:{t}=required" for t in wanted]
+    return "\n".join(lines) + "\n"
+
+
+def proxmox(a: Answer, names: LibvirtNames) -> str:
+    model, caveat = names.model_for(a.cpu)
+    flags = list(a.flags())
+    lines = [f"# {caveat}"] if caveat else []
+    if all(f in PROXMOX_VM_FLAGS for f in flags):
+        lines.append("# /etc/pve/qemu-server/<vmid>.conf")
+        lines.append(
+            f"cpu: {model}" + (f",flags={';'.join('+' + f for f in flags)}" if flags else "")
+        )
+        return "\n".join(lines) + "\n"
+    custom = "cpudb-" + a.cpu.name.lower()
+    lines += [
+        f"# a VM's flags= takes only {', '.join(sorted(PROXMOX_VM_FLAGS))};",
+        "# other flags need a custom model: /etc/pve/virtual-guest/cpu-models.conf",
+        f"cpu-model: {custom}",
+        f"    flags {';'.join('+' + f for f in flags)}",
+        f"    reported-model {model}",
+        "",
+        "# /etc/pve/qemu-server/<vmid>.conf",
+        f"cpu: custom-{custom}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def kubevirt(a: Answer, names: LibvirtNames) -> str:
+    """A VirtualMachine's spec.domain.cpu (libvirt's model and features), and the
+    cluster-wide default in the KubeVirt CR (cpuModel; obsoleteCPUModels: the models
+    QEMU deprecates in this release, so the node labeller offers none of them)."""
+    lc = libvirt_cpu(a, names)
+    lines = [f"# {n}" for n in lc.notes]
+    lines += [
+        "# VirtualMachine: spec.template.spec.domain.cpu",
+        "cpu:",
+        f"  model: {lc.model}",
+    ]
+    feats = [(f, "require") for f in lc.require] + [(f, "disable") for f in lc.disable]
+    if feats:
+        lines.append("  features:")
+        for f, policy in feats:
+            lines += [f"  - name: {f}", f"    policy: {policy}"]
+    lines += [
+        "",
+        "# or for every VM: kubectl edit kubevirt -n kubevirt",
+        "spec:",
+        "  configuration:",
+        f"    cpuModel: {lc.model}",
+    ]
+    if a.deprecated:
+        lines.append("    obsoleteCPUModels:")
+        lines += [f"      {m}: true" for m in a.deprecated if m != lc.model]
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS = {"libvirt": libvirt_xml, "proxmox": proxmox, "kubevirt": kubevirt}
