@@ -44,7 +44,7 @@ def read(text: str, name: str) -> list[tuple[str, HostCpu]]:
                 "a domain's <cpu> is what a VM asks for, not what a host has",
                 file=name,
                 hint="give the host's `virsh domcapabilities`; check the VM with "
-                "`cpudb advise --vm FILE --host HOST`",
+                "`cpudb host check VM.xml HOST...`",
             )
         return [(name, from_libvirt(cpu, f"{cpu.what} {name}"))]
     if host_json.looks_like_json(text):

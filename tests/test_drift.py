@@ -48,3 +48,41 @@ def test_no_change_and_the_way_back(tmp_path, capsys):
 def test_diff_needs_two_hosts(capsys):
     assert main(["host", "diff", "x"]) == 2
     assert "takes BEFORE and AFTER" in capsys.readouterr().err
+
+
+VM = """<domain type='kvm'>
+  <name>vm1</name>
+  <cpu mode='custom' match='exact' check='full'>
+    <model fallback='forbid'>Skylake-Client-IBRS</model>
+    <vendor>Intel</vendor>
+    <feature policy='require' name='pdpe1gb'/>
+    <feature policy='disable' name='mpx'/>
+  </cpu>
+</domain>
+"""
+
+
+def test_can_this_vm_start_or_migrate_there(tmp_path, capsys):
+    """Issue 14.1: a domain's <cpu> checked against hosts: TSX on, it starts; after the
+    TSX-off update libvirt's Skylake-Client-IBRS (with hle and rtm) cannot."""
+    from tests.conftest import FIXTURES
+
+    hf = FIXTURES / "hostfiles"
+    vm = tmp_path / "vm1.xml"
+    vm.write_text(VM)
+    argv = ["host", "check", str(vm), str(hf / "domcaps-skylake-tsx-on.xml"),
+            str(hf / "domcaps-skylake.xml"), "--qemu", "7.2", "--json"]  # fmt: skip
+    assert main(argv) == 1
+    d = json.loads(capsys.readouterr().out)
+    by = {h["host"]: h for h in d["hosts"]}
+    assert by["domcaps-skylake-tsx-on.xml"]["runs"] is True
+    assert by["domcaps-skylake.xml"]["blockers"] == ["hle", "rtm"]
+    assert d["model"] == "Skylake-Client-IBRS" and d["mode"] == "custom"
+    assert main(["host", "check", str(vm), str(hf / "domcaps-skylake-tsx-on.xml")]) == 0
+    assert "it can live-migrate between all of them" in capsys.readouterr().out
+    passthrough = tmp_path / "pt.xml"
+    passthrough.write_text("<domain><cpu mode='host-passthrough'/></domain>")
+    assert main(["host", "check", str(passthrough), str(hf / "domcaps-skylake.xml")]) == 0
+    assert "copies the host it starts on" in capsys.readouterr().out
+    assert main(["host", "check", str(hf / "domcaps-skylake.xml"), str(vm)]) == 2
+    assert "not a domain's <cpu>" in capsys.readouterr().err

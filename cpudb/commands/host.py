@@ -37,13 +37,15 @@ examples:
   cpudb host diff box1.cpuid box1-after.cpuid         drift after a microcode/kernel update:
                                                        features lost/gained, names now blocked
   cpudb host diff old.xml new.xml --pool b.xml c.xml  ... and whether the pool's -cpu still runs
+  virsh dumpxml vm1 > vm1.xml; cpudb host check vm1.xml hostB.xml hostC.xml
+                                                       can vm1 start on / migrate to these hosts?
 
 JSON (`--json`): {"vendor", "family", "model", "stepping", "brand", "hypervisor",
 "source", "qemu", "features": [QEMU names], "unknown": [...], "missing_leaves": [...],
 "kvm_supplied": [...], "best": [...], "models": [{"name", "usable", "blockers",
 "unknown", "alias_of"}]}; with --qmp each model also has "qemu_unavailable"."""
 
-SUBCOMMANDS = ("add", "list", "rm", "diff")
+SUBCOMMANDS = ("add", "list", "rm", "diff", "check")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -102,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
     words = list(args.args)
     if words and words[0] == "diff":
         return _diff(args, words[1:])
+    if words and words[0] == "check":
+        return _check(args, words[1:])
     if words and words[0] in SUBCOMMANDS:
         return _manage(args, words)
     spec = _spec(args, words, "cpudb host FILE")
@@ -347,6 +351,70 @@ def _diff_text(d: Any) -> str:
         else:
             out.append(f"  pool with {members}: -cpu {p.before.cpu(enforce=True)} still runs")
     return "\n".join(out) + "\n"
+
+
+def _check(args: argparse.Namespace, rest: list[str]) -> int:
+    from cpudb.commands.advise import libvirt_names, load_hosts
+    from cpudb.commands.common import pick_release
+    from cpudb.hostfiles import libvirt_locations
+    from cpudb.query import open_db
+    from cpudb.scrapers import libvirt_xml
+    from cpudb.textinput import read_small
+    from cpudb.vmcheck import check
+
+    if len(rest) < 2:
+        raise CpudbError(
+            "`cpudb host check` takes a domain XML and one or more hosts",
+            hint="virsh dumpxml VM > vm.xml; cpudb host check vm.xml HOST...",
+        )
+    vm = libvirt_xml.parse(read_small(rest[0], 16 << 20, "libvirt domain XML"), rest[0])
+    if vm.what not in ("domain CPU", "CPU"):
+        raise CpudbError(
+            f"{rest[0]}: {vm.what}, not a domain's <cpu>",
+            hint="give `virsh dumpxml VM` (the hosts come after it)",
+        )
+    db = open_db(args.db)
+    rel, _ = pick_release(db, args.qemu)
+    names = libvirt_names(rel)
+    by_loc = {f.location: f.name for f in rel.features}
+    qemu_name = {n: by_loc[loc] for n, loc in libvirt_locations().items() if loc in by_loc}
+    r = check(rel, vm, load_hosts(rest[1:], db, rel), names.model_features, qemu_name)
+    if args.json:
+        from cpudb.render import print_json
+
+        print_json(
+            "host.check",
+            {
+                "qemu": r.qemu,
+                "mode": r.mode,
+                "model": r.model,
+                "unknown": list(r.unknown),
+                "hosts": [
+                    {"host": h.host, "runs": not h.blockers, "blockers": list(h.blockers)}
+                    for h in r.hosts
+                ],  # fmt: skip
+                "runs_everywhere": r.runs_everywhere,
+                "notes": list(r.notes),
+            },
+        )
+    else:
+        out = [f"QEMU {r.qemu}, KVM: the VM's CPU: {r.mode} {r.model}".rstrip()]
+        for h in r.hosts:
+            out.append(
+                f"  {h.host}: "
+                + ("starts" if not h.blockers else f"BLOCKED, lacks {', '.join(h.blockers)}")
+            )
+        if r.unknown:
+            out.append(f"  libvirt features cpudb cannot place: {', '.join(r.unknown)}")
+        out += [f"  note: {n}" for n in r.notes]
+        if r.hosts:
+            out.append(
+                "  it can live-migrate between all of them"
+                if r.runs_everywhere
+                else "  it cannot start on, or migrate to, the blocked hosts"
+            )
+        print("\n".join(out))
+    return 0 if r.runs_everywhere else 1
 
 
 # ----------------------------------------------------------- add / list / rm
