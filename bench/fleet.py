@@ -17,7 +17,22 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from huge_input import measure  # noqa: E402
+from huge_input import measure as _measure  # noqa: E402
+
+
+def measure(argv: list[str]) -> tuple[float, float, int, str]:
+    """Wall seconds, this child's own peak RSS in MB (GNU time when present: ru_maxrss of
+    RUSAGE_CHILDREN is the largest child so far), exit status, first line said."""
+    import shutil as sh
+
+    gnu = sh.which("time") and Path("/usr/bin/time").exists()
+    if not gnu:
+        return _measure(argv)
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as out:
+        wall, _, code, said = _measure(["/usr/bin/time", "-f", "%M", "-o", out.name, *argv])
+        rss = int(out.read().strip().splitlines()[-1]) / 1024
+    return wall, rss, code, said
+
 
 REPO = Path(__file__).resolve().parent.parent
 HOSTS = REPO.parent / "shared" / "hosts"
@@ -56,6 +71,7 @@ def main() -> None:
         sets = make(Path(tmp))
         measure([*cpudb, "versions"])  # a database (re)build is not the fleet's cost
         print(f"{'command':<22} {'wall s':>7} {'peak MB':>8} {'exit':>4}  says")
+        # (peak MB: that command's own resident peak)
         walls: dict[tuple[str, str], float] = {}
         for cmd in ("pools", "baseline"):
             for n, files in sets.items():

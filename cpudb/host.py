@@ -682,18 +682,32 @@ def from_text(text: str, name: str, linux_map: dict[str, Any] | None = None) -> 
                 "no Linux flag map (data/linux-cpufeatures.json)", hint="reinstall cpudb"
             )
         return from_cpuinfo(cpuinfo.parse(text, name), linux_map, f"/proc/cpuinfo text {name}")
-    dump = _DUMPS.get(text)
-    if dump is None:
+    seen = _DUMPS.get(text)
+    if seen is None:
         dump = cpuid_dump.parse(text, name)
+        multi = len(dump.cpus) > 1 or re.search(r"^CPU \d+:", text, re.M)
+        seen = ("cpuid -r" if multi else "cpuid -1 -r", from_dump(dump, ""))
         if len(_DUMPS) < 4096:
-            _DUMPS[text] = dump
-    raw = "cpuid -r" if len(dump.cpus) > 1 or re.search(r"^CPU \d+:", text, re.M) else "cpuid -1 -r"
-    return from_dump(dump, f"{raw} dump {name}")
+            _DUMPS[text] = seen
+    from cpudb.record import replace
+
+    return replace(seen[1], source=f"{seen[0]} dump {name}")
 
 
 # `cpuid -1 -r` dumps of one CPU model are byte-identical from host to host (CPU 0's APIC
-# ids are 0): a fleet's copies are parsed once per process
-_DUMPS: dict[str, CpuidDump] = {}
+# ids are 0): a fleet's copies are parsed and identified once per process
+_DUMPS: dict[str, tuple[str, HostCpu]] = {}
+
+
+def same_reading(cpu: HostCpu) -> tuple:
+    """What decodes alike (`features_in`), source and notes aside: a fleet's identical
+    CPUs are decoded once. Plain tuples, which hash in C."""
+    return (
+        cpu.kind, cpu.vendor, cpu.family, cpu.model, cpu.stepping, cpu.leaves,
+        cpu.other_leaves, cpu.bits, cpu.qemu_props, cpu.qemu_unavailable, cpu.qemu_version,
+        cpu.msrs, cpu.libvirt_model, cpu.libvirt_features, cpu.hypervisor,
+    )  # fmt: skip
+
 
 # ------------------------------------------------------------------ loading (I/O)
 

@@ -31,7 +31,7 @@ def looks_like_json(text: str) -> bool:
 
 def documents(text: str, file: str) -> list[Any]:
     """Every JSON document in the text, one after another."""
-    dec = json.JSONDecoder()
+    dec = json.JSONDecoder(object_hook=_slim_node)
     out: list[Any] = []
     i, n = 0, len(text)
     while True:
@@ -44,6 +44,17 @@ def documents(text: str, file: str) -> list[Any]:
         except json.JSONDecodeError as e:
             raise ParseError(f"not JSON ({e.msg})", file=file, line=e.lineno, hint=HINT) from None
         out.append(doc)
+
+
+def _slim_node(d: dict[str, Any]) -> dict[str, Any]:
+    """A Kubernetes Node keeps only its name and labels as it is parsed: its status
+    (images, conditions) is most of `kubectl get nodes -o json` and says nothing here."""
+    if d.get("kind") == "Node" and "metadata" in d:
+        meta = d["metadata"] if isinstance(d["metadata"], dict) else {}
+        labels = meta.get("labels")
+        cpu = {k: v for k, v in labels.items() if KV + "/" in k} if isinstance(labels, dict) else {}
+        return {"kind": "Node", "metadata": {"name": meta.get("name"), "labels": cpu}}
+    return d
 
 
 def kind_of(doc: Any) -> str:

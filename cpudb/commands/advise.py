@@ -199,7 +199,7 @@ def load_hosts(specs: list[str], db, release) -> list:  # noqa: ANN001 -> list[O
 
     from cpudb.decide.offer import Offer, kvm_offer
     from cpudb.host import load_hosts as read_hosts
-    from cpudb.record import replace
+    from cpudb.host import same_reading
 
     hosts: list[Offer] = []
     seen: set[str] = set()
@@ -218,7 +218,7 @@ def load_hosts(specs: list[str], db, release) -> list:  # noqa: ANN001 -> list[O
             if name in seen:
                 name = f"{name}#{len(hosts) + 1}"
             seen.add(name)
-            key = replace(cpu, source="", notes=())
+            key = same_reading(cpu)
             if key not in decoded:
                 decoded[key] = cpu.features_in(release)
             hosts.append(kvm_offer(name, cpu.vendor, decoded[key], cpu.source))  # type: ignore[arg-type]
