@@ -58,9 +58,12 @@ examples:
   cpudb baseline rack1-a rack1-b --needs pdpe1gb --qemu 7.2
   cpudb baseline *.cpuid --json | jq -r .cpu
 
-HOST: a name stored with `cpudb host add`, a `cpuid -1 -r` dump FILE, - for stdin,
-this-host (what this machine's KVM gives a guest) or qmp (QEMU's own `host` model
-here). Under KVM a guest can only see what every host has, or it cannot migrate.
+HOST: a name stored with `cpudb host add`, a host FILE in any format `cpudb host` reads
+(cpuid dump, /proc/cpuinfo, lscpu -J, virsh domcapabilities/capabilities, QMP answers,
+kubectl get nodes -o json), - for stdin, this-host (what this machine's KVM gives a
+guest) or qmp (QEMU's own `host` model here). Hosts of several CPU vendors cannot
+live-migrate between each other: `cpudb pools` splits them (or --cross-vendor).
+Under KVM a guest can only see what every host has, or it cannot migrate.
 The answer: the best CPU name with no blocker on any host (ranked as `cpudb advise`
 ranks, closeness to what the hosts share), the extra flags every host has, and the next
 better model with which host lacks which features.
