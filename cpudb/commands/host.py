@@ -12,13 +12,13 @@ if TYPE_CHECKING:
     from typing import Any
 
 DESCRIPTION = """\
-Decode a host CPU against one QEMU release. A host FILE is read by its content: a
-`cpuid -1 -r` or `cpuid -r` dump, /proc/cpuinfo, `lscpu -J`, `virsh domcapabilities`
-(libvirt's host-model, and QEMU's own usable/blockers verdicts, which are honoured),
-`virsh capabilities`, QMP answers (query-cpu-model-expansion of host,
-query-cpu-definitions) or `kubectl get nodes -o json` (KubeVirt labels; many hosts, for
-baseline and pools); or this machine, or QEMU itself under KVM. It shows its features
-by QEMU name, and for every CPU name of the release whether it is usable under KVM or which features it
+Decode a host CPU against one QEMU release. A host FILE is read by its content: a `cpuid
+-1 -r` or `cpuid -r` dump, /proc/cpuinfo, `lscpu -J`, `virsh domcapabilities` (libvirt's
+host-model, and QEMU's own usable/blockers verdicts, which are honoured), `virsh
+capabilities`, QMP answers (query-cpu-model-expansion of host, query-cpu-definitions) or
+`kubectl get nodes -o json` (KubeVirt labels; many hosts, for baseline and pools); or
+this machine, or QEMU itself under KVM. It shows its features by QEMU name, and for
+every CPU name of the release whether it is usable under KVM or which features it
 enables that the host lacks (its blockers; QEMU drops those with "host doesn't support
 requested feature" unless `enforce` is set). Features the source cannot tell (MSR-based
 ones such as mds-no or vmx-*, leaves missing from a dump) are reported as unknown, never
