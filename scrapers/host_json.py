@@ -43,6 +43,10 @@ def documents(text: str, file: str) -> list[Any]:
             doc, i = dec.raw_decode(text, i)
         except json.JSONDecodeError as e:
             raise ParseError(f"not JSON ({e.msg})", file=file, line=e.lineno, hint=HINT) from None
+        except RecursionError:
+            raise ParseError(
+                "JSON nested too deep to be a host file", file=file, hint=HINT
+            ) from None
         out.append(doc)
 
 

@@ -116,6 +116,8 @@ def test_kubevirt_nodes_are_many_hosts(capsys):
         ('<!DOCTYPE x [<!ENTITY a "aaaa">]><capabilities/>', "DTD or entities"),
         ('{"lscpu": [{"field": "Architecture:", "data": "x86_64"}]}', "without a Flags field"),
         ('{"items": [{"metadata": {"name": "n"}}]}', "no node with KubeVirt CPU labels"),
+        ("[" * 100000 + "]" * 100000, "nested too deep"),
+        ('[{"name": "x"}]', "none of the host formats"),
     ],
 )
 def test_what_is_not_a_host_file_gets_one_line(tmp_path, capsys, text, needle):
