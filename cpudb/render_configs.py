@@ -45,6 +45,9 @@ class LibvirtNames(Record):
     models: frozenset[str] = frozenset()
     source: str = ""
     model_features: dict[str, frozenset[str]] = field(default_factory=dict)  # -> QEMU names
+    version: str = ""  # the libvirt release these names are of
+    why: str = ""  # why that one (--libvirt, the installed one, ...)
+    dependencies: tuple = ()  # the QEMU release's feature_dependencies (Dependency)
 
     def feature(self, qemu_name: str) -> str | None:
         return self.features.get(qemu_name)
@@ -63,8 +66,8 @@ class LibvirtNames(Record):
         if not self.models:
             return c.name, None
         return c.name, (
-            f"libvirt's cpu_map ({self.source or 'installed'}) has no model "
-            f"{c.name}: a newer libvirt may; otherwise pick another candidate"
+            f"libvirt {self.version or '(installed)'}'s cpu_map has no model "
+            f"{c.name}: a newer libvirt may (option libvirt V); otherwise pick another candidate"
         )
 
 
@@ -96,7 +99,8 @@ class LibvirtCpu(Record):
 def libvirt_cpu(a: Answer, names: LibvirtNames) -> LibvirtCpu:
     """libvirt's model for the answer and the features that make it the QEMU CPU."""
     model, caveat = names.model_for(a.cpu)
-    notes = [caveat] if caveat else []
+    notes = [f"names of libvirt {names.version} ({names.why})"] if names.version else []
+    notes += [caveat] if caveat else []
     if model != a.cpu.name:
         notes.append(f"{model} is libvirt's name for QEMU's {a.cpu.name}")
     guest = a.guest()
@@ -108,7 +112,14 @@ def libvirt_cpu(a: Answer, names: LibvirtNames) -> LibvirtCpu:
         order = list(a.flags()) + sorted(guest - set(a.flags()))
         want = [f for f in order if f not in has and f in guest and names.feature(f)]
         want += [f for f in a.flags() if f not in want and f not in has]
-        drop = sorted(f for f in has - guest if names.feature(f))
+        # what QEMU would clear anyway (vmx-* without vmx) needs no disable
+        from cpudb.resolve import apply_dependencies
+
+        drop = sorted(
+            f
+            for f in has - guest
+            if names.feature(f) and f in apply_dependencies(guest | {f}, names.dependencies)
+        )
     unnamed = tuple(f for f in want if names.feature(f) is None)
     return LibvirtCpu(
         model,
@@ -119,9 +130,16 @@ def libvirt_cpu(a: Answer, names: LibvirtNames) -> LibvirtCpu:
     )
 
 
+def xml_comment(text: str) -> str:
+    """An XML comment: it may not hold "--" (XML 1.0, 2.5)."""
+    while "--" in text:
+        text = text.replace("--", "-")
+    return f"<!-- {text.rstrip('-')} -->"
+
+
 def libvirt_xml(a: Answer, names: LibvirtNames) -> str:
     lc = libvirt_cpu(a, names)
-    lines = [f"<!-- {n} -->" for n in lc.notes]
+    lines = [xml_comment(n) for n in lc.notes]
     lines += [
         "<cpu mode='custom' match='exact' check='full'>",
         f"  <model fallback='forbid'>{lc.model}</model>",
@@ -129,10 +147,10 @@ def libvirt_xml(a: Answer, names: LibvirtNames) -> str:
     lines += [f"  <feature policy='require' name='{f}'/>" for f in lc.require]
     lines += [f"  <feature policy='disable' name='{f}'/>" for f in lc.disable]
     lines += [
-        f"  <!-- libvirt's cpu_map has no feature for QEMU's {f}: use a newer libvirt, "
-        "or <qemu:commandline> -->"
+        "  " + xml_comment(f"libvirt's cpu_map has no feature for QEMU's {f}: use a newer "
+                        "libvirt, or <qemu:commandline>")
         for f in lc.unnamed
-    ]
+    ]  # fmt: skip
     lines.append("</cpu>")
     return "\n".join(lines) + "\n"
 

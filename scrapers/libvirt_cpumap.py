@@ -253,32 +253,71 @@ def package_version(package: str = "libvirt-daemon") -> str | None:
     return r.stdout.strip() or None
 
 
+def _tarball_files(tarball: Path) -> tuple[dict[str, str], str]:
+    """src/cpu_map/x86_*.xml of a libvirt source tarball, and its version."""
+    import re
+    import tarfile
+
+    files: dict[str, str] = {}
+    version = ""
+    try:
+        with tarfile.open(tarball, "r:*") as tf:
+            for m in tf:
+                parts = m.name.split("/")
+                if m.isfile() and parts[-2:-1] == ["cpu_map"] and parts[-1].startswith("x86_"):
+                    fh = tf.extractfile(m)
+                    if fh is not None:
+                        files[parts[-1]] = fh.read().decode("utf-8")
+                        version = (
+                            version or (re.findall(r"libvirt-(\d+\.\d+\.\d+)", m.name) or [""])[0]
+                        )
+    except (tarfile.TarError, OSError) as e:
+        raise SourceError(f"{tarball}: not a readable tarball ({e})",
+                          hint="give libvirt_X.Y.Z.orig.tar.xz") from None  # fmt: skip
+    return files, version
+
+
 def scrape(directory: Path, label: str | None = None) -> dict[str, object]:
-    path = directory / FEATURES_FILE
-    if not path.is_file():
+    """libvirt's cpu_map: a folder (/usr/share/libvirt/cpu_map) or a source tarball
+    (libvirt_X.Y.Z.orig.tar.xz, its src/cpu_map/)."""
+    if directory.is_file():
+        files, version = _tarball_files(directory)
+        where = f"{directory.name}: src/cpu_map/{FEATURES_FILE}"
+        label = label or f"libvirt {version or '?'}"
+    else:
+        files = {f.name: f.read_text(encoding="utf-8") for f in sorted(directory.glob("x86_*.xml"))}
+        where = str(directory / FEATURES_FILE)
+        if label is None:
+            pv = package_version()
+            label = f"Debian libvirt-daemon {pv}" if pv else "libvirt"
+        version = ""
+    if FEATURES_FILE not in files:
         raise SourceError(
-            f"{path}: not found", hint="apt-get install -y libvirt-daemon, or pass --dir DIR"
+            f"{where}: not found",
+            hint="apt-get install -y libvirt-daemon, or pass --dir DIR (a folder or tarball)",
         )
-    features = parse_features(path.read_text(encoding="utf-8"), file=str(path))
-    if label is None:
-        version = package_version()
-        label = f"Debian libvirt-daemon {version}" if version else "libvirt"
+    features = parse_features(files[FEATURES_FILE], file=where)
     defs: dict[str, tuple[str | None, tuple[str, ...]]] = {}
-    for f in sorted(directory.glob("x86_*.xml")):
-        if f.name not in (FEATURES_FILE, "x86_vendors.xml"):
-            defs.update(parse_model_defs(f.read_text(encoding="utf-8"), file=str(f)))
+    for name in sorted(files):
+        if name not in (FEATURES_FILE, "x86_vendors.xml"):
+            defs.update(parse_model_defs(files[name], file=name))
     locations = to_locations(features, cpudb_words())
     loc_of = {
         n: loc
         for loc, e in locations.items()
         for n in (e["libvirt_name"], *e.get("libvirt_aliases", []))  # type: ignore[misc]
     }
-    return {
-        "source": f"{label}: {path}",
-        "locations": locations,
-        "models": sorted(defs, key=str.lower),
-        "model_features": model_features(defs, loc_of),
-    }
+    out: dict[str, object] = {"source": f"{label}: {where}"}
+    if version:
+        out["libvirt_version"] = version
+    out.update(
+        {
+            "locations": locations,
+            "models": sorted(defs, key=str.lower),
+            "model_features": model_features(defs, loc_of),
+        }
+    )
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -286,13 +325,16 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m cpudb.scrapers.libvirt_cpumap",
         description="Write libvirt's x86 feature names per CPUID location "
         "(data/libvirt-features.json).",
-        epilog="example: python -m cpudb.scrapers.libvirt_cpumap --out data/",
+        epilog="examples: python -m cpudb.scrapers.libvirt_cpumap --out data/   (installed)\n"
+        "  python -m cpudb.scrapers.libvirt_cpumap --dir libvirt_11.3.0.orig.tar.xz --out data/"
+        "   (-> data/libvirt/11.3.0.json)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "--dir",
         type=Path,
         default=DEFAULT_DIR,
-        help=f"libvirt's cpu_map folder (default: {DEFAULT_DIR})",
+        help=f"libvirt's cpu_map folder, or a libvirt source tarball (default: {DEFAULT_DIR})",
     )
     p.add_argument("--label", help="source label (default: the Debian package version)")
     p.add_argument("--out", type=Path, help="folder for libvirt-features.json (default: stdout)")
@@ -308,7 +350,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         from cpudb.paths import atomic_write
 
-        target = args.out / "libvirt-features.json"
+        # a release's tarball -> data/libvirt/X.Y.Z.json; the installed one -> the default
+        v = data.get("libvirt_version")
+        target = args.out / "libvirt" / f"{v}.json" if v else args.out / "libvirt-features.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(target, text)
         print(f"{len(data['locations'])} locations -> {target}")  # type: ignore[arg-type]
     else:

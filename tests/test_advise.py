@@ -303,7 +303,7 @@ def test_libvirt_nova_proxmox_use_libvirt_names(db):
     assert [x.name for x in c.adds] == ["pclmulqdq", "pdpe1gb"]
     from cpudb.commands.advise import libvirt_names
 
-    names = libvirt_names(rel)
+    names = libvirt_names(rel, "9.0.0")
     xml = ET.fromstring(libvirt_xml(Answer(c), names))
     assert xml.find("model").text == "Nehalem"  # libvirt has no versioned names
     assert xml.find("model").get("fallback") == "forbid"

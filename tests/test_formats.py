@@ -32,7 +32,7 @@ def matrix():  # noqa: ANN201 - [(need, Answer)]
     """One answer per (need, vendor): every feature some QEMU 7.2 model enables that
     libvirt can name, as the need."""
     rel = open_db().release("7.2.22")
-    names = libvirt_names(rel)
+    names = libvirt_names(rel, "9.0.0")
     feats = sorted({f for c in rel.cpus for f in c.features if names.feature(f)})
     out = []
     for need in feats:

@@ -108,6 +108,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "kubevirt (VM spec.domain.cpu and the KubeVirt CR)",
     )
     p.add_argument("--json", action="store_true", help="same as --format json")
+    add_libvirt(p)
     p.add_argument(
         "--all",
         action="store_true",
@@ -248,28 +249,42 @@ def load_recommended(release):  # noqa: ANN001, ANN201
     return pick_recommended(data, release.version, resolve)
 
 
-def libvirt_names(release):  # noqa: ANN001, ANN201
-    import json
-
-    from cpudb.names import extra_names
-    from cpudb.paths import shipped_data_dir
+def libvirt_names(release, libvirt: str | None = None):  # noqa: ANN001, ANN201
+    """libvirt's names for `release` as libvirt `libvirt` (default: the installed one)
+    spells them (cpudb.libvirt_releases)."""
+    from cpudb import libvirt_releases
     from cpudb.render_configs import LibvirtNames
 
-    info = extra_names()
+    version, why = libvirt_releases.choose(libvirt)
+    data = libvirt_releases.load(version)
+    spelled = data.get("locations", {})
     feats = {
-        f.name: info[f.location]["libvirt_name"]
+        f.name: spelled[f.location]["libvirt_name"]
         for f in release.features
-        if info.get(f.location, {}).get("libvirt_name")
+        if spelled.get(f.location, {}).get("libvirt_name")
     }
-    path = shipped_data_dir() / "libvirt-features.json"
-    data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     by_loc = {f.location: f.name for f in release.features}
     models = {
         m: frozenset(by_loc[loc] for loc in locs if loc in by_loc)
         for m, locs in data.get("model_features", {}).items()
     }
     return LibvirtNames(
-        feats, frozenset(data.get("models", ())), data.get("source", ""), model_features=models
+        feats,
+        frozenset(data.get("models", ())),
+        data.get("source", ""),
+        model_features=models,
+        version=version,
+        why=why,
+        dependencies=release.dependencies,
+    )
+
+
+def add_libvirt(p) -> None:  # noqa: ANN001 - an ArgumentParser
+    p.add_argument(
+        "--libvirt",
+        metavar="V",
+        help="for libvirt, nova, proxmox and kubevirt: the names libvirt V knows "
+        "(default: the installed libvirt; libvirt before 10.x has no versioned names)",
     )
 
 
@@ -283,11 +298,11 @@ def nova_traits() -> dict:
     return json.loads(path.read_text(encoding="utf-8"))["traits"] if path.exists() else {}
 
 
-def render_config(fmt: str, answer, release) -> str:  # noqa: ANN001 - render_configs.Answer
-    """--format libvirt|nova|proxmox|kubevirt of one chosen CPU."""
+def render_config(fmt: str, answer, release, libvirt: str | None = None) -> str:  # noqa: ANN001
+    """--format libvirt|nova|proxmox|kubevirt of one chosen CPU (a render_configs.Answer)."""
     from cpudb import render_configs as rc
 
-    names = libvirt_names(release)
+    names = libvirt_names(release, libvirt)
     if fmt == "nova":
         return rc.nova(answer, names, nova_traits())
     return rc.RENDERERS[fmt](answer, names)
@@ -437,7 +452,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             from cpudb.render_configs import Answer
 
-            names = libvirt_names(release)
+            names = libvirt_names(release, args.libvirt)
             # libvirt (and so Nova, Proxmox and KubeVirt) has no versioned names: take the
             # best candidate it can name, and only fall back to the overall best with a caveat.
             usable = [c for c in advice.candidates if not c.blockers]
@@ -447,5 +462,5 @@ def run(args: argparse.Namespace) -> int:
             answer = Answer(
                 pick, tuple(needs), alternates=rest, deprecated=deprecated_names(release)
             )
-            sys.stdout.write(render_config(fmt, answer, release))
+            sys.stdout.write(render_config(fmt, answer, release, args.libvirt))
     return 0 if best is not None else 1

@@ -20,19 +20,24 @@ def add_format(p: argparse.ArgumentParser) -> None:
         "nova (nova.conf and flavor traits), proxmox, kubevirt",
     )
     p.add_argument("--json", action="store_true", help="same as --format json")
+    from cpudb.commands.advise import add_libvirt
+
+    add_libvirt(p)
 
 
-def nameable(fmt: str, release: Any):  # noqa: ANN201 - Callable[[Candidate], bool] | None
+def nameable(fmt: str, release: Any, libvirt: str | None = None):  # noqa: ANN201 - Callable[[Candidate], bool] | None
     """For libvirt's formats: only CPU names libvirt's cpu_map knows (it has no -vN)."""
     if fmt in ("text", "json", "qemu"):
         return None
     from cpudb.commands.advise import libvirt_names
 
-    names = libvirt_names(release)
+    names = libvirt_names(release, libvirt)
     return lambda c: names.model_for(c)[1] is None
 
 
-def config_of(fmt: str, b: Any, release: Any) -> str:  # b: baseline.Baseline
+def config_of(
+    fmt: str, b: Any, release: Any, libvirt: str | None = None
+) -> str:  # b: baseline.Baseline
     """One pool's CPU in a config format: its best name plus the extra flags."""
     from cpudb.commands.advise import deprecated_names, render_config
     from cpudb.render_configs import Answer
@@ -45,7 +50,7 @@ def config_of(fmt: str, b: Any, release: Any) -> str:  # b: baseline.Baseline
         extras=tuple(a.name for a in b.extras),
         deprecated=deprecated_names(release),
     )
-    return render_config(fmt, answer, release)
+    return render_config(fmt, answer, release, libvirt)
 
 
 TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
@@ -204,7 +209,7 @@ def run(args: argparse.Namespace) -> int:
         needs,
         vendors=vendors,
         linux_deps=linux_deps.pairs(),
-        accept=nameable(fmt, release),
+        accept=nameable(fmt, release, args.libvirt),
     )
     if b.best is None:
         for s in b.advice.impossible:
@@ -216,5 +221,5 @@ def run(args: argparse.Namespace) -> int:
     elif fmt == "text":
         sys.stdout.write(text(b))
     elif b.best is not None:
-        sys.stdout.write(config_of(fmt, b, release))
+        sys.stdout.write(config_of(fmt, b, release, args.libvirt))
     return 0 if b.best is not None else 1

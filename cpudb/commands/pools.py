@@ -180,7 +180,8 @@ def run(args: argparse.Namespace) -> int:
     fmt = "json" if args.json else args.format
     p = pools(
         release, hosts, needs, weights=weights, min_pool=args.min_pool,
-        leave_out=args.leave_out, linux_deps=linux_deps.pairs(), accept=nameable(fmt, release),
+        leave_out=args.leave_out, linux_deps=linux_deps.pairs(),
+        accept=nameable(fmt, release, args.libvirt),
     )  # fmt: skip
     if fmt == "json":
         from cpudb.render import print_json
@@ -190,14 +191,14 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(text(p))
     else:
         from cpudb.commands.baseline import config_of
+        from cpudb.render_configs import xml_comment
 
         for i, x in enumerate(p.pools, 1):
-            mark = "<!-- -->" if fmt == "libvirt" else "#"
             head = f"pool {i}: {x.vendor.strip()}, {', '.join(x.hosts[:8])}"
             head += ", ..." if len(x.hosts) > 8 else ""
-            sys.stdout.write((f"<!-- {head} -->" if mark != "#" else f"# {head}") + "\n")
+            sys.stdout.write((xml_comment(head) if fmt == "libvirt" else f"# {head}") + "\n")
             if x.model is None:
                 sys.stdout.write("# no CPU name runs on every member\n\n")
                 continue
-            sys.stdout.write(config_of(fmt, x.baseline, release) + "\n")
+            sys.stdout.write(config_of(fmt, x.baseline, release, args.libvirt) + "\n")
     return 0 if all(x.model for x in p.pools) else 1

@@ -1,0 +1,81 @@
+"""Which libvirt's names the libvirt outputs use: the cpu_map of one libvirt release.
+
+data/libvirt-features.json is the default (Debian bookworm's installed libvirt-daemon);
+data/libvirt/X.Y.Z.json are other releases scraped from Debian's source tarballs. A
+`--libvirt V` picks one (the newest shipped release not newer than V); without it, the
+installed libvirt is detected (dpkg, else `virsh --version`), else the default.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from cpudb.errors import NotFound
+from cpudb.versions import version_key
+
+_V = re.compile(r"(\d+\.\d+\.\d+)")
+
+
+@lru_cache(maxsize=1)
+def available() -> dict[str, Path]:
+    """libvirt version -> its data file."""
+    from cpudb.paths import shipped_data_dir
+
+    d = shipped_data_dir()
+    out: dict[str, Path] = {}
+    default = d / "libvirt-features.json"
+    if default.exists():
+        m = _V.search(json.loads(default.read_text(encoding="utf-8")).get("source", ""))
+        out[m.group(1) if m else "default"] = default
+    for p in sorted((d / "libvirt").glob("*.json")):
+        out.setdefault(p.stem, p)
+    return out
+
+
+def installed() -> str | None:
+    """The installed libvirt's X.Y.Z (dpkg's libvirt-daemon or libvirt0, else virsh)."""
+    import shutil
+    import subprocess
+
+    for cmd in (
+        ["dpkg-query", "-W", "-f", "${Version}", "libvirt-daemon"],
+        ["dpkg-query", "-W", "-f", "${Version}", "libvirt0"],
+        ["virsh", "--version"],
+    ):
+        if shutil.which(cmd[0]):
+            r = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=10)
+            m = _V.search(r.stdout) if r.returncode == 0 else None
+            if m:
+                return m.group(1)
+    return None
+
+
+def choose(query: str | None) -> tuple[str, str]:
+    """(libvirt release whose names to use, why)."""
+    have = sorted(available(), key=version_key)
+    if not have:
+        raise NotFound("no libvirt data (data/libvirt-features.json)", hint="reinstall cpudb")
+    wanted, why = query, "as asked"
+    if wanted is None:
+        wanted, why = installed(), "the installed libvirt"
+        if wanted is None:
+            default = next(v for v, p in available().items() if p.name == "libvirt-features.json")
+            return default, "no libvirt installed here: Debian bookworm's"
+    fits = [v for v in have if version_key(v) <= version_key(wanted)]
+    if not fits:
+        raise NotFound(
+            f"no libvirt data for {wanted} or older",
+            hint=f"cpudb has libvirt {', '.join(have)}; give --libvirt one of them",
+        )
+    pick = fits[-1]
+    same = version_key(pick) == version_key(wanted)
+    return pick, why if same else f"{why} is {wanted}: the names of libvirt {pick}"
+
+
+@lru_cache(maxsize=4)
+def load(version: str) -> dict[str, Any]:
+    return dict(json.loads(available()[version].read_text(encoding="utf-8")))

@@ -1,0 +1,107 @@
+"""Issue 16 (first part): libvirt's names per libvirt release, for every libvirt output.
+
+data/libvirt-features.json (Debian bookworm's installed 9.0.0) and data/libvirt/*.json
+(scraped from Debian's source tarballs): each model name is one QEMU has or had, each
+feature name sits at a CPUID location QEMU knows; `--libvirt V` outputs use only names
+libvirt V defines, and validate with its schema.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from cpudb.scrapers import libvirt_cpumap
+
+from cpudb import libvirt_releases
+from cpudb.advise import advise
+from cpudb.catalog import shipped_releases
+from cpudb.cli import main
+from cpudb.commands.advise import libvirt_names, resolve_needs
+from cpudb.render_configs import Answer, libvirt_cpu, libvirt_xml
+from tests.conftest import need_tool
+
+LIBVIRT = Path(os.environ.get("CPUDB_LIBVIRT_TARBALL_DIR", "/var/cache/cpudb-ci/libvirt"))
+RELEASES = shipped_releases()
+QEMU_NAMES = {c.name for r in RELEASES for c in r.cpus}
+QEMU_LOCATIONS = {f.location for r in RELEASES for f in r.features}
+
+
+def test_at_least_two_libvirt_releases_are_shipped():
+    assert {"9.0.0", "11.3.0"} <= set(libvirt_releases.available())
+
+
+@pytest.mark.parametrize("version", sorted(libvirt_releases.available()))
+def test_every_libvirt_name_maps_to_qemu(version):
+    d = libvirt_releases.load(version)
+    # every libvirt model is a QEMU CPU name, but RHEL's (cpu64-rhel5/6, from RHEL's QEMU
+    # before the shipped 8.1.0-rhel) and pentiumpro, which libvirt defines and QEMU never had
+    unknown_models = sorted(set(d["models"]) - QEMU_NAMES)
+    assert set(unknown_models) <= {"cpu64-rhel5", "cpu64-rhel6", "pentiumpro"}, unknown_models
+    assert set(d["model_features"]) == set(d["models"])
+    off = sorted(loc for loc in d["locations"] if loc not in QEMU_LOCATIONS)
+    # libvirt names a few bits no QEMU release has (host-only bits: ds, tm, ...) at most
+    assert len(off) <= len(d["locations"]) // 5, off
+
+
+def test_the_shipped_11_3_file_is_what_the_scraper_makes_of_its_tarball():
+    tarball = LIBVIRT / "libvirt_11.3.0.orig.tar.xz"
+    if not tarball.exists():
+        pytest.skip(f"no {tarball}: run .ci/install-debian-deps "
+                    "(apt-get source --download-only -t trixie libvirt)")  # fmt: skip
+    assert libvirt_cpumap.scrape(tarball) == libvirt_releases.load("11.3.0")
+
+
+def test_choose_picks_the_newest_release_not_newer(monkeypatch):
+    assert libvirt_releases.choose("11.3")[0] == "11.3.0"
+    assert libvirt_releases.choose("10.0.0")[0] == "9.0.0"
+    assert libvirt_releases.choose("12.1.0")[0] == "11.3.0"
+    monkeypatch.setattr(libvirt_releases, "installed", lambda: None)
+    v, why = libvirt_releases.choose(None)
+    assert v == "9.0.0" and "no libvirt installed" in why
+
+
+def test_too_old_a_libvirt_is_one_line(capsys):
+    assert main(["advise", "--needs", "pdpe1gb", "--format", "libvirt", "--libvirt", "8.0"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no libvirt data for 8.0" in err
+
+
+@pytest.mark.parametrize("version", ["9.0.0", "11.3.0"])
+def test_outputs_use_only_the_names_that_libvirt_defines(tmp_path, version):
+    rel = next(r for r in RELEASES if r.version == "11.1.0")
+    names = libvirt_names(rel, version)
+    data = libvirt_releases.load(version)
+    spellings = {e["libvirt_name"] for e in data["locations"].values()}
+    tool = need_tool("virt-xml-validate", "apt-get install libvirt-clients")
+    checked = 0
+    for need in ("pdpe1gb", "avx512f", "avx2", "sha-ni", "la57", "amx-tile", "avx-vnni"):
+        for vendor in ("GenuineIntel", "AuthenticAMD"):
+            ns = resolve_needs(rel, [need])
+            a = advise(rel, ns, vendors=[vendor])
+            pick = next((c for c in a.candidates if names.model_for(c)[1] is None), None)
+            if pick is None:
+                continue
+            lc = libvirt_cpu(Answer(pick, tuple(ns)), names)
+            assert lc.model in data["models"], (version, lc.model)
+            assert set(lc.require) | set(lc.disable) <= spellings, (version, need)
+            f = tmp_path / f"{version}-{need}-{vendor}.xml"
+            cpu = libvirt_xml(Answer(pick, tuple(ns)), names)
+            f.write_text(f"<domain type='kvm'><name>x</name><memory>524288</memory><os>"
+                         f"<type arch='x86_64'>hvm</type></os>{cpu}</domain>")  # fmt: skip
+            r = subprocess.run([tool, str(f), "domain"], capture_output=True, text=True)
+            assert r.returncode == 0, r.stderr
+            checked += 1
+    assert checked >= 8
+
+
+def test_bookworms_tarball_is_the_default_file():
+    tarball = LIBVIRT / "libvirt_9.0.0.orig.tar.xz"
+    if not tarball.exists():
+        pytest.skip(f"no {tarball}: apt-get source --download-only -t bookworm libvirt")
+    got = libvirt_cpumap.scrape(tarball)
+    want = libvirt_releases.load("9.0.0")
+    for key in ("locations", "models", "model_features"):
+        assert got[key] == want[key], key
