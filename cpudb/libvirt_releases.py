@@ -79,3 +79,12 @@ def choose(query: str | None) -> tuple[str, str]:
 @lru_cache(maxsize=4)
 def load(version: str) -> dict[str, Any]:
     return dict(json.loads(available()[version].read_text(encoding="utf-8")))
+
+
+def spellings(location: str) -> list[tuple[str, str | None]]:
+    """(libvirt release, its name for the CPUID location or None), oldest first."""
+    out = []
+    for v in sorted(available(), key=version_key):
+        e = load(v).get("locations", {}).get(location)
+        out.append((v, e["libvirt_name"] if e else None))
+    return out

@@ -105,3 +105,13 @@ def test_bookworms_tarball_is_the_default_file():
     want = libvirt_releases.load("9.0.0")
     for key in ("locations", "models", "model_features"):
         assert got[key] == want[key], key
+
+
+def test_feature_gives_libvirts_spelling_per_release(capsys):
+    import json
+
+    assert main(["feature", "fsrs", "--qemu", "11.1", "--json"]) == 0
+    said = {r["libvirt"]: r["name"] for r in json.loads(capsys.readouterr().out)["libvirt"]}
+    assert said["11.3.0"] == "fsrs" and said["9.0.0"] is None  # unknown to libvirt 9.0
+    assert main(["feature", "pclmulqdq"]) == 0
+    assert "libvirt: pclmuldq in 9.0.0, pclmuldq in 11.3.0" in capsys.readouterr().out

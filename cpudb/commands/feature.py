@@ -50,6 +50,9 @@ def run(args: argparse.Namespace) -> int:
                 "bit": v.feature.bit,
             }
         }
+    from cpudb import libvirt_releases
+
+    libvirt = libvirt_releases.spellings(v.feature.location)
     if args.json:
         print_json(
             "feature",
@@ -64,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
                 "word": w.name,
                 "first_known": v.first_known,
                 "spellings": [{"since": r, "name": n} for r, n in v.spellings],
+                "libvirt": [{"libvirt": r, "name": n} for r, n in libvirt],
                 "models": list(v.cpus),
                 "first_gained": [{"model": m, "release": r} for m, r in v.first_gained],
             },
@@ -76,6 +80,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"  QEMU aliases: {', '.join(v.aliases)}")
     if v.linux_name:
         print(f"  Linux /proc/cpuinfo: {v.linux_name}")
+    if any(n for _, n in libvirt):
+        said = ", ".join(f"{n or '(no name)'} in {r}" for r, n in libvirt)
+        print(f"  libvirt: {said}")
     if v.spellings:
         hist = ", ".join(f"{n} (since {r})" for r, n in v.spellings)
         print(f"  QEMU name: {hist}")
