@@ -6,8 +6,8 @@ Pure: Release + hosts (KVM offers) + needs -> Pools. The rules:
   - identical CPUs (equal offers) are decided once, whatever their number;
   - within a vendor, hosts start grouped by the model family of their own best CPU name
     (Skylake-Server, Cascadelake-Server, EPYC-Rome, ...); a group lighter than `min_pool`
-    (a pool of one host has nowhere to migrate to) joins the pool whose baseline, with
-    it, stays the richest;
+    (a pool of one host has nowhere to migrate to) joins the group where the merge loses
+    the fewest guest features, summed over the hosts;
   - each pool's model and flags are `cpudb.baseline` of its members: every member runs
     them (the decision core's blockers, QEMU's own verdicts where the host data has them);
   - for each pool, what leaving out its weakest hosts (up to `leave_out` of its distinct

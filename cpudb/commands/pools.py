@@ -24,7 +24,8 @@ kubectl get nodes -o json with KubeVirt's labels, which holds many hosts).
 
 Pools never mix CPU vendors (a KVM guest sees its host's vendor: no migration across).
 Within a vendor, hosts are grouped by the model family of their own best CPU name;
-a group lighter than --min-pool joins the pool whose model stays the richest with it.
+a group lighter than --min-pool joins the pool where the merge loses the fewest guest
+features, summed over the hosts.
 Each pool's -cpu is `cpudb baseline` of its members: every member runs it. For each pool,
 "without" says what leaving out its weakest hosts would gain.
 
