@@ -369,12 +369,19 @@ def _select(
 
 
 def diff_cpus(
-    old: Release, first: str, new: Release, second: str, *, accel: str | None = None
+    old: Release,
+    first: str | CpuName,
+    new: Release,
+    second: str | CpuName,
+    *,
+    accel: str | None = None,
 ) -> CpuDiff:
-    """Two CPU names side by side, in one release (`old is new`) or across two."""
+    """Two CPU names side by side, in one release (`old is new`) or across two. A side
+    may be a CpuName already (libvirt's model, as `cpudb.libvirt_releases.as_cpu` makes)."""
     from cpudb.names import lookup_cpu
 
-    a, b = lookup_cpu(old, first), lookup_cpu(new, second)
+    a = first if isinstance(first, CpuName) else lookup_cpu(old, first)
+    b = second if isinstance(second, CpuName) else lookup_cpu(new, second)
     leaves = subleafed_leaves((old, new))
     cat_a = Catalog(old, leaves)
     cat_b = cat_a if new is old else Catalog(new, leaves)

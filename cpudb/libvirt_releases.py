@@ -88,3 +88,30 @@ def spellings(location: str) -> list[tuple[str, str | None]]:
         e = load(v).get("locations", {}).get(location)
         out.append((v, e["libvirt_name"] if e else None))
     return out
+
+
+def as_cpu(release: Any, model: str, libvirt: str):  # noqa: ANN201 - CpuName
+    """libvirt `libvirt`'s model `model` as a CPU name of `release`: its features as
+    libvirt's cpu_map defines them, in the release's names (for `cpudb diff`)."""
+    from cpudb.record import replace
+
+    version, _ = choose(libvirt)
+    data = load(version)
+    locs = data.get("model_features", {}).get(model)
+    if locs is None:
+        near = [m for m in data.get("models", ()) if m.lower().startswith(model.lower()[:4])]
+        raise NotFound(
+            f"libvirt {version} has no CPU model {model!r}",
+            hint=f"its models include {', '.join(near[:6]) or ', '.join(data['models'][:6])}",
+        )
+    by_loc = {f.location: f.name for f in release.features}
+    base = release.cpu(model)
+    if base is None:
+        raise NotFound(f"QEMU {release.version} has no CPU model {model!r} to set it against")
+    return replace(
+        base,
+        name=f"{model}@libvirt-{version}",
+        kind="model",
+        alias_of=None,
+        features=frozenset(by_loc[x] for x in locs if x in by_loc),
+    )

@@ -115,3 +115,16 @@ def test_feature_gives_libvirts_spelling_per_release(capsys):
     assert said["11.3.0"] == "fsrs" and said["9.0.0"] is None  # unknown to libvirt 9.0
     assert main(["feature", "pclmulqdq"]) == 0
     assert "libvirt: pclmuldq in 9.0.0, pclmuldq in 11.3.0" in capsys.readouterr().out
+
+
+def test_diff_puts_libvirts_model_next_to_qemus(capsys):
+    import json
+
+    argv = ["diff", "Skylake-Server@libvirt-9.0", "Skylake-Server-v1@7.2", "--json"]
+    assert main(argv) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["first"]["name"] == "Skylake-Server@libvirt-9.0.0"
+    only_libvirt = set(d["only_in_first"])
+    assert "mpx" in only_libvirt  # libvirt keeps mpx in Skylake-Server; QEMU dropped it
+    assert main(["diff", "Nosuch@libvirt-9.0", "Haswell"]) == 2
+    assert "libvirt 9.0.0 has no CPU model 'Nosuch'" in capsys.readouterr().err

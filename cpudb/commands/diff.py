@@ -9,6 +9,10 @@ import sys
 from cpudb.commands.common import add_accel, formatter
 from cpudb.errors import CpudbError
 
+TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
+if TYPE_CHECKING:
+    from typing import Any
+
 DESCRIPTION = """\
 Compare two QEMU releases (what an upgrade changes for guests), or two CPU names side
 by side, in one release or across two. Features are compared by CPUID location, so a
@@ -27,6 +31,7 @@ two CPU names: NAME1 NAME2 [--qemu V], or NAME@A NAME@B across releases
   cpudb diff Cascadelake-Server-v1 Cascadelake-Server-v5
   cpudb diff Haswell Broadwell --qemu 7.2
   cpudb diff Skylake-Server@2.12 Skylake-Server@9.2
+  cpudb diff Skylake-Server@libvirt-9.0 Skylake-Server-v1@7.2   libvirt's model vs QEMU's
 
 Releases: 7.2.0 exactly, or a prefix such as 7.2 (the newest 7.2.x); default: the newest
 upstream release. Text output marks + added / - removed / ~ changed / = renamed, with
@@ -137,9 +142,21 @@ def run(args: argparse.Namespace) -> int:
         )
     (a, va), (b, vb) = _at(names[0]), _at(names[1])
     default = versions[0] if versions else None
-    ra = db.release(va or default)
-    rb = db.release(vb or default)
-    c = diff.diff_cpus(ra, a, rb, b, accel=args.accel)
+    lv = [v[len("libvirt-") :] if v and v.startswith("libvirt-") else None for v in (va, vb)]
+    # NAME@libvirt-V: libvirt V's definition, set against the other side's QEMU release
+    other = [vb if lv[1] is None else None, va if lv[0] is None else None]
+    ra = db.release((other[0] if lv[0] else va) or default)
+    rb = db.release((other[1] if lv[1] else vb) or default)
+    first: Any = a
+    second: Any = b
+    if lv[0] is not None or lv[1] is not None:
+        from cpudb.libvirt_releases import as_cpu
+
+        if lv[0] is not None:
+            first = as_cpu(ra, a, lv[0])
+        if lv[1] is not None:
+            second = as_cpu(rb, b, lv[1])
+    c = diff.diff_cpus(ra, first, rb, second, accel=args.accel)
     if args.json:
         print_json("diff.cpus", render_diff.cpu_diff_json(c))
     elif args.markdown:
