@@ -114,8 +114,9 @@ def group_features(release: Release, feats: frozenset[str]) -> tuple[WordGroup, 
     )
 
 
-def describe_cpu(release: Release, name: str, accel: str | None = None) -> CpuView:
-    cpu = lookup_cpu(release, name)
+def describe_cpu(release: Release, name: str | CpuName, accel: str | None = None) -> CpuView:
+    """A CPU name of the release (or a CpuName made elsewhere: libvirt's model)."""
+    cpu = name if isinstance(name, CpuName) else lookup_cpu(release, name)
     feats = with_accel(release, cpu.features, accel)
     target = cpu.alias_of or cpu.name
     aliases = tuple(

@@ -113,5 +113,6 @@ def as_cpu(release: Any, model: str, libvirt: str):  # noqa: ANN201 - CpuName
         name=f"{model}@libvirt-{version}",
         kind="model",
         alias_of=None,
+        version=None,
         features=frozenset(by_loc[x] for x in locs if x in by_loc),
     )

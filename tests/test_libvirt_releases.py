@@ -128,3 +128,15 @@ def test_diff_puts_libvirts_model_next_to_qemus(capsys):
     assert "mpx" in only_libvirt  # libvirt keeps mpx in Skylake-Server; QEMU dropped it
     assert main(["diff", "Nosuch@libvirt-9.0", "Haswell"]) == 2
     assert "libvirt 9.0.0 has no CPU model 'Nosuch'" in capsys.readouterr().err
+
+
+def test_show_libvirts_definition(capsys):
+    import json
+
+    assert main(["show", "Haswell", "--libvirt", "9.0", "--qemu", "7.2", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["name"] == "Haswell@libvirt-9.0.0" and d["previous"] is None
+    assert not {"abm", "f16c", "rdrand"} & set(d["features"])  # libvirt's Haswell lacks them
+    assert d["level"] == 2  # ... so it is x86-64-v2; QEMU's Haswell is v3
+    assert main(["show", "Haswell", "--qemu", "7.2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["level"] == 3
