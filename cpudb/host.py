@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from cpudb.decide.offer import Offer
     from cpudb.query import Db
     from cpudb.scrapers.cpuinfo import Cpuinfo
+    from cpudb.scrapers.host_json import QmpAnswers
 
 if TYPE_CHECKING:
     # libvirt: a host-model (QEMU's and KVM's view); libvirt-cpu: libvirt's host CPU
@@ -899,10 +900,9 @@ def _cpuinfo_brand() -> str:
 
 def qmp_host(binary: str | None = None) -> HostCpu:
     """Ask QEMU under KVM: the `host` model expansion and each model's unavailable features."""
-    from cpudb.scrapers import live_host
+    from cpudb.scrapers import host_json, live_host
 
     q = live_host.qmp_host(binary)
-    props = q.props
     hyper = live_host.hypervisor_bit()
     notes = [
         f"asked {q.binary} ({q.label}) under KVM: the `host` model expansion is what KVM "
@@ -910,19 +910,43 @@ def qmp_host(binary: str | None = None) -> HostCpu:
     ]
     if hyper is None:
         notes.append("the hypervisor bit of this machine could not be read")
-    return HostCpu(
-        vendor=str(props.get("vendor", "")),
-        family=_int(props.get("family")),
-        model=_int(props.get("model")),
-        stepping=_int(props.get("stepping")),
-        brand=str(props.get("model-id", "")).strip(),
+    return from_qmp(
+        host_json.answers(q.props, q.unavailable),
+        f"QMP query-cpu-model-expansion host, {q.label} under KVM",
         hypervisor=bool(hyper),
-        source=f"QMP query-cpu-model-expansion host, {q.label} under KVM",
-        kind="qmp",
-        qemu_props=tuple(sorted((k, v) for k, v in props.items() if isinstance(v, bool))),
-        qemu_unavailable=q.unavailable,
         qemu_version=q.label,
-        notes=tuple(notes),
+        notes=notes,
+    )
+
+
+def from_qmp(
+    q: QmpAnswers,
+    source: str,
+    *,
+    hypervisor: bool = False,
+    qemu_version: str = "",
+    notes: Iterable[str] = (),
+) -> HostCpu:
+    """QEMU's own answers (asked here, or pasted from `virsh qemu-monitor-command`)."""
+    values = dict(q.values)
+    said = list(notes)
+    if not q.props:
+        said.append(
+            "no host expansion in the QMP answers: only QEMU's verdicts per model are known"
+        )
+    return HostCpu(
+        vendor=values.get("vendor", ""),
+        family=_int(values.get("family")),
+        model=_int(values.get("model")),
+        stepping=_int(values.get("stepping")),
+        brand=values.get("model-id", "").strip(),
+        hypervisor=hypervisor,
+        source=source,
+        kind="qmp",
+        qemu_props=q.props,
+        qemu_unavailable=q.unavailable,
+        qemu_version=qemu_version,
+        notes=tuple(said),
     )
 
 

@@ -17,7 +17,6 @@ from cpudb.errors import ParseError
 from cpudb.host import (
     HostCpu,
     HostFeatures,
-    _int,
     host_model_supplied,
     linux_flag_map,
     raw_cpu_supplied,
@@ -62,6 +61,8 @@ def _from_json(text: str, name: str) -> list[tuple[str, HostCpu]]:
         h = from_cpuinfo(info, linux_flag_map(), f"lscpu -J {name}")
         return [(name, h)]
     if kinds == {"qmp"}:
+        from cpudb.host import from_qmp
+
         return [(name, from_qmp(host_json.qmp(docs, name), f"QMP answers {name}"))]
     if kinds == {"kubevirt"} and len(docs) == 1:
         return [
@@ -95,28 +96,6 @@ def from_libvirt(cpu: libvirt_xml.LibvirtCpu, source: str) -> HostCpu:
         qemu_version=cpu.qemu,
         libvirt_model=cpu.model,
         libvirt_features=cpu.features,
-        notes=tuple(notes),
-    )
-
-
-def from_qmp(q: host_json.QmpAnswers, source: str) -> HostCpu:
-    values = dict(q.values)
-    notes = []
-    if not q.props:
-        notes.append(
-            "no host expansion in the QMP answers: only QEMU's verdicts per model are known"
-        )
-    return HostCpu(
-        vendor=values.get("vendor", ""),
-        family=_int(values.get("family")),
-        model=_int(values.get("model")),
-        stepping=_int(values.get("stepping")),
-        brand=values.get("model-id", "").strip(),
-        hypervisor=False,
-        source=source,
-        kind="qmp",
-        qemu_props=q.props,
-        qemu_unavailable=q.unavailable,
         notes=tuple(notes),
     )
 

@@ -10,6 +10,7 @@ Pure: parsed JSON -> records. A file may hold several JSON documents one after a
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from cpudb.scrapers.cpuinfo import Cpuinfo, CpuinfoCpu
@@ -131,20 +132,30 @@ class QmpAnswers(Record):
     expanded: str = ""  # the model that was expanded ("host", "max")
 
 
+def answers(
+    props: dict[str, Any],
+    unavailable: Iterable[tuple[str, tuple[str, ...]]] = (),
+    expanded: str = "host",
+) -> QmpAnswers:
+    """A `host` expansion's props (booleans are features, the rest identity: vendor,
+    family, model-id, ...) and QEMU's unavailable-features per model."""
+    return QmpAnswers(
+        tuple(sorted((k, v) for k, v in props.items() if isinstance(v, bool))),
+        tuple(sorted((k, str(v)) for k, v in props.items() if not isinstance(v, bool))),
+        tuple(sorted(unavailable)),
+        expanded,
+    )
+
+
 def qmp(docs: list[Any], file: str) -> QmpAnswers:
-    props: dict[str, bool] = {}
-    values: dict[str, str] = {}
+    props: dict[str, Any] = {}
     unavailable: dict[str, tuple[str, ...]] = {}
     expanded = ""
     for doc in docs:
         body = doc.get("return", doc) if isinstance(doc, dict) else doc
         if isinstance(body, dict) and isinstance(body.get("model"), dict):
             expanded = str(body["model"].get("name", ""))
-            for k, v in (body["model"].get("props") or {}).items():
-                if isinstance(v, bool):
-                    props[k] = v
-                else:
-                    values[k] = str(v)
+            props.update(body["model"].get("props") or {})
         elif isinstance(body, list):
             for d in body:
                 if isinstance(d, dict) and "name" in d and "unavailable-features" in d:
@@ -159,12 +170,7 @@ def qmp(docs: list[Any], file: str) -> QmpAnswers:
             file=file,
             hint='expand {"name": "host"} under KVM: that is what the host offers',
         )
-    return QmpAnswers(
-        tuple(sorted(props.items())),
-        tuple(sorted(values.items())),
-        tuple(sorted(unavailable.items())),
-        expanded,
-    )
+    return answers(props, unavailable.items(), expanded)
 
 
 # ------------------------------------------------------------------ KubeVirt
