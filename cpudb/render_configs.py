@@ -52,6 +52,10 @@ class LibvirtNames(Record):
     def feature(self, qemu_name: str) -> str | None:
         return self.features.get(qemu_name)
 
+    def knows(self, c: Candidate) -> bool:
+        """Does this libvirt have a model name for the candidate (see `model_for`)?"""
+        return self.model_for(c)[1] is None
+
     def model_for(self, c: Candidate) -> tuple[str, str | None]:
         """(model name for libvirt/Nova/Proxmox/KubeVirt, a caveat or None).
 
@@ -164,7 +168,7 @@ def nova(a: Answer, names: LibvirtNames, traits: dict[str, Sequence[str]] | None
     for c in a.alternates:  # Nova tries cpu_models in order, each with the same flags
         alt = libvirt_cpu(Answer(c, a.needs), names)
         same = (alt.require, alt.disable) == (lc.require, lc.disable)
-        if same and names.model_for(c)[1] is None and alt.model not in models:
+        if same and names.knows(c) and alt.model not in models:
             models.append(alt.model)
     flags = [f"+{f.lower()}" for f in lc.require] + [f"-{f.lower()}" for f in lc.disable]
     lines = ["# nova.conf on the compute hosts (libvirt driver)"]

@@ -456,7 +456,7 @@ def run(args: argparse.Namespace) -> int:
             # libvirt (and so Nova, Proxmox and KubeVirt) has no versioned names: take the
             # best candidate it can name, and only fall back to the overall best with a caveat.
             usable = [c for c in advice.candidates if not c.blockers]
-            nameable = [c for c in usable if names.model_for(c)[1] is None]
+            nameable = [c for c in usable if names.knows(c)]
             pick = nameable[0] if nameable else best
             rest = tuple(c for c in nameable if c is not pick)[:3]
             answer = Answer(

@@ -32,7 +32,7 @@ def nameable(fmt: str, release: Any, libvirt: str | None = None):  # noqa: ANN20
     from cpudb.commands.advise import libvirt_names
 
     names = libvirt_names(release, libvirt)
-    return lambda c: names.model_for(c)[1] is None
+    return names.knows
 
 
 def config_of(
