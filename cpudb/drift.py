@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cpudb.baseline import Baseline, baseline
-from cpudb.decide.offer import Offer
+from cpudb.decide.offer import Offer, name_blockers
 from cpudb.model import Release
 from cpudb.pools import guest_features
 from cpudb.record import Record
@@ -57,15 +57,11 @@ def drift(release: Release, before: Offer, after: Offer, pool: Sequence[Offer] =
     lost = before.present - after.present - after.unknown
     gained = after.present - before.present
     now_unknown = (before.present & after.unknown) - after.present
-    from cpudb.resolve import with_accel
-
     blocked, usable = [], []
     for c in release.cpus:
         if c.kind == "alias":
             continue
-        guest = with_accel(release, c.features, "kvm")
-        names = (c.name, *((c.alias_of,) if c.alias_of else ()))
-        b0, b1 = before.blockers_for(names, guest), after.blockers_for(names, guest)
+        b0, b1 = name_blockers(release, c, before), name_blockers(release, c, after)
         if not b0 and b1:
             blocked.append((c.name, b1))
         elif b0 and not b1:

@@ -510,11 +510,12 @@ def blockers(
     not blockers (callers report them apart: `unknown_of`); features KVM provides anyway
     (`HostFeatures.kvm_supplied`) are not either. Under TCG the host does not matter, so
     only the host's own features count."""
-    wanted = with_accel(release, cpu.features, accel)
     if accel != "kvm":
+        wanted = with_accel(release, cpu.features, accel)
         return tuple(sorted(wanted - host.present - host.unknown))
-    names = (cpu.name, *((cpu.alias_of,) if cpu.alias_of else ()))
-    return offer(host).blockers_for(names, wanted)
+    from cpudb.decide.offer import name_blockers
+
+    return name_blockers(release, cpu, offer(host))
 
 
 def unknown_of(

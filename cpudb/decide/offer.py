@@ -17,7 +17,7 @@ from cpudb.record import Record
 TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
 if TYPE_CHECKING:
     from cpudb.host import HostFeatures
-    from cpudb.model import Release
+    from cpudb.model import CpuName, Release
 
 
 class Offer(Record):
@@ -54,6 +54,16 @@ class Offer(Record):
     def unsure(self, features: Iterable[str]) -> tuple[str, ...]:
         """Features whose presence the source cannot tell (`enforce` checks them)."""
         return tuple(sorted((set(features) & self.unknown) - self.present))
+
+
+def name_blockers(release: Release, cpu: CpuName, offer: Offer) -> tuple[str, ...]:
+    """The blockers of one CPU name of `release` under KVM on `offer`: what it enables
+    with KVM's defaults that the offer lacks, QEMU's verdict on the name (or the name it
+    is an alias of) where the offer has one."""
+    from cpudb.resolve import with_accel
+
+    names = (cpu.name, *((cpu.alias_of,) if cpu.alias_of else ()))
+    return offer.blockers_for(names, with_accel(release, cpu.features, "kvm"))
 
 
 def kvm_offer(name: str, vendor: str, host: HostFeatures, source: str = "") -> Offer:
