@@ -9,7 +9,6 @@ as libvirt's cpu_map defines them.
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from typing import Any
 
@@ -103,14 +102,15 @@ def from_libvirt(cpu: libvirt_xml.LibvirtCpu, source: str) -> HostCpu:
 # ------------------------------------------------------------------ decoding
 
 
-@lru_cache(maxsize=1)
 def _libvirt_data() -> dict[str, Any]:
-    from cpudb.paths import shipped_data_dir
+    """The default libvirt's cpu_map (data/libvirt-features.json): the spellings libvirt
+    host files are read with."""
+    from cpudb import libvirt_releases
 
-    p = shipped_data_dir() / "libvirt-features.json"
-    return dict(json.loads(p.read_text(encoding="utf-8"))) if p.exists() else {}
+    return libvirt_releases.load(libvirt_releases.default())
 
 
+@lru_cache(maxsize=1)
 def libvirt_locations() -> dict[str, str]:
     """Every libvirt spelling (names and aliases) -> CPUID location."""
     return {

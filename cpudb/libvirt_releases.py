@@ -36,6 +36,14 @@ def available() -> dict[str, Path]:
     return out
 
 
+def default() -> str:
+    """The release of data/libvirt-features.json (Debian bookworm's libvirt-daemon)."""
+    for v, p in available().items():
+        if p.name == "libvirt-features.json":
+            return v
+    raise NotFound("no data/libvirt-features.json", hint="reinstall cpudb")
+
+
 def installed() -> str | None:
     """The installed libvirt's X.Y.Z (dpkg's libvirt-daemon or libvirt0, else virsh)."""
     import shutil
@@ -63,8 +71,7 @@ def choose(query: str | None) -> tuple[str, str]:
     if wanted is None:
         wanted, why = installed(), "the installed libvirt"
         if wanted is None:
-            default = next(v for v, p in available().items() if p.name == "libvirt-features.json")
-            return default, "no libvirt installed here: Debian bookworm's"
+            return default(), "no libvirt installed here: Debian bookworm's"
     fits = [v for v in have if version_key(v) <= version_key(wanted)]
     if not fits:
         raise NotFound(
