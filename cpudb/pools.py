@@ -65,9 +65,6 @@ def guest_features(b: Baseline) -> frozenset[str]:
     return b.best.features | {a.name for a in b.extras}
 
 
-_key = same_cpu
-
-
 def _models_of(release: Release, vendor: str) -> tuple[str, ...]:
     """The vendor strings of the models a pool of `vendor` hosts takes: its vendor
     group's; any model when the release has none of that group (Zhaoxin before 9.x)."""
@@ -91,13 +88,15 @@ def pools(
     kinds = distinct(hosts)
     reps = [members[0] for members in kinds.values()]
 
+    weight = {k: sum(weights.get(h.name, 1) for h in members) for k, members in kinds.items()}
+
     def weight_of(rep: Offer) -> int:
-        return sum(weights.get(h.name, 1) for h in kinds[_key(rep)])
+        return weight[same_cpu(rep)]
 
     memo: dict[frozenset, Baseline] = {}
 
     def base(group: Sequence[Offer]) -> Baseline:
-        k = frozenset(_key(o) for o in group)
+        k = frozenset(same_cpu(o) for o in group)
         if k not in memo:
             memo[k] = baseline(
                 release,
@@ -122,7 +121,7 @@ def pools(
         parts = _merge_light(parts, base, weight_of, min_pool)
         for g in parts:
             b = base(g)
-            names = tuple(h.name for r in g for h in kinds[_key(r)])
+            names = tuple(h.name for r in g for h in kinds[same_cpu(r)])
             out.append(
                 Pool(
                     vendor=vendor,
@@ -192,7 +191,7 @@ def _without(group, b, base, weight_of, kinds, leave_out: int) -> tuple[Without,
         nb = base(rest)
         out.append(
             Without(
-                left_out=tuple(h.name for x in left for h in kinds[_key(x)]),
+                left_out=tuple(h.name for x in left for h in kinds[same_cpu(x)]),
                 weight=sum(weight_of(x) for x in left),
                 cpu=nb.cpu(enforce=True),
                 gains=tuple(sorted(gain)),
