@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,7 +18,8 @@ from tests.conftest import FIXTURES, need_hosts_dir
 NODES = FIXTURES / "hostfiles" / "kubevirt-nodes.json"
 
 
-def fleet():  # noqa: ANN201 - (release, offers by name)
+@cache
+def fleet():  # noqa: ANN201 - (release, offers by name), decoded once for the module
     rel = open_db().release("7.2.22")
     out = {}
     for p in sorted(need_hosts_dir().glob("*.cpuid")):
@@ -76,7 +78,7 @@ def test_identical_cpus_are_decided_once_and_weights_count():
 def test_every_pools_model_is_usable_on_every_member(data):
     """Property: for any subset of real hosts, weights and min pool, each pool's model
     and flags have no blocker on any member, and pools never mix vendors."""
-    rel, hosts = _FLEET
+    rel, hosts = fleet()
     names = data.draw(st.lists(st.sampled_from(sorted(hosts)), min_size=1, max_size=12))
     weights = {n: data.draw(st.integers(1, 5)) for n in names if data.draw(st.booleans())}
     min_pool = data.draw(st.integers(1, 4))
@@ -88,9 +90,6 @@ def test_every_pools_model_is_usable_on_every_member(data):
         if x.model is not None:
             guest = guest_features(x.baseline)
             assert all(not hosts[h].blockers_for((x.model,), guest) for h in x.hosts)
-
-
-_FLEET = fleet()
 
 
 def test_pools_command_on_kubevirt_nodes(capsys):
