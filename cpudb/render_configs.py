@@ -113,9 +113,10 @@ def libvirt_cpu(a: Answer, names: LibvirtNames) -> LibvirtCpu:
         want, drop = [f for f in a.flags()], []
         notes.append(f"libvirt's definition of {model} unknown: only cpudb's flags listed")
     else:
-        order = list(a.flags()) + sorted(guest - set(a.flags()))
-        want = [f for f in order if f not in has and f in guest and names.feature(f)]
-        want += [f for f in a.flags() if f not in want and f not in has]
+        flags = a.flags()
+        # cpudb's flags first (named or not), then the rest of the guest libvirt can name
+        order = list(flags) + sorted(guest - set(flags))
+        want = [f for f in order if f not in has and (f in flags or names.feature(f))]
         # what QEMU would clear anyway (vmx-* without vmx) needs no disable
         from cpudb.resolve import apply_dependencies
 
