@@ -298,11 +298,11 @@ def nova_traits() -> dict:
     return json.loads(path.read_text(encoding="utf-8"))["traits"] if path.exists() else {}
 
 
-def render_config(fmt: str, answer, release, libvirt: str | None = None) -> str:  # noqa: ANN001
-    """--format libvirt|nova|proxmox|kubevirt of one chosen CPU (a render_configs.Answer)."""
+def render_config(fmt: str, answer, names) -> str:  # noqa: ANN001
+    """--format libvirt|nova|proxmox|kubevirt of one chosen CPU (a render_configs.Answer),
+    in the names of one libvirt (a render_configs.LibvirtNames)."""
     from cpudb import render_configs as rc
 
-    names = libvirt_names(release, libvirt)
     if fmt == "nova":
         return rc.nova(answer, names, nova_traits())
     return rc.RENDERERS[fmt](answer, names)
@@ -462,5 +462,5 @@ def run(args: argparse.Namespace) -> int:
             answer = Answer(
                 pick, tuple(needs), alternates=rest, deprecated=deprecated_names(release)
             )
-            sys.stdout.write(render_config(fmt, answer, release, args.libvirt))
+            sys.stdout.write(render_config(fmt, answer, names))
     return 0 if best is not None else 1

@@ -25,19 +25,17 @@ def add_format(p: argparse.ArgumentParser) -> None:
     add_libvirt(p)
 
 
-def nameable(fmt: str, release: Any, libvirt: str | None = None):  # noqa: ANN201 - Callable[[Candidate], bool] | None
-    """For libvirt's formats: only CPU names libvirt's cpu_map knows (it has no -vN)."""
+def names_for(fmt: str, release: Any, libvirt: str | None = None) -> Any:
+    """For libvirt's formats, the libvirt names they use (read once per command); None for
+    text, json and qemu. Its `knows` keeps the CPU names libvirt has (libvirt < 10: no -vN)."""
     if fmt in ("text", "json", "qemu"):
         return None
     from cpudb.commands.advise import libvirt_names
 
-    names = libvirt_names(release, libvirt)
-    return names.knows
+    return libvirt_names(release, libvirt)
 
 
-def config_of(
-    fmt: str, b: Any, release: Any, libvirt: str | None = None
-) -> str:  # b: baseline.Baseline
+def config_of(fmt: str, b: Any, release: Any, names: Any) -> str:  # b: baseline.Baseline
     """One pool's CPU in a config format: its best name plus the extra flags."""
     from cpudb.commands.advise import deprecated_names, render_config
     from cpudb.render_configs import Answer
@@ -50,7 +48,7 @@ def config_of(
         extras=tuple(a.name for a in b.extras),
         deprecated=deprecated_names(release),
     )
-    return render_config(fmt, answer, release, libvirt)
+    return render_config(fmt, answer, names)
 
 
 TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
@@ -203,13 +201,14 @@ def run(args: argparse.Namespace) -> int:
             "model anyway",
         )
     fmt = "json" if args.json else args.format
+    names = names_for(fmt, release, args.libvirt)
     b = baseline(
         release,
         hosts,
         needs,
         vendors=vendors,
         linux_deps=linux_deps.pairs(),
-        accept=nameable(fmt, release, args.libvirt),
+        accept=names.knows if names else None,
     )
     if b.best is None:
         for s in b.advice.impossible:
@@ -221,5 +220,5 @@ def run(args: argparse.Namespace) -> int:
     elif fmt == "text":
         sys.stdout.write(text(b))
     elif b.best is not None:
-        sys.stdout.write(config_of(fmt, b, release, args.libvirt))
+        sys.stdout.write(config_of(fmt, b, release, names))
     return 0 if b.best is not None else 1

@@ -176,13 +176,14 @@ def run(args: argparse.Namespace) -> int:
             f"--weight names no host: {', '.join(unknown)}",
             hint="use the host's name as the output shows it (file name or node name)",
         )
-    from cpudb.commands.baseline import nameable
+    from cpudb.commands.baseline import names_for
 
     fmt = "json" if args.json else args.format
+    names = names_for(fmt, release, args.libvirt)
     p = pools(
         release, hosts, needs, weights=weights, min_pool=args.min_pool,
         leave_out=args.leave_out, linux_deps=linux_deps.pairs(),
-        accept=nameable(fmt, release, args.libvirt),
+        accept=names.knows if names else None,
     )  # fmt: skip
     if fmt == "json":
         from cpudb.render import print_json
@@ -201,5 +202,5 @@ def run(args: argparse.Namespace) -> int:
             if x.model is None:
                 sys.stdout.write("# no CPU name runs on every member\n\n")
                 continue
-            sys.stdout.write(config_of(fmt, x.baseline, release, args.libvirt) + "\n")
+            sys.stdout.write(config_of(fmt, x.baseline, release, names) + "\n")
     return 0 if all(x.model for x in p.pools) else 1
