@@ -9,9 +9,6 @@ as libvirt's cpu_map defines them.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any
-
 from cpudb.errors import ParseError
 from cpudb.host import (
     HostCpu,
@@ -102,22 +99,11 @@ def from_libvirt(cpu: libvirt_xml.LibvirtCpu, source: str) -> HostCpu:
 # ------------------------------------------------------------------ decoding
 
 
-def _libvirt_data() -> dict[str, Any]:
-    """The default libvirt's cpu_map (data/libvirt-features.json): the spellings libvirt
-    host files are read with."""
+def libvirt_locations() -> dict[str, str]:
+    """Every libvirt spelling (names and aliases, of every shipped release) -> location."""
     from cpudb import libvirt_releases
 
-    return libvirt_releases.load(libvirt_releases.default())
-
-
-@lru_cache(maxsize=1)
-def libvirt_locations() -> dict[str, str]:
-    """Every libvirt spelling (names and aliases) -> CPUID location."""
-    return {
-        n: loc
-        for loc, e in _libvirt_data().get("locations", {}).items()
-        for n in (e["libvirt_name"], *e.get("libvirt_aliases", ()))
-    }
+    return libvirt_releases.any_spelling()
 
 
 def libvirt_features(host: HostCpu, release: Release) -> HostFeatures:
@@ -125,7 +111,10 @@ def libvirt_features(host: HostCpu, release: Release) -> HostFeatures:
     the release's names. Bits libvirt has no name for are unknown: libvirt cannot say."""
     loc_of = libvirt_locations()
     known = set(loc_of.values())
-    model_locs = _libvirt_data().get("model_features", {}).get(host.libvirt_model)
+    from cpudb import libvirt_releases
+
+    defined = libvirt_releases.first_definition(host.libvirt_model or "")
+    model_locs = list(defined[1]) if defined else None
     notes = list(host.notes)
     if model_locs is None:
         cpu = release.cpu(host.libvirt_model) if host.libvirt_model else None

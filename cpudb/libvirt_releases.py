@@ -1,9 +1,11 @@
 """Which libvirt's names the libvirt outputs use: the cpu_map of one libvirt release.
 
 data/libvirt-features.json is the default (Debian bookworm's installed libvirt-daemon);
-data/libvirt/X.Y.Z.json are other releases scraped from Debian's source tarballs. A
-`--libvirt V` picks one (the newest shipped release not newer than V); without it, the
-installed libvirt is detected (dpkg, else `virsh --version`), else the default.
+data/libvirt/X.Y.Z.json are other releases scraped from Debian's source tarballs and
+packages. A `--libvirt V` picks one (the newest shipped release not newer than V);
+without it, the installed libvirt is detected (dpkg, else `virsh --version`), else the
+default. Files libvirt wrote (domcapabilities, capabilities, a domain's <cpu>) are read
+with every release's names (`any_spelling`, `first_definition`).
 """
 
 from __future__ import annotations
@@ -86,6 +88,33 @@ def choose(query: str | None) -> tuple[str, str]:
 @lru_cache(maxsize=4)
 def load(version: str) -> dict[str, Any]:
     return dict(json.loads(available()[version].read_text(encoding="utf-8")))
+
+
+@lru_cache(maxsize=1)
+def any_spelling() -> dict[str, str]:
+    """Every name (and alias) any shipped libvirt release gives a CPUID bit -> its location:
+    how libvirt files of any release are read. No name ever moved to another bit
+    (tests/test_libvirt_releases.py checks), so one map serves them all."""
+    out: dict[str, str] = {}
+    for v in sorted(available(), key=version_key, reverse=True):
+        for loc, e in load(v).get("locations", {}).items():
+            for n in (e["libvirt_name"], *e.get("libvirt_aliases", ())):
+                out.setdefault(n, loc)
+    return out
+
+
+@lru_cache(maxsize=256)
+def first_definition(model: str) -> tuple[str, tuple[str, ...]] | None:
+    """(the oldest shipped libvirt release that defines `model`, its CPUID locations there).
+
+    A host-model or a domain's model in a file is read with this: libvirt only ever added
+    to a model's definition (vmx-* bits, 9.0 -> 11.3), so the oldest one claims no feature
+    that a newer libvirt would not, whichever libvirt wrote the file."""
+    for v in sorted(available(), key=version_key):
+        locs = load(v).get("model_features", {}).get(model)
+        if locs is not None:
+            return v, tuple(locs)
+    return None
 
 
 def spellings(location: str) -> list[tuple[str, str | None]]:

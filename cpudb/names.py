@@ -94,6 +94,11 @@ class FeatureNames:
         for key in (t, feat2prop(t), t.lower(), feat2prop(t).lower()):
             if key in self.index:
                 return self.index[key]
+        from cpudb.libvirt_releases import any_spelling
+
+        loc = any_spelling().get(t) or any_spelling().get(t.lower())
+        if loc is not None and loc in self.by_location:
+            return self.by_location[loc]  # libvirt's name in any release (cpudb.libvirt_releases)
         loc = parse_location(t)
         if loc is not None:
             if loc in self.by_location:

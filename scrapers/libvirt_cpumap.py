@@ -185,6 +185,13 @@ def model_features(
     return {n: sorted(full(n), key=_sort_key) for n in sorted(defs, key=str.lower)}
 
 
+# The VMX control MSRs (true pin-based, proc-based, exit, entry; secondary): QEMU's feature
+# word is their allowed-1 half, bits 63..32 (kvm_arch_get_supported_msr_feature returns
+# `value >> 32`), so cpudb's msr.0x48b.1 (vmx-ept) is MSR bit 33. libvirt before 12.0 wrote
+# those bits in eax, libvirt 12 in edx, where the MSR has them.
+VMX_ALLOWED_1 = frozenset({0x48B, 0x48D, 0x48E, 0x48F, 0x490})
+
+
 def subleaf_words(words: Iterable[tuple[int, int | None, str]]) -> dict[tuple[int, str], bool]:
     """(leaf, register) -> does cpudb give that word a subleaf, from (leaf, subleaf, reg)."""
     out: dict[tuple[int, str], bool] = {}
@@ -196,7 +203,10 @@ def subleaf_words(words: Iterable[tuple[int, int | None, str]]) -> dict[tuple[in
 def location(f: LibvirtFeature, subleafed: dict[tuple[int, str], bool]) -> str:
     """cpudb's location id for a libvirt feature (`FeatureWord.location()` format)."""
     if f.kind == "msr":
-        return f"msr.{f.msr:#x}.{f.bit}"
+        bit = f.bit
+        if f.msr in VMX_ALLOWED_1 and bit >= 32:
+            bit -= 32  # libvirt 12+ writes these in edx; QEMU's word is that half
+        return f"msr.{f.msr:#x}.{bit}"
     assert f.leaf is not None and f.register is not None
     has_sub = subleafed.get((f.leaf, f.register), f.subleaf is not None)
     sub = f".{f.subleaf or 0}" if has_sub else ""
@@ -277,10 +287,44 @@ def _tarball_files(tarball: Path) -> tuple[dict[str, str], str]:
     return files, version
 
 
+def _deb_files(deb: Path) -> tuple[dict[str, str], str]:
+    """usr/share/libvirt/cpu_map/x86_*.xml of a Debian libvirt-common (or libvirt0) .deb,
+    and the upstream version of the package."""
+    import io
+    import re
+    import shutil
+    import subprocess
+    import tarfile
+
+    if not shutil.which("dpkg-deb"):
+        raise SourceError(f"{deb}: reading a .deb needs dpkg-deb", hint="apt-get install dpkg")
+    r = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(deb)], capture_output=True, check=False)
+    v = subprocess.run(["dpkg-deb", "-f", str(deb), "Version"],
+                       capture_output=True, text=True, check=False)  # fmt: skip
+    if r.returncode != 0 or v.returncode != 0:
+        raise SourceError(f"{deb}: not a readable .deb ({r.stderr.decode(errors='replace')[:80]})",
+                          hint="give libvirt-common_X.Y.Z-*.deb (apt-get download)")  # fmt: skip
+    files = {}
+    with tarfile.open(fileobj=io.BytesIO(r.stdout), mode="r:") as tf:
+        for m in tf:
+            parts = m.name.split("/")
+            if m.isfile() and parts[-2:-1] == ["cpu_map"] and parts[-1].startswith("x86_"):
+                fh = tf.extractfile(m)
+                if fh is not None:
+                    files[parts[-1]] = fh.read().decode("utf-8")
+    found = re.match(r"(?:\d+:)?(\d+\.\d+\.\d+)", v.stdout.strip())
+    return files, found.group(1) if found else ""
+
+
 def scrape(directory: Path, label: str | None = None) -> dict[str, object]:
-    """libvirt's cpu_map: a folder (/usr/share/libvirt/cpu_map) or a source tarball
-    (libvirt_X.Y.Z.orig.tar.xz, its src/cpu_map/)."""
-    if directory.is_file():
+    """libvirt's cpu_map: a folder (/usr/share/libvirt/cpu_map), a source tarball
+    (libvirt_X.Y.Z.orig.tar.xz, its src/cpu_map/) or a Debian package that ships it
+    (libvirt-common_X.Y.Z-*.deb, its usr/share/libvirt/cpu_map/)."""
+    if directory.is_file() and directory.suffix == ".deb":
+        files, version = _deb_files(directory)
+        where = f"{directory.name}: usr/share/libvirt/cpu_map/{FEATURES_FILE}"
+        label = label or f"libvirt {version or '?'}"
+    elif directory.is_file():
         files, version = _tarball_files(directory)
         where = f"{directory.name}: src/cpu_map/{FEATURES_FILE}"
         label = label or f"libvirt {version or '?'}"
@@ -327,14 +371,17 @@ def main(argv: list[str] | None = None) -> int:
         "(data/libvirt-features.json).",
         epilog="examples: python -m cpudb.scrapers.libvirt_cpumap --out data/   (installed)\n"
         "  python -m cpudb.scrapers.libvirt_cpumap --dir libvirt_11.3.0.orig.tar.xz --out data/"
-        "   (-> data/libvirt/11.3.0.json)",
+        "   (-> data/libvirt/11.3.0.json)\n"
+        "  python -m cpudb.scrapers.libvirt_cpumap --dir libvirt-common_12.9.0-1~bpo13+1_amd64.deb"
+        " --out data/",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "--dir",
         type=Path,
         default=DEFAULT_DIR,
-        help=f"libvirt's cpu_map folder, or a libvirt source tarball (default: {DEFAULT_DIR})",
+        help="libvirt's cpu_map folder, a libvirt source tarball or a libvirt-common .deb "
+        f"(default: {DEFAULT_DIR})",
     )
     p.add_argument("--label", help="source label (default: the Debian package version)")
     p.add_argument("--out", type=Path, help="folder for libvirt-features.json (default: stdout)")

@@ -81,7 +81,15 @@ def run(args: argparse.Namespace) -> int:
     if v.linux_name:
         print(f"  Linux /proc/cpuinfo: {v.linux_name}")
     if any(n for _, n in libvirt):
-        said = ", ".join(f"{n or '(no name)'} in {r}" for r, n in libvirt)
+        runs: list[list] = []  # [name, first release, last release]: releases that agree
+        for r, n in libvirt:
+            if runs and runs[-1][0] == n:
+                runs[-1][2] = r
+            else:
+                runs.append([n, r, r])
+        said = ", ".join(
+            f"{n or '(no name)'} in {a}" + (f"-{b}" if b != a else "") for n, a, b in runs
+        )
         print(f"  libvirt: {said}")
     if v.spellings:
         hist = ", ".join(f"{n} (since {r})" for r, n in v.spellings)
