@@ -12,13 +12,14 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from cpudb.advise import Need, RecommendedFlag, advise, pick_recommended
+from cpudb.app.inputs import resolve_needs
 from cpudb.cli import main
-from cpudb.commands.advise import resolve_needs
 from cpudb.decide.guest import GuestBuilder, model_features
 from cpudb.decide.offer import Offer, kvm_offer
 from cpudb.decide.plan import vendor_only
 from cpudb.host import blockers, load_host
-from cpudb.render_configs import Answer, LibvirtNames, libvirt_xml, nova, proxmox
+from cpudb.libvirt_model import Answer, LibvirtNames
+from cpudb.render.configs import libvirt_xml, nova, proxmox
 from cpudb.resolve import with_accel
 from tests.conftest import need_hosts_dir
 
@@ -301,7 +302,7 @@ def test_libvirt_nova_proxmox_use_libvirt_names(db):
     a = advise(rel, needs(rel, "pclmulqdq", "pdpe1gb"), vendors=["GenuineIntel"])
     c = next(x for x in a.candidates if x.name == "Nehalem-v1")
     assert [x.name for x in c.adds] == ["pclmulqdq", "pdpe1gb"]
-    from cpudb.commands.advise import libvirt_names
+    from cpudb.app.libvirt import libvirt_names
 
     names = libvirt_names(rel, "9.0.0")
     xml = ET.fromstring(libvirt_xml(Answer(c), names))

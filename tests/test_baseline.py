@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
+from cpudb.app.inputs import resolve_needs
 from cpudb.baseline import baseline
 from cpudb.cli import main
-from cpudb.commands.advise import resolve_needs
 from cpudb.decide.offer import Offer, kvm_offer
 from cpudb.host import load_host
 from cpudb.record import replace

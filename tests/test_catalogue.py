@@ -12,8 +12,8 @@ from cpudb.scrapers import libvirt_cputestdata as lc
 
 from cpudb import cpus, facts
 from cpudb.advise import advise
+from cpudb.app.inputs import resolve_needs
 from cpudb.cli import main
-from cpudb.commands.advise import resolve_needs
 from cpudb.decide.offer import kvm_offer
 from cpudb.host import load_host
 from cpudb.paths import shipped_data_dir

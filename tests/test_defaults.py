@@ -8,8 +8,8 @@ import subprocess
 import pytest
 
 from cpudb import guest_os, installed
+from cpudb.app.inputs import resolve_needs
 from cpudb.cli import main
-from cpudb.commands.advise import resolve_needs
 from tests.conftest import need_tool
 
 

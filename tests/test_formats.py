@@ -12,10 +12,12 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from cpudb.advise import advise
+from cpudb.app.inputs import resolve_needs
+from cpudb.app.libvirt import libvirt_names, nova_traits
 from cpudb.cli import main
-from cpudb.commands.advise import libvirt_names, nova_traits, resolve_needs
+from cpudb.libvirt_model import Answer, libvirt_cpu
 from cpudb.query import open_db
-from cpudb.render_configs import Answer, kubevirt, libvirt_cpu, libvirt_xml, nova
+from cpudb.render.configs import kubevirt, libvirt_xml, nova
 from tests.conftest import FIXTURES, need_tool
 
 HF = FIXTURES / "hostfiles"

@@ -17,10 +17,12 @@ from cpudb.scrapers import libvirt_cpumap
 
 from cpudb import libvirt_releases
 from cpudb.advise import advise
+from cpudb.app.inputs import resolve_needs
+from cpudb.app.libvirt import libvirt_names
 from cpudb.catalog import shipped_releases
 from cpudb.cli import main
-from cpudb.commands.advise import libvirt_names, resolve_needs
-from cpudb.render_configs import Answer, libvirt_cpu, libvirt_xml
+from cpudb.libvirt_model import Answer, libvirt_cpu
+from cpudb.render.configs import libvirt_xml
 from tests.conftest import need_tool
 
 LIBVIRT = Path(os.environ.get("CPUDB_LIBVIRT_TARBALL_DIR", "/var/cache/cpudb-ci/libvirt"))

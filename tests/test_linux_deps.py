@@ -8,7 +8,7 @@ from cpudb.scrapers.linux_cpuid_deps import parse_rows
 
 from cpudb import linux_deps
 from cpudb.advise import advise
-from cpudb.commands.advise import resolve_needs
+from cpudb.app.inputs import resolve_needs
 from cpudb.decide.deps import Deps
 from cpudb.resolve import with_accel
 

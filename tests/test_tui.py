@@ -28,7 +28,7 @@ from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
 from cpudb import facts
 from cpudb.advise import advise
-from cpudb.commands.advise import resolve_needs
+from cpudb.app.inputs import resolve_needs
 from cpudb.describe import describe_cpu, filter_models
 from cpudb.diff import diff_cpus
 from cpudb.host import blockers, load_host

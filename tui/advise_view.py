@@ -10,7 +10,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from cpudb.advise import Advice, Candidate
-from cpudb.render_advice import qemu_arg
+from cpudb.render.advice import qemu_arg
 
 from . import data as d
 from .messages import Failed, Loaded, fetch

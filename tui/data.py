@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cpudb import levels
-from cpudb.commands.advise import resolve_needs
+from cpudb.app.inputs import resolve_needs
 from cpudb.commands.common import split_list
 from cpudb.describe import filter_models
 from cpudb.errors import CpudbError
@@ -85,7 +85,7 @@ def load_release(db: Db, qemu: str | None, host_spec: str | None) -> ReleaseData
     host: HostInfo | None = None
     lacking: dict[str, tuple[str, ...]] | None = None
     if host_spec:
-        from cpudb.commands.advise import load_hosts
+        from cpudb.app.inputs import load_hosts
         from cpudb.decide.guest import GuestBuilder
 
         (h,) = load_hosts([host_spec], db, release)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cpudb.commands.common import add_qemu, formatter, pick_release, split_list
+from cpudb.commands.common import add_qemu, formatter, split_list
 
 CONFIGS = ("qemu", "libvirt", "nova", "proxmox", "kubevirt")
 
@@ -25,35 +25,9 @@ def add_format(p: argparse.ArgumentParser) -> None:
     add_libvirt(p)
 
 
-def names_for(fmt: str, release: Any, libvirt: str | None = None) -> Any:
-    """For libvirt's formats, the libvirt names they use (read once per command); None for
-    text, json and qemu. Its `knows` keeps the CPU names libvirt has (libvirt < 10: no -vN)."""
-    if fmt in ("text", "json", "qemu"):
-        return None
-    from cpudb.commands.advise import libvirt_names
-
-    return libvirt_names(release, libvirt)
-
-
-def config_of(fmt: str, b: Any, release: Any, names: Any) -> str:  # b: baseline.Baseline
-    """One pool's CPU in a config format: its best name plus the extra flags."""
-    from cpudb.commands.advise import deprecated_names, render_config
-    from cpudb.render_configs import Answer
-
-    if fmt == "qemu":
-        return f"-cpu {b.cpu(enforce=True)}\n"
-    answer = Answer(
-        b.best,
-        tuple(b.needs),
-        extras=tuple(a.name for a in b.extras),
-        deprecated=deprecated_names(release),
-    )
-    return render_config(fmt, answer, names)
-
-
 TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
 if TYPE_CHECKING:
-    from typing import Any
+    pass
 
 EPILOG = """\
 examples:
@@ -109,116 +83,35 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def to_json(b: Any) -> dict[str, Any]:  # b: baseline.Baseline
-    from cpudb.render_advice import candidate_json, need_json
-
-    nxt = b.next_better
-    return {
-        "qemu": b.qemu,
-        "hosts": list(b.hosts),
-        "needs": [need_json(n, None) for n in b.needs],
-        "model": b.best.name if b.best else None,
-        "adds": [a.name for a in b.best.adds] if b.best else [],
-        "extras": [a.name for a in b.extras],
-        "cpu": b.cpu(),
-        "qemu_args": f"-cpu {b.cpu(enforce=True)}" if b.best else None,
-        "skipped": [{"flag": f, "why": w} for f, w in b.skipped],
-        "next_better": None
-        if nxt is None
-        else {
-            "model": nxt.name,
-            "model_family": nxt.model,
-            "blockers": [{"host": h, "missing": list(m)} for h, m in nxt.blockers],
-        },
-        "candidate": candidate_json(b.best) if b.best else None,
-        "impossible": list(b.advice.impossible),
-        "notes": list(b.notes),
-    }
-
-
-def text(b: Any) -> str:  # b: baseline.Baseline
-    n = len(b.hosts)
-    out = [f"QEMU {b.qemu}, KVM, pool of {n} host{'s' * (n != 1)}: {', '.join(b.hosts)}"]
-    if b.needs:
-        out.append(f"needs: {', '.join(n.name for n in b.needs)}")
-    out.append("")
-    if b.best is None:
-        out.append("No CPU name runs on every host:")
-        out += [f"  - {s}" for s in b.advice.impossible]
-        return "\n".join(out) + "\n"
-    out.append(f"Baseline:  -cpu {b.cpu(enforce=True)}")
-    out.append(f"  {b.best.name}: {'; '.join(b.best.reasons)}")
-    for n in b.best.notes:
-        out.append(f"  note: {n}")
-    if b.extras:
-        out.append(
-            f"  extra flags every host has ({len(b.extras)}): "
-            + ", ".join(a.name for a in b.extras)
-        )
-    if b.skipped:
-        out.append("  shared by every host but not added:")
-        out += [f"    {f}: {why}" for f, why in b.skipped]
-    out.append("")
-    nxt = b.next_better
-    if nxt is None:
-        out.append("Next better model: none (no newer model of the hosts' vendor in this QEMU)")
-    else:
-        out.append(f"Next better model: {nxt.name} ({nxt.model})")
-        if not nxt.blockers:
-            out.append("  no host blocks it (it ranked lower: see `cpudb advise --host ...`)")
-        for h, missing in nxt.blockers:
-            out.append(f"  {h} lacks {len(missing)}: {', '.join(missing)}")
-    out.append("")
-    out.append("Notes:")
-    out += [f"  - {n}" for n in b.notes]
-    return "\n".join(out) + "\n"
-
-
 def run(args: argparse.Namespace) -> int:
-    from cpudb import linux_deps
-    from cpudb.baseline import baseline
-    from cpudb.commands.advise import load_hosts, resolve_needs
-    from cpudb.query import open_db
+    from cpudb.app.fleet import BaselineRequest, baseline_case
+    from cpudb.render import baseline as rb
 
-    db = open_db(args.db)
-    release, _ = pick_release(db, args.qemu)
-    needs = resolve_needs(release, split_list(args.needs)) if args.needs else []
-    vendors: list[str] = []
-    if args.vendor:
-        from cpudb.describe import vendor_strings
-
-        for v in split_list(args.vendor):
-            vendors += vendor_strings(v)
-    hosts = load_hosts(args.hosts, db, release)
-    makers = sorted({h.vendor.strip() or "unknown" for h in hosts})
-    if len(makers) > 1 and not args.cross_vendor:
-        from cpudb.errors import CpudbError
-
-        raise CpudbError(
-            f"the hosts are of {len(makers)} CPU vendors ({', '.join(makers)}): a KVM guest "
-            "sees its host's vendor, and QEMU/KVM do not live-migrate between vendors",
-            hint="`cpudb pools HOST...` splits them into pools; --cross-vendor for one "
-            "model anyway",
-        )
     fmt = "json" if args.json else args.format
-    names = names_for(fmt, release, args.libvirt)
-    b = baseline(
-        release,
-        hosts,
-        needs,
-        vendors=vendors,
-        linux_deps=linux_deps.pairs(),
-        accept=names.knows if names else None,
+    r = baseline_case(
+        BaselineRequest(
+            hosts=tuple(args.hosts),
+            needs=tuple(split_list(args.needs)),
+            qemu=args.qemu,
+            fmt=fmt,
+            libvirt=args.libvirt,
+            db=args.db,
+            vendors=tuple(split_list(args.vendor)),
+            cross_vendor=args.cross_vendor,
+        )
     )
+    b = r.baseline
     if b.best is None:
         for s in b.advice.impossible:
             print(f"cpudb: {s}", file=sys.stderr)
     if fmt == "json":
         from cpudb.render import print_json
 
-        print_json("baseline", to_json(b))
+        print_json("baseline", rb.to_json(b))
     elif fmt == "text":
-        sys.stdout.write(text(b))
+        sys.stdout.write(rb.text(b))
     elif b.best is not None:
-        sys.stdout.write(config_of(fmt, b, release, names))
+        from cpudb.app.libvirt import nova_traits
+
+        sys.stdout.write(rb.config_of(fmt, b, r.names, r.deprecated, nova_traits()))
     return 0 if b.best is not None else 1

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from cpudb.app.inputs import pick_release  # noqa: F401 - the commands' one way to pick
+
 
 def add_qemu(p: argparse.ArgumentParser) -> None:
     p.add_argument(
@@ -40,11 +42,3 @@ def formatter() -> type[argparse.HelpFormatter]:
     from cpudb.cli import Formatter
 
     return Formatter
-
-
-def pick_release(db, query: str | None):  # noqa: ANN001, ANN201 -> (Release, Choice)
-    """`--qemu`, else the installed QEMU's release, else the newest (`cpudb.installed`)."""
-    from cpudb.installed import choose_release
-
-    choice = choose_release(db, query)
-    return db.release(choice.version), choice

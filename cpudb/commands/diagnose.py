@@ -139,8 +139,9 @@ def _release_for(db, args, log):  # noqa: ANN001, ANN202
 
 def run(args: argparse.Namespace) -> int:
     from cpudb import facts
-    from cpudb.diagnose import logparse, reason, report
+    from cpudb.diagnose import logparse, reason
     from cpudb.query import open_db
+    from cpudb.render import diagnose as report
     from cpudb.textinput import open_lines
 
     source = "<stdin>" if args.file == "-" else args.file

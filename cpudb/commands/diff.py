@@ -104,12 +104,14 @@ def _at(text: str) -> tuple[str, str | None]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cpudb import diff, render_diff
+    from cpudb import diff
     from cpudb.query import open_db
+    from cpudb.render import diff as render_diff
     from cpudb.render import print_json
+    from cpudb.render.paint import use_color
 
     versions, names = split_arguments(args.qemu or [], args.names)
-    color = render_diff.use_color(sys.stdout, args.color)
+    color = use_color(sys.stdout, args.color)
     if len(versions) > 2:
         raise CpudbError(
             f"--qemu takes at most two releases, got {len(versions)}: {' '.join(versions)}",

@@ -93,9 +93,11 @@ def resolve_feature(releases: list, text: str) -> str:  # noqa: ANN001
 
 
 def run(args: argparse.Namespace) -> int:
-    from cpudb import history, render_diff
+    from cpudb import history
     from cpudb.query import open_db
+    from cpudb.render import history as render_history
     from cpudb.render import print_json
+    from cpudb.render.paint import use_color
 
     if args.model and args.name and args.model != args.name:
         raise CpudbError(
@@ -123,9 +125,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         h = history.cpu_history(releases, args.name, downstream=args.downstream)
     if args.json:
-        print_json("history", render_diff.history_json(h))
+        print_json("history", render_history.history_json(h))
     elif args.markdown:
-        sys.stdout.write(render_diff.history_markdown(h))
+        sys.stdout.write(render_history.history_markdown(h))
     else:
-        sys.stdout.write(render_diff.history_text(h, render_diff.use_color(sys.stdout, args.color)))
+        sys.stdout.write(render_history.history_text(h, use_color(sys.stdout, args.color)))
     return 0

@@ -278,7 +278,7 @@ def _with_aliases(rel: Any, name: str, H: Any) -> str:  # noqa: N803
 
 
 def _diff(args: argparse.Namespace, rest: list[str]) -> int:
-    from cpudb.commands.advise import load_hosts
+    from cpudb.app.inputs import load_hosts
     from cpudb.commands.common import pick_release
     from cpudb.drift import drift
     from cpudb.query import open_db
@@ -358,7 +358,8 @@ def _diff_text(d: Any) -> str:
 
 
 def _check(args: argparse.Namespace, rest: list[str]) -> int:
-    from cpudb.commands.advise import libvirt_names, load_hosts
+    from cpudb.app.inputs import load_hosts
+    from cpudb.app.libvirt import libvirt_names
     from cpudb.commands.common import pick_release
     from cpudb.hostfiles import libvirt_locations
     from cpudb.query import open_db

@@ -100,6 +100,7 @@ def parse_checks(values: list[str] | None) -> tuple[str, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from cpudb.app.probe import default_accel, probe
     from cpudb.errors import CpudbError
     from cpudb.probe import Probe
     from cpudb.query import open_db
@@ -120,52 +121,6 @@ def run(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text(p))
     return 0 if p.clean else 1
-
-
-def default_accel() -> str:
-    from cpudb.host import kvm_device
-
-    return "kvm" if kvm_device() is not None else "tcg"
-
-
-def probe(db, cpu, accel, checks, binary=None, timeout=60.0, no_handlers=False, ignore_cpuid=False):  # noqa: ANN001, ANN201, E501
-    """Boot the probe guest and read it (the use case `advise --verify` shares)."""
-    import os
-    import shutil
-
-    from cpudb import installed
-    from cpudb.errors import CpudbError
-    from cpudb.probe import DEFAULT_MODEL, read
-    from cpudb.scrapers import qemu_probe
-
-    path = (shutil.which(binary) or binary) if binary else installed.binary_path()
-    if path is None:
-        raise CpudbError(
-            f"no {installed.BINARY} on this machine",
-            hint="apt-get install qemu-system-x86, or give --binary PATH",
-        )
-    if binary is not None and not os.path.isfile(path):
-        raise CpudbError(f"--binary {binary}: no such file", hint="give a qemu-system-x86_64")
-    inst = installed.installed() if binary is None else installed.ask(path)
-    if inst is None:
-        raise CpudbError(f"{path}: does not answer --version like a QEMU binary")
-    version, _ = installed.nearest_release(inst.version, db.versions())
-    release = db.release(version)
-    boot = qemu_probe.boot(
-        path, cpu, accel, checks, timeout=timeout, no_handlers=no_handlers,
-        ignore_cpuid=ignore_cpuid,
-    )  # fmt: skip
-    default = DEFAULT_MODEL.get(os.path.basename(path), "qemu64")
-    host_model = None
-    model = (cpu or default).split(",")[0]
-    if accel == "kvm" and model in ("host", "max") and boot.serial:
-        from cpudb.host import qmp_host
-
-        host_model = qmp_host(path).features_in(release).present
-    return read(
-        boot, release, cpu=cpu, accel=accel, qemu=inst.version, binary=path, asked=checks,
-        default_model=default, host_model=host_model,
-    )  # fmt: skip
 
 
 def _names(items: tuple[str, ...] | list[str], limit: int = 12) -> str:

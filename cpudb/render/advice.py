@@ -1,5 +1,5 @@
 """Present an `Advice`: readable text with the reasoning, JSON and the `-cpu` argument
-(the configurations for libvirt, Nova, Proxmox and KubeVirt: `cpudb.render_configs`).
+(the configurations for libvirt, Nova, Proxmox and KubeVirt: `cpudb.render.configs`).
 No I/O besides the returned strings; the command prints them."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Diffs and histories as text (ANSI colour on a terminal), Markdown, or JSON-ready dicts.
+"""Diffs as text (ANSI colour on a terminal), Markdown, or JSON-ready dicts.
 
 Plain string building: no rich here, `cpudb diff` must start fast. Every feature is shown
 with its CPUID location (`CPUID.80000001H:EDX[26]`).
@@ -6,73 +6,18 @@ with its CPUID location (`CPUID.80000001H:EDX[26]`).
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TextIO
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from cpudb.diff import CpuDiff, FeatureChange, FeatureRef, ReleaseDiff, describe_kind
-from cpudb.history import Event, History, Step
-
-WIDTH = 88
+from cpudb.render.paint import Paint, wrap_words
 
 
-def use_color(stream: TextIO, choice: str = "auto") -> bool:
-    """`always`/`never`, or `auto`: a terminal, and neither NO_COLOR nor TERM=dumb set."""
-    if choice != "auto":
-        return choice == "always"
-    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
-        return False
-    return bool(getattr(stream, "isatty", lambda: False)())
-
-
-class Paint:
-    """ANSI SGR codes, or nothing."""
-
-    def __init__(self, color: bool) -> None:
-        self.color = color
-
-    def _sgr(self, code: str, text: str) -> str:
-        return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
-
-    def add(self, t: str) -> str:
-        return self._sgr("32", t)
-
-    def rem(self, t: str) -> str:
-        return self._sgr("31", t)
-
-    def chg(self, t: str) -> str:
-        return self._sgr("33", t)
-
-    def dim(self, t: str) -> str:
-        return self._sgr("2", t)
-
-    def bold(self, t: str) -> str:
-        return self._sgr("1", t)
-
-
-def _wrap(
-    words: Iterable[str], indent: str, paint: Callable[[str], str] | None = None, width: int = WIDTH
-) -> list[str]:
-    """Fill lines with words; `paint` colours each word after measuring it."""
-    lines: list[str] = []
-    cur: list[str] = []
-    size = len(indent)
-    for w in words:
-        if cur and size + 1 + len(w) > width:
-            lines.append(indent + " ".join(cur))
-            cur, size = [], len(indent)
-        size += len(w) + (1 if cur else 0)
-        cur.append(paint(w) if paint else w)
-    if cur:
-        lines.append(indent + " ".join(cur))
-    return lines
-
-
-def _ref(r: FeatureRef) -> dict[str, str]:
+def ref_json(r: FeatureRef) -> dict[str, str]:
     return {"name": r.name, "location": r.location, "cpuid": r.cpuid}
 
 
-def _feature_lines(p: Paint, refs: Sequence[FeatureRef], sign: str, indent: str) -> list[str]:
+def feature_lines(p: Paint, refs: Sequence[FeatureRef], sign: str, indent: str) -> list[str]:
     col = p.add if sign == "+" else p.rem
     width = max((len(r.name) for r in refs), default=0)
     return [f"{indent}{col(sign + ' ' + r.name.ljust(width))}  {p.dim(r.cpuid)}" for r in refs]
@@ -121,8 +66,8 @@ def release_diff_json(d: ReleaseDiff) -> dict[str, Any]:
             {"location": r.location, "cpuid": r.cpuid, "from": r.old, "to": r.new}
             for r in d.renamed
         ],
-        "features_new": [_ref(r) for r in d.features_new],
-        "features_dropped": [_ref(r) for r in d.features_dropped],
+        "features_new": [ref_json(r) for r in d.features_new],
+        "features_dropped": [ref_json(r) for r in d.features_dropped],
         "locations": _locations(d),
     }
 
@@ -162,10 +107,10 @@ def release_diff_text(d: ReleaseDiff, color: bool = False) -> str:
 
     if d.added:
         section("CPU names added", len(d.added))
-        out += _wrap(("+" + n for n in d.added), "  ", p.add)
+        out += wrap_words(("+" + n for n in d.added), "  ", p.add)
     if d.removed:
         section("CPU names removed", len(d.removed))
-        out += _wrap(("-" + n for n in d.removed), "  ", p.rem)
+        out += wrap_words(("-" + n for n in d.removed), "  ", p.rem)
     if d.nature:
         section("Changed nature (same name, now an alias)", len(d.nature))
         w = max(len(n.name) for n in d.nature)
@@ -177,9 +122,9 @@ def release_diff_text(d: ReleaseDiff, color: bool = False) -> str:
     if d.changed:
         section("Feature changes", len(d.changed))
         for names, c in _group(d.changed):
-            out += _wrap([n + "," for n in names[:-1]] + names[-1:], "  ", p.bold)
-            out += _feature_lines(p, c.added, "+", "    ")
-            out += _feature_lines(p, c.removed, "-", "    ")
+            out += wrap_words([n + "," for n in names[:-1]] + names[-1:], "  ", p.bold)
+            out += feature_lines(p, c.added, "+", "    ")
+            out += feature_lines(p, c.removed, "-", "    ")
     if d.aliases_moved:
         section("Alias targets moved", len(d.aliases_moved))
         out += [f"  {p.chg('~ ' + m.name)}  {m.old} -> {m.new}" for m in d.aliases_moved]
@@ -195,14 +140,14 @@ def release_diff_text(d: ReleaseDiff, color: bool = False) -> str:
         out += [f"  = {f'{r.old} -> {r.new}'.ljust(w)}  {p.dim(r.cpuid)}" for r in d.renamed]
     if d.features_new:
         section("Features QEMU newly names", len(d.features_new))
-        out += _feature_lines(p, d.features_new, "+", "  ")
+        out += feature_lines(p, d.features_new, "+", "  ")
     if d.features_dropped:
         section("Features QEMU no longer names", len(d.features_dropped))
-        out += _feature_lines(p, d.features_dropped, "-", "  ")
+        out += feature_lines(p, d.features_dropped, "-", "  ")
     return "\n".join(out) + "\n"
 
 
-def _md_refs(refs: Iterable[FeatureRef], sign: str) -> list[str]:
+def md_refs(refs: Iterable[FeatureRef], sign: str) -> list[str]:
     return [f"{sign}`{r.name}` ({r.cpuid})" for r in refs]
 
 
@@ -240,7 +185,7 @@ def release_diff_markdown(d: ReleaseDiff) -> str:
     if d.changed:
         out += ["", f"### Feature changes ({len(d.changed)})", ""]
         for names, c in _group(d.changed):
-            items = _md_refs(c.added, "+") + _md_refs(c.removed, "−")
+            items = md_refs(c.added, "+") + md_refs(c.removed, "−")
             out.append(f"- {', '.join(f'`{n}`' for n in names)}: {'; '.join(items)}")
     if d.aliases_moved:
         out += ["", "### Alias targets moved", ""]
@@ -321,10 +266,10 @@ def cpu_diff_text(c: CpuDiff, color: bool = False, *, show_common: bool = False)
     )
     if c.only_in_first:
         out += ["", p.bold(f"Only in {a} ({len(c.only_in_first)})")]
-        out += _feature_lines(p, c.only_in_first, "-", "  ")
+        out += feature_lines(p, c.only_in_first, "-", "  ")
     if c.only_in_second:
         out += ["", p.bold(f"Only in {b} ({len(c.only_in_second)})")]
-        out += _feature_lines(p, c.only_in_second, "+", "  ")
+        out += feature_lines(p, c.only_in_second, "+", "  ")
     if c.renamed:
         out += ["", p.bold(f"Same bit, spelled differently ({len(c.renamed)})")]
         out += [f"  = {r.old} -> {r.new}  {p.dim(r.cpuid)}" for r in c.renamed]
@@ -333,7 +278,7 @@ def cpu_diff_text(c: CpuDiff, color: bool = False, *, show_common: bool = False)
         w = max((len(r.name) for r in c.common), default=0)
         out += [f"    {r.name.ljust(w)}  {p.dim(r.cpuid)}" for r in c.common]
     else:
-        out += _wrap((r.name for r in c.common), "  ")
+        out += wrap_words((r.name for r in c.common), "  ")
     return "\n".join(out) + "\n"
 
 
@@ -356,152 +301,4 @@ def cpu_diff_markdown(c: CpuDiff) -> str:
             + ", ".join(f"`{r.old}` → `{r.new}`" for r in c.renamed),
         ]
     out += ["", "In both: " + ", ".join(f"`{r.name}`" for r in c.common)]
-    return "\n".join(out) + "\n"
-
-
-# ------------------------------------------------------------------ histories
-
-
-def _event_json(e: Event) -> dict[str, Any]:
-    d: dict[str, Any] = {"kind": e.kind, "message": e.message}
-    if e.names:
-        d["names"] = list(e.names)
-    if e.added or e.removed:
-        d["added"] = [_ref(r) for r in e.added]
-        d["removed"] = [_ref(r) for r in e.removed]
-    return d
-
-
-def _step_json(h: History, s: Step) -> dict[str, Any]:
-    if s.gap:
-        return {"version": s.version, "gap": True, "note": s.note}
-    d: dict[str, Any] = {
-        "version": s.version,
-        "gap": False,
-        "upstream": s.upstream,
-        "since": s.since,
-        "present": s.present,
-    }
-    if h.what == "cpu":
-        d.update(kind=s.label, feature_count=s.count, nature=s.note)
-    else:
-        d.update(name=s.label, cpu_count=s.count, have=list(s.have))
-    d["events"] = [_event_json(e) for e in s.events]
-    return d
-
-
-def history_json(h: History) -> dict[str, Any]:
-    d: dict[str, Any] = {"subject": h.subject, "what": h.what}
-    if h.what == "feature":
-        d.update(
-            location=h.location,
-            cpuid=h.cpuid,
-            model=h.model,
-            family=list(h.family) if h.model else None,
-        )
-    d.update(
-        downstream=h.downstream, gaps=list(h.gaps), timeline=[_step_json(h, s) for s in h.steps]
-    )
-    return d
-
-
-def _title(h: History) -> str:
-    ups = [s for s in h.releases if s.upstream]
-    span = (
-        f"{len(ups)} upstream releases ({ups[0].version} … {ups[-1].version})"
-        if ups
-        else "no upstream release"
-    )
-    if h.what == "cpu":
-        return f"{h.subject}: history over {span}"
-    scope = f", for {h.model}" if h.model else ""
-    if h.model and len(h.family) > 1:
-        n = len(h.family) - 1
-        scope += f" and the {n} CPU name{'s' if n > 1 else ''} built from it"
-    return f"{h.subject} ({h.cpuid}){scope}: history over {span}"
-
-
-def _presence(h: History) -> str:
-    present = [s.version for s in h.releases if s.present and s.upstream]
-    if not present:
-        return "never present in an upstream release"
-    what = "accepted" if h.what == "cpu" else "named by QEMU"
-    return (
-        f"{what} in {len(present)} upstream releases, {present[0]} … {present[-1]}; "
-        "releases not listed changed nothing"
-    )
-
-
-def _event_lines(p: Paint, e: Event, width: int = WIDTH) -> list[str]:
-    if e.kind == "features":
-        return _feature_lines(p, e.added, "+", "") + _feature_lines(p, e.removed, "-", "")
-    mark = {
-        "appeared": p.add("+"),
-        "named": p.add("+"),
-        "gained": p.add("+"),
-        "new_with": p.add("+"),
-        "reappeared": p.add("+"),
-        "removed": p.rem("-"),
-        "unnamed": p.rem("-"),
-        "lost": p.rem("-"),
-        "gone_with": p.rem("-"),
-        "new_without": p.dim("·"),
-    }.get(e.kind, p.chg("~"))
-    lines = _wrap(e.message.split(" "), "  ", width=width)
-    return [f"{mark} {lines[0][2:]}", *lines[1:]]
-
-
-def history_text(h: History, color: bool = False) -> str:
-    p = Paint(color)
-    out = [p.bold(_title(h)), _presence(h)]
-    if h.gaps:
-        out.append(
-            p.chg(
-                f"missing from the database: {', '.join(h.gaps)}; a change listed "
-                "after a gap may have happened in it"
-            )
-        )
-    out.append("")
-    width = max((len(s.version) for s in h.steps), default=6) + 2
-    for s in h.steps:
-        if s.gap:
-            out.append(f"  {p.chg(s.version.ljust(width))}{p.chg('gap: not in the database')}")
-            continue
-        if not s.events and s.upstream:
-            continue
-        head = s.version
-        lines = [ln for e in s.events for ln in _event_lines(p, e, WIDTH - 2 - width)]
-        if not s.upstream:
-            lines.insert(
-                0,
-                p.dim(
-                    f"downstream, compared with {s.since or '(nothing)'}"
-                    + ("" if s.events else ": no differences")
-                ),
-            )
-        pad = " " * (2 + width)
-        for i, ln in enumerate(lines):
-            out.append(f"  {head.ljust(width)}{ln}" if i == 0 else pad + ln)
-    return "\n".join(out) + "\n"
-
-
-def history_markdown(h: History) -> str:
-    out = [f"## {_title(h)}", "", _presence(h) + "."]
-    if h.gaps:
-        out.append(f"Missing from the database: {', '.join(h.gaps)}.")
-    out += ["", "| release | changes |", "|---|---|"]
-    for s in h.steps:
-        if s.gap:
-            out.append(f"| {s.version} | *gap: {s.note}* |")
-            continue
-        if not s.events and s.upstream:
-            continue
-        items: list[str] = []
-        for e in s.events:
-            if e.kind == "features":
-                items += _md_refs(e.added, "+") + _md_refs(e.removed, "−")
-            else:
-                items.append(e.message)
-        label = s.version if s.upstream else f"{s.version} (downstream, vs {s.since})"
-        out.append(f"| {label} | {'<br>'.join(items) or 'no differences'} |")
     return "\n".join(out) + "\n"

@@ -1,0 +1,148 @@
+"""The inputs every use case reads: needs in any spelling, hosts by spec, QEMU's
+recommended flags. Loading only (files, the database, this machine's KVM); the decisions
+live below (cpudb.advise, cpudb.decide)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cpudb.advise import Need
+    from cpudb.decide.offer import Offer
+    from cpudb.installed import Choice
+    from cpudb.model import Release
+
+
+def pick_release(db: Any, query: str | None) -> tuple[Release, Choice]:
+    """`--qemu`, else the installed QEMU's release, else the newest (`cpudb.installed`)."""
+    from cpudb.installed import choose_release
+
+    choice = choose_release(db, query)
+    return db.release(choice.version), choice
+
+
+def resolve_needs(release: Release, texts: list[str]) -> list[Need]:
+    """Needs in any spelling -> `advise.Need`s of this release (NotFound: exit 2)."""
+    from cpudb.advise import Need
+    from cpudb.errors import CpudbError, NotFound
+    from cpudb.names import FeatureNames, extra_names
+
+    names: FeatureNames | None = None
+    info = extra_names()
+    by_loc = {f.location: f for f in release.features}
+    out: list[Need] = []
+
+    def need(f: Any, text: str, via: str | None = None) -> Need:
+        w = release.word(f.word)
+        extra = info.get(f.location, {})
+        return Need(
+            text=text,
+            name=f.name,
+            location=f.location,
+            where=w.describe(f.bit) if w else f.location,
+            linux_name=extra.get("linux_name"),
+            description=extra.get("description"),
+            via=via,
+        )
+
+    from cpudb import guest_os
+
+    expanded: list[tuple[str, str | None]] = []
+    for t in texts:
+        g = guest_os.lookup(t)
+        expanded += [(x, g.name) for x in g.needs] if g else [(t, None)]
+    for t, guest in expanded:
+        if t.lower().startswith("x86-64-v"):
+            from cpudb import levels
+
+            lvl = levels.parse_level(t)
+            for n in range(1, lvl + 1):
+                for qname, loc in levels.LEVELS[n]:
+                    f = by_loc.get(loc)
+                    if f is None:
+                        raise CpudbError(
+                            f"--needs {t}: QEMU {release.version} has no name for {qname} ({loc})",
+                            hint="try a newer --qemu",
+                        )
+                    out.append(need(f, qname, via=f"{guest} = {t}" if guest else t))
+            continue
+        f = release.feature(t)
+        if f is None:
+            names = names or FeatureNames(release)
+            try:
+                f = names.lookup(t)
+            except NotFound as e:
+                raise NotFound(f"--needs: {e.message}", hint=e.hint) from None
+        out.append(need(f, t, via=guest))
+    seen: set[str] = set()
+    return [n for n in out if not (n.name in seen or seen.add(n.name))]  # type: ignore[func-returns-value]
+
+
+def load_hosts(specs: list[str], db: Any, release: Release) -> list[Offer]:
+    """Hosts by spec (stored NAME, FILE of one or many hosts, - for stdin, this-host,
+    qmp), as what KVM offers a guest there in `release`. Identical CPUs (the same reading
+    from different files or nodes) are decoded once."""
+    if not specs:
+        return []
+    from pathlib import Path
+
+    from cpudb.decide.offer import kvm_offer
+    from cpudb.host import load_hosts as read_hosts
+    from cpudb.host import same_reading
+
+    hosts: list[Offer] = []
+    seen: set[str] = set()
+    decoded: dict[object, object] = {}
+    for spec in specs:
+        found = read_hosts(spec, db)
+        for label, cpu in found:
+            if spec in ("this-host", "qmp"):
+                name = "this machine" + (" (QEMU's host model)" if spec == "qmp" else "")
+            elif spec == "-" and len(found) == 1:
+                name = (cpu.brand or spec).strip()
+            elif len(found) > 1:
+                name = label
+            else:
+                name = Path(spec).name if Path(spec).is_file() else spec
+            if name in seen:
+                name = f"{name}#{len(hosts) + 1}"
+            seen.add(name)
+            key = same_reading(cpu)
+            if key not in decoded:
+                decoded[key] = cpu.features_in(release)
+            hosts.append(kvm_offer(name, cpu.vendor, decoded[key], cpu.source))  # type: ignore[arg-type]
+    return hosts
+
+
+def load_recommended(release: Release) -> Any:
+    """QEMU's recommended flags per model (data/qemu-recommended-flags.json) for `release`."""
+    import json
+
+    from cpudb.advise import pick_recommended
+    from cpudb.paths import shipped_data_dir
+
+    path = shipped_data_dir() / "qemu-recommended-flags.json"
+    if not path.exists():
+        from cpudb.errors import CpudbError
+
+        raise CpudbError(
+            f"{path}: missing",
+            hint="python -m cpudb.scrapers.qemu_docs --source QEMU_TREE --out data/",
+        )
+    data = json.loads(path.read_text(encoding="utf-8"))
+
+    def resolve(name: str) -> str | None:
+        f = release.feature(name)
+        return f.name if f else None
+
+    return pick_recommended(data, release.version, resolve)
+
+
+def vendors(texts: list[str]) -> list[str]:
+    """--vendor values (intel, amd, GenuineIntel, ...) -> CPUID vendor strings."""
+    from cpudb.describe import vendor_strings
+
+    out: list[str] = []
+    for v in texts:
+        out += vendor_strings(v)
+    return out
