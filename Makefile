@@ -1,9 +1,9 @@
 # One command runs every check: `make check` (lint, types, tests). `.ci/run` calls it.
 PY ?= python3
 
-.PHONY: check lint types test bench data
+.PHONY: check lint types layers test bench data
 
-check: lint types test
+check: lint types layers test
 
 lint:
 	$(PY) -m ruff check cpudb scrapers tui tests bench
@@ -11,6 +11,10 @@ lint:
 
 types:
 	$(PY) -m mypy cpudb scrapers
+
+# the one-way layers (.importlinter): commands/tui -> app, render -> decisions -> query -> store
+layers:
+	$(PY) -c "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports())"
 
 test:
 	$(PY) -m pytest -q

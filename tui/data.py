@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cpudb import levels
-from cpudb.app.inputs import resolve_needs
-from cpudb.commands.common import split_list
+from cpudb.app.inputs import resolve_needs, split_list
 from cpudb.describe import filter_models
 from cpudb.errors import CpudbError
 from cpudb.model import CpuName, Release

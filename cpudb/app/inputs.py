@@ -13,6 +13,14 @@ if TYPE_CHECKING:
     from cpudb.model import Release
 
 
+def split_list(values: list[str] | None) -> list[str]:
+    """`--has a,b --has c` and `--has "a b"` -> [a, b, c]."""
+    out: list[str] = []
+    for v in values or []:
+        out.extend(x for x in v.replace(",", " ").split() if x)
+    return out
+
+
 def pick_release(db: Any, query: str | None) -> tuple[Release, Choice]:
     """`--qemu`, else the installed QEMU's release, else the newest (`cpudb.installed`)."""
     from cpudb.installed import choose_release

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cpudb.app.inputs import pick_release  # noqa: F401 - the commands' one way to pick
+from cpudb.app.inputs import pick_release, split_list  # noqa: F401 - for the commands
 
 
 def add_qemu(p: argparse.ArgumentParser) -> None:
@@ -28,14 +28,6 @@ def add_accel(p: argparse.ArgumentParser) -> None:
         help="apply that accelerator's default properties (kvm: x2apic, kvmclock... "
         "on, svm/monitor/acpi off; tcg: vme off)",
     )
-
-
-def split_list(values: list[str] | None) -> list[str]:
-    """`--has a,b --has c` and `--has "a b"` -> [a, b, c]."""
-    out: list[str] = []
-    for v in values or []:
-        out.extend(x for x in v.replace(",", " ").split() if x)
-    return out
 
 
 def formatter() -> type[argparse.HelpFormatter]:

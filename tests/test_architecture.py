@@ -1,0 +1,133 @@
+"""Issue 15: the layers hold (import-linter's contracts in .importlinter, run by `make
+check`), every cpudb module is placed in one of them, and no module-level import cycle
+exists among cpudb, scrapers and tui."""
+
+from __future__ import annotations
+
+import ast
+import configparser
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ABOVE = {"cpudb.app", "cpudb.commands", "cpudb.render", "cpudb.cli", "cpudb.data"}
+# the folders the install maps into cpudb (pyproject's package-dir)
+FOLDERS = {"cpudb": ROOT / "cpudb", "cpudb.scrapers": ROOT / "scrapers", "cpudb.tui": ROOT / "tui"}
+
+
+def _contracts() -> configparser.ConfigParser:
+    cp = configparser.ConfigParser()
+    cp.read(ROOT / ".importlinter")
+    return cp
+
+
+def test_every_cpudb_module_sits_in_a_layer():
+    listed = set(_contracts()["importlinter:contract:decisions"]["source_modules"].split())
+    placed = listed | ABOVE
+    found = set()
+    for p in (ROOT / "cpudb").iterdir():
+        if p.name.startswith("__") or p.name == "scrapers":
+            continue
+        if p.suffix == ".py" or (p / "__init__.py").exists():
+            found.add(f"cpudb.{p.stem if p.suffix == '.py' else p.name}")
+    assert found - placed == set(), "add these to .importlinter's decisions contract"
+    assert listed - found == set(), "these are gone: drop them from .importlinter"
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for pkg, base in FOLDERS.items():
+        for f in base.rglob("*.py"):
+            if ".venv" in f.parts or "__snapshots__" in f.parts:
+                continue
+            parts = f.relative_to(base).with_suffix("").parts
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            if pkg == "cpudb" and parts[:1] in (("scrapers",), ("tui",)):
+                continue
+            out[".".join((pkg, *parts))] = f
+    return out
+
+
+def _top_level_imports(name: str, path: Path, known: set[str]) -> set[str]:
+    """Modules `name` imports when it is imported: module level, not under TYPE_CHECKING."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    is_pkg = path.name == "__init__.py"
+    base = name.split(".") if is_pkg else name.split(".")[:-1]
+    out: set[str] = set()
+
+    def add(mod: str) -> None:
+        while mod and mod not in known:
+            mod = mod.rpartition(".")[0]
+        if mod and mod != name:
+            out.add(mod)
+
+    for node in tree.body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        stmts = [node] if not isinstance(node, (ast.Try, ast.If)) else ast.walk(node)
+        for n in stmts:
+            if isinstance(n, ast.Import):
+                for a in n.names:
+                    add(a.name)
+            elif isinstance(n, ast.ImportFrom):
+                if n.level:
+                    mod = ".".join(
+                        base[: len(base) - n.level + 1] + ([n.module] if n.module else [])
+                    )
+                else:
+                    mod = n.module or ""
+                for a in n.names:  # `from pkg import module`
+                    if f"{mod}.{a.name}" in known:
+                        add(f"{mod}.{a.name}")
+                    else:
+                        add(mod)
+    return out
+
+
+def test_no_module_level_import_cycles():
+    mods = _modules()
+    known = set(mods)
+    graph = {m: _top_level_imports(m, p, known) for m, p in mods.items()}
+    # a package's __init__ importing its own modules is how packages work; a module
+    # importing its package's __init__ back is the cycle
+    index, low, stack, on, cycles = {}, {}, [], set(), []
+
+    def strong(v: str) -> None:  # Tarjan
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph[v]:
+            if w not in index:
+                strong(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                cycles.append(sorted(comp))
+
+    sys.setrecursionlimit(10000)
+    for m in graph:
+        if m not in index:
+            strong(m)
+    assert cycles == []
+
+
+def test_import_linter_contracts_hold():
+    tool = shutil.which("lint-imports") or str(Path(sys.executable).parent / "lint-imports")
+    if not Path(tool).exists():
+        pytest.skip("no lint-imports: pip install -e '.[test]' (import-linter)")
+    r = subprocess.run([tool], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stdout[-3000:]
