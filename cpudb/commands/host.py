@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from cpudb.commands.common import add_json, add_qemu, formatter
 from cpudb.errors import CpudbError, NotFound
@@ -128,297 +129,58 @@ def _spec(args: argparse.Namespace, words: list[str], usage: str) -> str:
     return given[0]
 
 
-def _load(spec: str, args: argparse.Namespace, db: Any):  # noqa: ANN202 - HostCpu
-    from cpudb import host
-
-    if spec == "qmp":
-        return host.qmp_host(args.binary)
-    return host.load_host(spec, db)
-
-
 def _show(args: argparse.Namespace, spec: str) -> int:
-    from cpudb import host as H
-    from cpudb.query import open_db
+    from cpudb.app.host import host_case
+    from cpudb.render import host as rh
 
-    db = open_db(args.db)
-    cpu = _load(spec, args, db)
-    rel = _release(db, args.qemu, cpu)
-    hf = cpu.features_in(rel)
-    fits = H.model_fits(rel, hf)
-    best = H.best_models(rel, cpu, hf, limit=None)
-    qemu_unavail = dict(cpu.qemu_unavailable)
+    v = host_case(spec, args.qemu, args.binary, args.db)
     if args.json:
         from cpudb.render import print_json
 
-        print_json("host", _json(cpu, rel, hf, fits, best, qemu_unavail))
-        return 0
-    _text(cpu, rel, hf, fits, best, qemu_unavail, show_all=args.all)
-    return 0
-
-
-def _release(db: Any, query: str | None, cpu: Any):  # noqa: ANN202 - Release
-    if query is None and cpu.kind == "qmp":
-        # the release of the binary asked: its own label, else its X.Y.Z, else the newest
-        # X.Y cpudb has (11.1.3 -> 11.1.0: stable releases keep the models)
-        full = cpu.qemu_version.split("-")[0]
-        series = ".".join(full.split(".")[:2])
-        for label in dict.fromkeys((cpu.qemu_version, full, series)):
-            try:
-                return db.release(label)
-            except NotFound:
-                continue
-    from cpudb.commands.common import pick_release
-
-    return pick_release(db, query)[0]
-
-
-def _json(cpu, rel, hf, fits, best, qemu_unavail) -> dict[str, Any]:  # noqa: ANN001
-    models = []
-    for f in fits:
-        m: dict[str, Any] = {
-            "name": f.name,
-            "usable": f.usable,
-            "blockers": list(f.blockers),
-            "unknown": list(f.unknown),
-            "alias_of": f.alias_of,
-        }
-        if f.name in qemu_unavail:
-            m["qemu_unavailable"] = list(qemu_unavail[f.name])
-        models.append(m)
-    return {
-        "source": cpu.source,
-        "kind": cpu.kind,
-        "qemu": rel.version,
-        "accel": "kvm",
-        "vendor": cpu.vendor,
-        "family": cpu.family,
-        "model": cpu.model,
-        "stepping": cpu.stepping,
-        "signature": None if cpu.signature is None else f"{cpu.signature:#010x}",
-        "brand": cpu.brand,
-        "hypervisor": cpu.hypervisor,
-        "features": sorted(hf.present),
-        "unknown": sorted(hf.unknown),
-        "missing_leaves": list(hf.missing_leaves),
-        "kvm_supplied": sorted(hf.kvm_supplied),
-        "differing": sorted(hf.differing),
-        "notes": list(hf.notes),
-        "best": list(best),
-        "models": models,
-    }
-
-
-def _text(cpu, rel, hf, fits, best, qemu_unavail, *, show_all: bool) -> None:  # noqa: ANN001
-    from cpudb import host as H
-    from cpudb.render import wrap
-
-    sig = f", signature {cpu.signature:#010x}" if cpu.signature is not None else ""
-    print(f"{cpu.brand or '(no brand string)'}")
-    print(
-        f"  {cpu.vendor.strip() or '?'} family {cpu.family} model {cpu.model} "
-        f"({cpu.model:#x}) stepping {cpu.stepping}{sig}"
-    )
-    print(f"  hypervisor bit: {'set (this host is itself a VM)' if cpu.hypervisor else 'clear'}")
-    print(f"  source: {cpu.source}")
-    for n in hf.notes:
-        print(f"  note: {n}")
-    print(f"\nQEMU {rel.version} features present ({len(hf.present)}):")
-    print(wrap(sorted(hf.present)))
-    if hf.unknown:
-        msr_words = {w.name for w in rel.words if w.type == "msr"}
-        msr = {f.name for f in rel.features if f.word in msr_words} & hf.unknown
-        rest = sorted(hf.unknown - msr)
-        print(f"unknown to this source ({len(hf.unknown)}; not counted as blockers):")
-        if rest:
-            print(wrap(rest))
-        if msr:
-            print(
-                f"  + {len(msr)} MSR-based (arch-capabilities bits, vmx-*, ...; --json lists them)"
-            )
-    if hf.differing:
-        print("differ between CPUs (CPU 0 used): " + " ".join(sorted(hf.differing)))
-    if hf.kvm_supplied:
-        pv = sorted(n for n in hf.kvm_supplied if n.startswith(("kvm", "hv-")))
-        other = sorted(hf.kvm_supplied - set(pv))
-        pv_note = [f"+ {len(pv)} KVM paravirt (kvmclock, kvm-pv-*, ...)"] if pv else []
-        print("given by KVM although the host CPU lacks them:")
-        print(wrap(other + pv_note))
-
-    print(f"\nbest-fitting models ({cpu.vendor.strip()}, no blockers, newest first):")
-    if best:
-        shown = [_with_aliases(rel, n, H) for n in best[:8]]
-        print(wrap(shown) + (" ..." if len(best) > 8 else ""))
+        print_json("host", rh.to_json(v))
     else:
-        print("  none: every model of this vendor has blockers (see below)")
-
-    usable = [f for f in fits if f.usable]
-    blocked = [f for f in fits if not f.usable]
-    print(f"\nusable under KVM ({len(usable)} of {len(fits)} CPU names):")
-    names = [f.name for f in usable] if show_all else [f.name for f in usable if not f.alias_of]
-    print(wrap(names) if names else "  none")
-    if not show_all and len(names) < len(usable):
-        print(f"  (+{len(usable) - len(names)} aliases of these; --all lists them)")
-    if blocked:
-        print(f"\nblocked ({len(blocked)}), with the features the host lacks:")
-        rows = [f for f in blocked if show_all or not f.alias_of]
-        width = max(len(f.name) for f in rows) if rows else 0
-        for f in rows:
-            extra = ""
-            if f.name in qemu_unavail:
-                extra = f"   [QEMU says: {' '.join(qemu_unavail[f.name]) or '-'}]"
-            print(f"  {f.name.ljust(width)}  {' '.join(f.blockers)}{extra}")
-
-
-def _with_aliases(rel: Any, name: str, H: Any) -> str:  # noqa: N803
-    al = H.aliases_of(rel, name)
-    return f"{name} (= {', '.join(al)})" if al else name
+        sys.stdout.write(rh.text(v, show_all=args.all))
+    return 0
 
 
 # ----------------------------------------------------------- diff
 
 
 def _diff(args: argparse.Namespace, rest: list[str]) -> int:
-    from cpudb.app.inputs import load_hosts
-    from cpudb.commands.common import pick_release
-    from cpudb.drift import drift
-    from cpudb.query import open_db
+    from cpudb.app.host import drift_case
+    from cpudb.render import host as rh
 
     if len(rest) != 2:
         raise CpudbError(
             f"`cpudb host diff` takes BEFORE and AFTER (got {len(rest)})",
             hint="cpudb host diff box1-before.cpuid box1-after.cpuid",
         )
-    db = open_db(args.db)
-    rel, _ = pick_release(db, args.qemu)
-    before, after = load_hosts(rest, db, rel)
-    d = drift(rel, before, after, load_hosts(args.pool, db, rel) if args.pool else ())
+    d = drift_case(rest[0], rest[1], tuple(args.pool or ()), args.qemu, args.db)
     if args.json:
         from cpudb.render import print_json
 
-        print_json("host.diff", _diff_json(d))
+        print_json("host.diff", rh.drift_json(d))
     else:
-        print(_diff_text(d), end="")
+        sys.stdout.write(rh.drift_text(d))
     return 1 if d.changed else 0
 
 
-def _diff_json(d: Any) -> dict[str, Any]:
-    pool = None
-    if d.pool is not None:
-        pool = {
-            "members": list(d.pool.members),
-            "before": d.pool.before.cpu(),
-            "after": d.pool.after.cpu(),
-            "broken": d.pool.broken,
-            "blockers": list(d.pool.blockers),
-        }
-    return {
-        "qemu": d.qemu,
-        "before": d.before,
-        "after": d.after,
-        "lost": list(d.lost),
-        "gained": list(d.gained),
-        "now_unknown": list(d.now_unknown),
-        "newly_blocked": [{"name": n, "blockers": list(b)} for n, b in d.newly_blocked],
-        "newly_usable": list(d.newly_usable),
-        "pool": pool,
-        "changed": d.changed,
-    }
-
-
-def _diff_text(d: Any) -> str:
-    out = [f"QEMU {d.qemu}, KVM: {d.before} -> {d.after}"]
-    if not d.changed and not d.now_unknown:
-        return "\n".join([*out, "  no change a guest would see"]) + "\n"
-    if d.lost:
-        out.append(f"  lost ({len(d.lost)}): {' '.join(d.lost)}")
-    if d.gained:
-        out.append(f"  gained ({len(d.gained)}): {' '.join(d.gained)}")
-    if d.now_unknown:
-        out.append(f"  no longer readable ({len(d.now_unknown)}): {' '.join(d.now_unknown)}")
-    if d.newly_blocked:
-        out.append(f"  CPU names that ran before and are now blocked ({len(d.newly_blocked)}):")
-        out += [f"    {n}: lacks {', '.join(b)}" for n, b in d.newly_blocked]
-    if d.newly_usable:
-        out.append(f"  CPU names usable now ({len(d.newly_usable)}): {' '.join(d.newly_usable)}")
-    if d.pool is not None:
-        p = d.pool
-        members = ", ".join(p.members)
-        if p.before.best is None:
-            out.append(f"  pool with {members}: no CPU name ran on all of it before")
-        elif p.blockers:
-            out.append(
-                f"  pool with {members} BREAKS: -cpu {p.before.cpu(enforce=True)} lacks "
-                f"{', '.join(p.blockers)} on {d.after}; "
-                + (f"new baseline -cpu {p.after.cpu(enforce=True)}" if p.after.best else
-                   "no CPU name runs on the pool now")
-            )  # fmt: skip
-        else:
-            out.append(f"  pool with {members}: -cpu {p.before.cpu(enforce=True)} still runs")
-    return "\n".join(out) + "\n"
-
-
 def _check(args: argparse.Namespace, rest: list[str]) -> int:
-    from cpudb.app.inputs import load_hosts
-    from cpudb.app.libvirt import libvirt_names
-    from cpudb.commands.common import pick_release
-    from cpudb.hostfiles import libvirt_locations
-    from cpudb.query import open_db
-    from cpudb.scrapers import libvirt_xml
-    from cpudb.textinput import read_small
-    from cpudb.vmcheck import check
+    from cpudb.app.host import check_case
+    from cpudb.render import host as rh
 
     if len(rest) < 2:
         raise CpudbError(
             "`cpudb host check` takes a domain XML and one or more hosts",
             hint="virsh dumpxml VM > vm.xml; cpudb host check vm.xml HOST...",
         )
-    vm = libvirt_xml.parse(read_small(rest[0], 16 << 20, "libvirt domain XML"), rest[0])
-    if vm.what not in ("domain CPU", "CPU"):
-        raise CpudbError(
-            f"{rest[0]}: {vm.what}, not a domain's <cpu>",
-            hint="give `virsh dumpxml VM` (the hosts come after it)",
-        )
-    db = open_db(args.db)
-    rel, _ = pick_release(db, args.qemu)
-    names = libvirt_names(rel)
-    by_loc = {f.location: f.name for f in rel.features}
-    qemu_name = {n: by_loc[loc] for n, loc in libvirt_locations().items() if loc in by_loc}
-    r = check(rel, vm, load_hosts(rest[1:], db, rel), names.model_features, qemu_name)
+    r = check_case(rest[0], tuple(rest[1:]), args.qemu, args.db)
     if args.json:
         from cpudb.render import print_json
 
-        print_json(
-            "host.check",
-            {
-                "qemu": r.qemu,
-                "mode": r.mode,
-                "model": r.model,
-                "unknown": list(r.unknown),
-                "hosts": [
-                    {"host": h.host, "runs": not h.blockers, "blockers": list(h.blockers)}
-                    for h in r.hosts
-                ],  # fmt: skip
-                "runs_everywhere": r.runs_everywhere,
-                "notes": list(r.notes),
-            },
-        )
+        print_json("host.check", rh.check_json(r))
     else:
-        out = [f"QEMU {r.qemu}, KVM: the VM's CPU: {r.mode} {r.model}".rstrip()]
-        for h in r.hosts:
-            out.append(
-                f"  {h.host}: "
-                + ("starts" if not h.blockers else f"BLOCKED, lacks {', '.join(h.blockers)}")
-            )
-        if r.unknown:
-            out.append(f"  libvirt features cpudb cannot place: {', '.join(r.unknown)}")
-        out += [f"  note: {n}" for n in r.notes]
-        if r.hosts:
-            out.append(
-                "  it can live-migrate between all of them"
-                if r.runs_everywhere
-                else "  it cannot start on, or migrate to, the blocked hosts"
-            )
-        print("\n".join(out))
+        sys.stdout.write(rh.check_text(r))
     return 0 if r.runs_everywhere else 1
 
 
@@ -456,7 +218,9 @@ def _manage(args: argparse.Namespace, words: list[str]) -> int:
             hint="letters, digits and . _ - + @, up to 64, not add/list/rm",
         )
     spec = _spec(args, rest[1:], f"cpudb host add {name} FILE")
-    cpu = _load(spec, args, open_db(args.db))
+    from cpudb.app.host import read_host
+
+    cpu = read_host(spec, args.binary, open_db(args.db))
     path = hoststore.save(name, cpu.source, cpu.to_json())
     if args.json:
         from cpudb.render import print_json
