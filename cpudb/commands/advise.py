@@ -199,8 +199,8 @@ def load_hosts(specs: list[str], db, release) -> list:  # noqa: ANN001 -> list[O
     from pathlib import Path
 
     from cpudb.decide.offer import Offer, kvm_offer
-    from cpudb.host import load_hosts as read_hosts
-    from cpudb.host import same_reading
+    from cpudb.host_cpu import same_reading
+    from cpudb.host_load import load_hosts as read_hosts
 
     hosts: list[Offer] = []
     seen: set[str] = set()
@@ -338,7 +338,7 @@ def this_machine(db, release, needs, options: dict):  # noqa: ANN001, ANN201 -> 
     """The same advice for this machine alone, when its KVM can be asked (else None)."""
     from cpudb import facts
     from cpudb.advise import advise
-    from cpudb.host import kvm_device
+    from cpudb.host_load import kvm_device
 
     if kvm_device() is None:
         return None

@@ -85,11 +85,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _host_view(spec: str, db, release):  # noqa: ANN001, ANN202 - optional module
-    """HostView from `cpudb.host`, or a note when that module is not available."""
+    """HostView from `cpudb.host_load`, or a note when that module is not available."""
     from cpudb.diagnose.fixes import HostView
 
     try:
-        from cpudb.host import load_host  # type: ignore[import-not-found,unused-ignore]
+        from cpudb.host_load import load_host  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return None, (
             f"--host {spec}: host reasoning skipped (cpudb.host is not available in "

@@ -129,7 +129,7 @@ def _spec(args: argparse.Namespace, words: list[str], usage: str) -> str:
 
 
 def _load(spec: str, args: argparse.Namespace, db: Any):  # noqa: ANN202 - HostCpu
-    from cpudb import host
+    from cpudb import host_load as host
 
     if spec == "qmp":
         return host.qmp_host(args.binary)
@@ -137,7 +137,7 @@ def _load(spec: str, args: argparse.Namespace, db: Any):  # noqa: ANN202 - HostC
 
 
 def _show(args: argparse.Namespace, spec: str) -> int:
-    from cpudb import host as H
+    from cpudb import host_fit as H
     from cpudb.query import open_db
 
     db = open_db(args.db)
@@ -209,7 +209,7 @@ def _json(cpu, rel, hf, fits, best, qemu_unavail) -> dict[str, Any]:  # noqa: AN
 
 
 def _text(cpu, rel, hf, fits, best, qemu_unavail, *, show_all: bool) -> None:  # noqa: ANN001
-    from cpudb import host as H
+    from cpudb import host_fit as H
     from cpudb.render import wrap
 
     sig = f", signature {cpu.signature:#010x}" if cpu.signature is not None else ""
@@ -360,7 +360,7 @@ def _diff_text(d: Any) -> str:
 def _check(args: argparse.Namespace, rest: list[str]) -> int:
     from cpudb.commands.advise import libvirt_names, load_hosts
     from cpudb.commands.common import pick_release
-    from cpudb.hostfiles import libvirt_locations
+    from cpudb.host_libvirt import libvirt_locations
     from cpudb.query import open_db
     from cpudb.scrapers import libvirt_xml
     from cpudb.textinput import read_small

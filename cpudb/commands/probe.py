@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def default_accel() -> str:
-    from cpudb.host import kvm_device
+    from cpudb.host_load import kvm_device
 
     return "kvm" if kvm_device() is not None else "tcg"
 
@@ -159,7 +159,7 @@ def probe(db, cpu, accel, checks, binary=None, timeout=60.0, no_handlers=False, 
     host_model = None
     model = (cpu or default).split(",")[0]
     if accel == "kvm" and model in ("host", "max") and boot.serial:
-        from cpudb.host import qmp_host
+        from cpudb.host_load import qmp_host
 
         host_model = qmp_host(path).features_in(release).present
     return read(
