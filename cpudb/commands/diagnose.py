@@ -140,6 +140,7 @@ def _release_for(db, args, log):  # noqa: ANN001, ANN202
 def run(args: argparse.Namespace) -> int:
     from cpudb import facts
     from cpudb.diagnose import logparse, reason, report
+    from cpudb.diagnose.context import build_context
     from cpudb.query import open_db
     from cpudb.textinput import open_lines
 
@@ -153,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
         if note:
             notes = (*notes, note)
     given = () if host is None else (host,)
-    ctx = reason.build_context(
+    ctx = build_context(
         log, release, cpu_arg=args.cpu, host=host, notes=notes, **facts.for_advice(release, given)
     )
     diagnosis = reason.diagnose(log, ctx)
