@@ -117,8 +117,8 @@ def _phys_bits(host) -> int | None:  # noqa: ANN001
 def _release_for(db, args, log):  # noqa: ANN001, ANN202
     """--qemu, else the version the log names (if the database has it), else the
     installed QEMU's release, else the newest."""
+    import cpudb.diagnose.events as lp
     from cpudb.commands.common import pick_release
-    from cpudb.diagnose import logparse as lp
     from cpudb.errors import NotFound
 
     if args.qemu:

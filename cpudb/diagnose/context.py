@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+import cpudb.diagnose.events as lp
 import cpudb.diagnose.fixes as fx
-import cpudb.diagnose.logparse as lp
 from cpudb.decide.rank import CatalogOffer
 from cpudb.diagnose.findings import (
     Context,

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import cpudb.diagnose.events as lp
 import cpudb.diagnose.fixes as fx
-import cpudb.diagnose.logparse as lp
 from cpudb.decide.rank import CatalogOffer
 from cpudb.diagnose.guestcpu import GuestCpu
 from cpudb.diagnose.registers import GuestState, guest_state

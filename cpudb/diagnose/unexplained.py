@@ -4,7 +4,7 @@ Pure."""
 
 from __future__ import annotations
 
-import cpudb.diagnose.logparse as lp
+import cpudb.diagnose.events as lp
 from cpudb.diagnose.findings import (
     Context,
     state_near,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import cpudb.diagnose.logparse as lp
+import cpudb.diagnose.events as lp
 import cpudb.diagnose.paging as paging
 from cpudb.diagnose.findings import (
     PHYS_BITS,
