@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from cpudb.decide.rank import CatalogOffer
 
 if TYPE_CHECKING:  # the cached path needs neither: decoding imports them
-    from cpudb.host import HostCpu
+    from cpudb.host_cpu import HostCpu
     from cpudb.model import Release
 
 FILE = "cpu-catalog.json"
@@ -47,7 +47,7 @@ def entries() -> list[dict[str, Any]]:
 
 def host_of(entry: dict[str, Any]) -> HostCpu:
     """One catalogue entry as a host, decoded like a user's `cpuid -1 -r` dump."""
-    from cpudb.host import from_dump
+    from cpudb.host_build import from_dump
     from cpudb.record import replace
     from cpudb.scrapers import cpuid_dump
 

@@ -21,7 +21,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from cpudb.query import Db, ReleaseInfo
+    from cpudb.query import Db
+    from cpudb.store import ReleaseInfo
 
 BINARY = "qemu-system-x86_64"
 _VERSION = re.compile(r"QEMU emulator version (\d+\.\d+(?:\.\d+)?)(?:\s*\((.*)\))?")

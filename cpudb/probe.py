@@ -257,7 +257,7 @@ def read(
     seen: frozenset[str] = frozenset()
     visible = requested
     if serial.rows:
-        from cpudb.host import from_dump
+        from cpudb.host_build import from_dump
         from cpudb.scrapers import cpuid_dump
 
         try:

@@ -102,7 +102,7 @@ def parse_cpudata(text: bytes, file: str) -> dict | None:
 def scrape(source: str | Path) -> dict:
     from cpudb.scrapers import cpuid_dump
 
-    from cpudb.host import identify
+    from cpudb.host_build import identify
 
     src = Path(source)
     if not src.exists():

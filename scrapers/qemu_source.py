@@ -20,7 +20,8 @@ from cpudb.model import Release
 from cpudb.resolve import cpu_names
 from cpudb.versions import version_key
 
-from .qemu_table import SourceFiles, parse_table
+from .qemu_parsed import SourceFiles
+from .qemu_table import parse_table
 
 # Paths inside a QEMU tree, newest layout first.
 CPU_DIRS = ("target/i386", "target-i386")

@@ -17,7 +17,8 @@ from cpudb.cli import main
 from cpudb.decide.guest import GuestBuilder, model_features
 from cpudb.decide.offer import Offer, kvm_offer
 from cpudb.decide.plan import vendor_only
-from cpudb.host import blockers, load_host
+from cpudb.host_fit import blockers
+from cpudb.host_load import load_host
 from cpudb.libvirt_model import Answer, LibvirtNames
 from cpudb.render.configs import libvirt_xml, nova, proxmox
 from cpudb.resolve import with_accel

@@ -8,7 +8,7 @@ from cpudb.app.inputs import resolve_needs
 from cpudb.baseline import baseline
 from cpudb.cli import main
 from cpudb.decide.offer import Offer, kvm_offer
-from cpudb.host import load_host
+from cpudb.host_load import load_host
 from cpudb.record import replace
 from cpudb.resolve import with_accel
 from tests.conftest import need_hosts_dir

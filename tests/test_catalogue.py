@@ -15,7 +15,7 @@ from cpudb.advise import advise
 from cpudb.app.inputs import resolve_needs
 from cpudb.cli import main
 from cpudb.decide.offer import kvm_offer
-from cpudb.host import load_host
+from cpudb.host_load import load_host
 from cpudb.paths import shipped_data_dir
 from tests.conftest import need_hosts_dir
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from cpudb.cli import main
-from cpudb.diagnose import diagnose_text
 from cpudb.diagnose.fixes import HostView
+from cpudb.diagnose.reason import diagnose_text
 from tests.conftest import need_hosts_dir, need_tool
 
 LOGS = Path(__file__).parent / "fixtures" / "logs"

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 from cpudb.scrapers import qemu_source as qs
-from cpudb.scrapers.qemu_table import ParsedTable, SourceFiles, parse_table
+from cpudb.scrapers.qemu_parsed import ParsedTable, SourceFiles
+from cpudb.scrapers.qemu_table import parse_table
 
 from cpudb.errors import ParseError
 from cpudb.model import Release

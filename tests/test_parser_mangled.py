@@ -11,7 +11,8 @@ import json
 from pathlib import Path
 
 from cpudb.scrapers import qemu_source as qs
-from cpudb.scrapers.qemu_table import SourceFiles, parse_table
+from cpudb.scrapers.qemu_parsed import SourceFiles
+from cpudb.scrapers.qemu_table import parse_table
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

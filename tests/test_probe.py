@@ -147,7 +147,7 @@ def test_kvm_pdpe1gb_is_proven_or_cpudb_says_kvm_cannot(qemu, machine, capsys):
     need_kvm()
     main(["advise", "--needs", "pdpe1gb", "--json"])
     here = json.loads(capsys.readouterr().out)["this_machine"]
-    from cpudb.host import this_host
+    from cpudb.host_load import this_host
 
     _, release = qemu
     kvm_gives = "pdpe1gb" in this_host().features_in(release).present
@@ -164,7 +164,7 @@ def test_kvm_host_probe_against_qemus_own_host_expansion(qemu, machine, capsys):
     is reported dropped, and the la57 check agrees with the guest's CPUID."""
     need_kvm()
     binary, release = qemu
-    from cpudb.host import qmp_host
+    from cpudb.host_load import qmp_host
 
     _, d = _probe(capsys, "--cpu", "host", "--accel", "kvm", "--check", "la57")
     expansion = qmp_host(binary).features_in(release)

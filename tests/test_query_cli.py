@@ -148,7 +148,7 @@ def test_old_schema_is_rebuilt_not_a_crash(tmp_path, capsys):
 
 
 def test_failed_build_leaves_database_as_it_was(tmp_path, monkeypatch):
-    from cpudb import store
+    from cpudb import store_build as store
 
     path = tmp_path / "db.sqlite"
     store.build(path)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from cpudb.scrapers import qemu_source as qs
-from cpudb.scrapers.qemu_table import SourceFiles
+from cpudb.scrapers.qemu_parsed import SourceFiles
 
 from cpudb import snapshot
 from cpudb.errors import ParseError

@@ -31,7 +31,8 @@ from cpudb.advise import advise
 from cpudb.app.inputs import resolve_needs
 from cpudb.describe import describe_cpu, filter_models
 from cpudb.diff import diff_cpus
-from cpudb.host import blockers, load_host
+from cpudb.host_fit import blockers
+from cpudb.host_load import load_host
 from tests.conftest import need_hosts_dir
 
 Scenario = Callable[[CpudbApp, Pilot], Awaitable[None]]

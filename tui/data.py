@@ -99,7 +99,7 @@ def load_release(db: Db, qemu: str | None, host_spec: str | None) -> ReleaseData
 
 
 def _brand(db: Db, spec: str) -> str:
-    from cpudb.host import load_host
+    from cpudb.host_load import load_host
 
     cpu = load_host(spec, db)
     return cpu.brand or cpu.vendor

@@ -122,7 +122,7 @@ def this_machine(
     """The same advice for this machine alone, when its KVM can be asked (else None)."""
     from cpudb import facts
     from cpudb.advise import advise
-    from cpudb.host import kvm_device
+    from cpudb.host_load import kvm_device
 
     if kvm_device() is None:
         return None

@@ -10,7 +10,9 @@ from cpudb.errors import CpudbError, NotFound
 
 if TYPE_CHECKING:
     from cpudb.drift import Drift
-    from cpudb.host import HostCpu, HostFeatures, ModelFit
+    from cpudb.host_cpu import HostCpu
+    from cpudb.host_features import HostFeatures
+    from cpudb.host_fit import ModelFit
     from cpudb.model import Release
     from cpudb.vmcheck import VmCheck
 
@@ -29,7 +31,7 @@ def host_case(spec: str, qemu: str | None = None, binary: str | None = None,
               db_path: str | None = None) -> HostView:  # fmt: skip
     """`spec`: a stored name, a host file, - (stdin), this-host, or qmp (QEMU's host model
     of `binary`)."""
-    from cpudb import host as H
+    from cpudb import host_fit as H
     from cpudb.query import open_db
 
     db = open_db(db_path)
@@ -44,7 +46,7 @@ def host_case(spec: str, qemu: str | None = None, binary: str | None = None,
 
 def read_host(spec: str, binary: str | None, db: Any) -> HostCpu:
     """One host by spec; qmp asks QEMU's host model of `binary` (default: the installed)."""
-    from cpudb import host as H
+    from cpudb import host_load as H
 
     return H.qmp_host(binary) if spec == "qmp" else H.load_host(spec, db)
 
@@ -83,7 +85,7 @@ def check_case(vm_file: str, hosts: tuple[str, ...], qemu: str | None = None,
     """Can the VM of a domain XML (`virsh dumpxml`) start on, or migrate to, the hosts?"""
     from cpudb.app.inputs import load_hosts, pick_release
     from cpudb.app.libvirt import libvirt_names
-    from cpudb.hostfiles import libvirt_locations
+    from cpudb.host_libvirt import libvirt_locations
     from cpudb.query import open_db
     from cpudb.scrapers import libvirt_xml
     from cpudb.textinput import read_small

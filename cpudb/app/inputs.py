@@ -95,8 +95,8 @@ def load_hosts(specs: list[str], db: Any, release: Release) -> list[Offer]:
     from pathlib import Path
 
     from cpudb.decide.offer import kvm_offer
-    from cpudb.host import load_hosts as read_hosts
-    from cpudb.host import same_reading
+    from cpudb.host_cpu import same_reading
+    from cpudb.host_load import load_hosts as read_hosts
 
     hosts: list[Offer] = []
     seen: set[str] = set()

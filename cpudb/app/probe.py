@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 
 def default_accel() -> str:
-    from cpudb.host import kvm_device
+    from cpudb.host_load import kvm_device
 
     return "kvm" if kvm_device() is not None else "tcg"
 
@@ -55,7 +55,7 @@ def probe(
     host_model = None
     model = (cpu or default).split(",")[0]
     if accel == "kvm" and model in ("host", "max") and boot.serial:
-        from cpudb.host import qmp_host
+        from cpudb.host_load import qmp_host
 
         host_model = qmp_host(path).features_in(release).present
     return read(

@@ -29,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from cpudb import store
     from cpudb.paths import db_path
     from cpudb.render import print_json
+    from cpudb.store_build import build
 
     path = db_path(args.db)
     if args.action == "path":
@@ -36,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.action == "rebuild":
         t = time.perf_counter()
-        counts = store.build(path)
+        counts = build(path)
         dt = time.perf_counter() - t
         if args.json:
             print_json("db.rebuild", {"path": str(path), "seconds": round(dt, 3), **counts})

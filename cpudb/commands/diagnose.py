@@ -85,11 +85,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _host_view(spec: str, db, release):  # noqa: ANN001, ANN202 - optional module
-    """HostView from `cpudb.host`, or a note when that module is not available."""
+    """HostView from `cpudb.host_load`, or a note when that module is not available."""
     from cpudb.diagnose.fixes import HostView
 
     try:
-        from cpudb.host import load_host  # type: ignore[import-not-found,unused-ignore]
+        from cpudb.host_load import load_host  # type: ignore[import-not-found,unused-ignore]
     except ImportError:
         return None, (
             f"--host {spec}: host reasoning skipped (cpudb.host is not available in "
@@ -117,8 +117,8 @@ def _phys_bits(host) -> int | None:  # noqa: ANN001
 def _release_for(db, args, log):  # noqa: ANN001, ANN202
     """--qemu, else the version the log names (if the database has it), else the
     installed QEMU's release, else the newest."""
+    import cpudb.diagnose.events as lp
     from cpudb.commands.common import pick_release
-    from cpudb.diagnose import logparse as lp
     from cpudb.errors import NotFound
 
     if args.qemu:
@@ -140,6 +140,7 @@ def _release_for(db, args, log):  # noqa: ANN001, ANN202
 def run(args: argparse.Namespace) -> int:
     from cpudb import facts
     from cpudb.diagnose import logparse, reason
+    from cpudb.diagnose.context import build_context
     from cpudb.query import open_db
     from cpudb.render import diagnose as report
     from cpudb.textinput import open_lines
@@ -154,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
         if note:
             notes = (*notes, note)
     given = () if host is None else (host,)
-    ctx = reason.build_context(
+    ctx = build_context(
         log, release, cpu_arg=args.cpu, host=host, notes=notes, **facts.for_advice(release, given)
     )
     diagnosis = reason.diagnose(log, ctx)

@@ -16,7 +16,7 @@ from cpudb.record import Record
 
 TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
 if TYPE_CHECKING:
-    from cpudb.host import HostFeatures
+    from cpudb.host_features import HostFeatures
     from cpudb.model import CpuName, Release
 
 

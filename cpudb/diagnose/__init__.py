@@ -6,46 +6,12 @@
     paging     reserved bits of each paging level (SDM vol. 3 ch. 4, APM vol. 2 ch. 5)
     guestcpu   a `-cpu` argument resolved against one release
     fixes      CPU names with a feature, `-cpu X,feat=on`, enforce, the host caveat
-    reason     findings with evidence and an explanation chain; notes when the log
-               does not support a conclusion
+    context    the release, -cpu, machine, accelerator and host a log is reasoned in
+    reason     findings with evidence and an explanation chain (`diagnose_text`:
+               parse and reason in one call)
+    unexplained  notes when the log does not support a conclusion
     report     JSON and text
 
 All pure; the command (`cpudb/commands/diagnose.py`) reads the file and the database.
+The package imports none of them: import the module you need.
 """
-
-from __future__ import annotations
-
-from collections.abc import Sequence
-
-from cpudb.decide.rank import CatalogOffer
-from cpudb.diagnose.fixes import HostView
-from cpudb.diagnose.logparse import parse
-from cpudb.diagnose.reason import Diagnosis, Finding, build_context, diagnose
-from cpudb.model import Release
-
-__all__ = ["Diagnosis", "Finding", "HostView", "diagnose_text"]
-
-
-def diagnose_text(
-    text: str,
-    release: Release,
-    *,
-    source: str = "<log>",
-    cpu_arg: str | None = None,
-    host: HostView | None = None,
-    catalogue: Sequence[CatalogOffer] | None = None,
-    linux_deps: Sequence[tuple[str, str]] = (),
-    notes: tuple[str, ...] = (),
-) -> Diagnosis:
-    """Parse a log and reason about it against one release."""
-    log = parse(text, source)
-    ctx = build_context(
-        log,
-        release,
-        cpu_arg=cpu_arg,
-        host=host,
-        catalogue=catalogue,
-        linux_deps=linux_deps,
-        notes=notes,
-    )
-    return diagnose(log, ctx)

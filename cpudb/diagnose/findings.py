@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import cpudb.diagnose.events as lp
+import cpudb.diagnose.fixes as fx
 from cpudb.decide.rank import CatalogOffer
-from cpudb.diagnose import fixes as fx
-from cpudb.diagnose import logparse as lp
 from cpudb.diagnose.guestcpu import GuestCpu
 from cpudb.diagnose.registers import GuestState, guest_state
 from cpudb.model import Feature, Release

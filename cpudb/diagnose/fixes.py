@@ -17,7 +17,7 @@ from cpudb.model import Release
 
 @dataclass(frozen=True)
 class HostView:
-    """The host's features in one release (from `cpudb.host`), reduced to what we need."""
+    """The host's features in one release (`HostCpu.features_in`), reduced to what we need."""
 
     name: str
     present: frozenset[str]  # what KVM offers there (KVM-supplied features included)

@@ -3,7 +3,7 @@ libvirt's CPU checks, and the phys-bits warnings and errors. Pure."""
 
 from __future__ import annotations
 
-from cpudb.diagnose import logparse as lp
+import cpudb.diagnose.events as lp
 from cpudb.diagnose.findings import (
     HOST_PHYS_BITS,
     PHYS_BITS,

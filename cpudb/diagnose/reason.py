@@ -14,12 +14,12 @@ log, the release, the host's feature set). When the log does not support a concl
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+import cpudb.diagnose.fixes as fx
+import cpudb.diagnose.logparse as lp
 from cpudb.decide.rank import CatalogOffer
-from cpudb.diagnose import fixes as fx
-from cpudb.diagnose import logparse as lp
+from cpudb.diagnose.context import build_context
 from cpudb.diagnose.findings import (
     HOST_PHYS_BITS,
     PHYS_BITS,
@@ -29,26 +29,19 @@ from cpudb.diagnose.findings import (
     Evidence,
     Finding,
     describe,
-    state_near,
 )
-from cpudb.diagnose.guestcpu import GuestCpu, parse_cpu_arg, resolve
+from cpudb.diagnose.fixes import HostView
 from cpudb.diagnose.messages import host_bits, libvirt_claims, phys_claims, warning_claims
 from cpudb.diagnose.registers import guest_state
+from cpudb.diagnose.unexplained import cannot_tell, recognised, unexplained_notes
 from cpudb.diagnose.walks import la57_claims, walk_claims
 from cpudb.diagnose.writes import write_claims
 from cpudb.model import Release
-from cpudb.names import FeatureNames, extra_names
+from cpudb.names import extra_names
 
-__all__ = ["Context", "Diagnosis", "Evidence", "Finding", "build_context", "diagnose"]
+__all__ = ["Context", "Diagnosis", "Evidence", "Finding", "diagnose", "diagnose_text"]
 
 
-# KVM_INTERNAL_ERROR_* suberrors (include/uapi/linux/kvm.h)
-SUBERRORS = {
-    1: "emulation failure",
-    2: "exception during event delivery (simultaneous exceptions)",
-    3: "event delivery failed",
-    4: "unexpected exit reason",
-}
 # how findings are ordered: the strongest evidence of what the guest needed comes first
 KIND_ORDER = (
     "page-walk",
@@ -65,173 +58,6 @@ KIND_ORDER = (
 )
 
 
-def build_context(
-    log: lp.Log,
-    release: Release,
-    *,
-    cpu_arg: str | None = None,
-    host: fx.HostView | None = None,
-    catalogue: Sequence[CatalogOffer] | None = None,
-    linux_deps: Sequence[tuple[str, str]] = (),
-    notes: tuple[str, ...] = (),
-) -> Context:
-    """The guest CPU (from `cpu_arg`, else the log's command line), accelerator and machine.
-
-    A `cpu_arg` the release does not know raises NotFound (it is the user's argument); the
-    same in a log's command line becomes a note.
-    """
-    names = FeatureNames(release)
-    cmds = log.of(lp.CommandLine)
-    cmd = cmds[-1] if cmds else None
-    accel = cmd.accel if cmd and cmd.accel else None
-    if accel is None and cmd is not None:
-        accel = "tcg"  # QEMU's default accelerator when none is named
-    if cmd is None:
-        kvm_seen = any(
-            isinstance(e, lp.InternalError | lp.EntryFailed | lp.Trace)
-            or log.plain_traces
-            or (isinstance(e, lp.FeatureWarning) and e.accel == "host")
-            for e in log.events
-        )
-        tcg_seen = any(isinstance(e, lp.FeatureWarning) and e.accel == "TCG" for e in log.events)
-        accel = "kvm" if kvm_seen else "tcg" if tcg_seen else None
-    out_notes = list(notes)
-    cpu: GuestCpu | None = None
-    if cpu_arg is not None:
-        cpu = resolve(
-            parse_cpu_arg(cpu_arg), release, names, source="--cpu", accel=accel, strict=True
-        )
-    elif cmd is not None:
-        if cmd.cpu:
-            cpu = resolve(
-                parse_cpu_arg(cmd.cpu),
-                release,
-                names,
-                source=f"command line, line {cmd.line}",
-                accel=accel,
-                strict=False,
-            )
-        else:
-            default = "qemu32" if cmd.argv and cmd.argv[0].endswith("i386") else "qemu64"
-            cpu = resolve(
-                parse_cpu_arg(default),
-                release,
-                names,
-                source=f"QEMU's default: no -cpu on the command line, line {cmd.line}",
-                accel=accel,
-                strict=False,
-            )
-        out_notes.extend(cpu.problems)
-    else:
-        out_notes.append(
-            "the log has no QEMU command line and no --cpu was given: the guest "
-            "CPU model is unknown (pass --cpu 'MODEL,flags' for exact fixes)"
-        )
-    if cmd is not None and cmd.machine:
-        out_notes.extend(_machine_notes(cmd.machine, cpu, release))
-    return Context(
-        release,
-        names,
-        cpu,
-        accel,
-        cmd.machine if cmd else None,
-        host,
-        catalogue,
-        tuple(linux_deps),
-        tuple(out_notes),
-    )
-
-
-def _machine_notes(machine: str, cpu: GuestCpu | None, release: Release) -> list[str]:
-    m = re.search(r"-(\d+)\.(\d+)$", machine)
-    if not m or cpu is None or cpu.name is None or release.default_version is None:
-        return []
-    if (int(m.group(1)), int(m.group(2))) < (4, 1) and "-v" not in cpu.arg.model:
-        return [
-            f"machine type {machine} predates QEMU 4.1: the bare name {cpu.arg.model} "
-            "means the legacy (unversioned) definition there, taken here as -v1"
-        ]
-    return []
-
-
-def _unexplained_notes(log: lp.Log, found_walk: bool, notes: list[str]) -> None:
-    errors = log.of(lp.InternalError)
-    for e in log.of(lp.EntryFailed):
-        notes.append(
-            f"line {e.line}: VM entry failed (hardware error {e.hardware_error:#x}): "
-            "the CPU rejected the guest state (0x80000021 = invalid guest state, e.g. "
-            "firmware or real-mode code on a host without unrestricted guest); this is "
-            "not about a CPU model feature"
-        )
-    if not errors or found_walk:
-        return
-    err = errors[0]
-    what = SUBERRORS.get(err.suberror, f"suberror {err.suberror}")
-    rip = ""
-    state, dump = state_near(log, err.line)
-    if dump is not None:
-        pc = dump.regs.get("RIP", dump.regs.get("EIP"))
-        rip = f" at RIP {pc:#x}" if pc is not None else ""
-    failed = [e for e in log.of(lp.EmulateInsn) if e.failed]
-    walks = log.of(lp.WalkStart) + log.of(lp.PagingElement)
-    msg = f"line {err.line}: KVM internal error ({what}){rip}"
-    if failed:
-        insn = failed[0].insn
-        msg += (
-            f"; KVM could not emulate the instruction at {failed[0].rip:#x} (bytes "
-            f"{' '.join(f'{b:02x}' for b in insn) or 'unknown'})"
-        )
-        if insn and insn[0] in (0xC4, 0xC5):
-            msg += (
-                ", a VEX-encoded (AVX) instruction: KVM's emulator does not handle most "
-                "vector instructions, typically met when firmware or a driver touches MMIO "
-                "with them"
-            )
-        elif insn and insn[0] == 0x62 and (failed[0].mode or "").endswith("64"):
-            msg += ", an EVEX-encoded (AVX-512) instruction KVM's emulator does not handle"
-        if not log.of(lp.WalkerError):
-            msg += (
-                "; no page walk failed, so this is not a reserved-bit fault of a missing "
-                "CPU feature"
-            )
-    elif not walks:
-        msg += (
-            "; the log has no kvm/kvmmmu trace lines, so it cannot tell whether a page walk "
-            "hit a reserved bit (a missing CPU feature) or something unrelated (firmware "
-            "bugs, MMIO accessed with an instruction KVM cannot emulate). Record one: "
-            "`trace-cmd record -e kvm -e kvmmmu` while reproducing, then `trace-cmd report`"
-        )
-    else:
-        msg += "; the traced page walks show no reserved-bit failure"
-    if state is not None and state.mode:
-        msg += f" [{'; '.join(state.describe())}]"
-    notes.append(msg)
-
-
-def _recognised(log: lp.Log) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for e in log.events:
-        key = {
-            lp.InternalError: "kvm internal error",
-            lp.EntryFailed: "kvm entry failure",
-            lp.RegisterDump: "register dump",
-            lp.ResetDump: "cpu reset dump",
-            lp.FeatureWarning: "qemu feature warning",
-            lp.FeaturesRefused: "qemu enforce error",
-            lp.PhysBitsMismatch: "qemu phys-bits",
-            lp.AddressSpaceLimit: "qemu phys-bits",
-            lp.LibvirtMismatch: "libvirt",
-            lp.LibvirtIncompatible: "libvirt",
-            lp.CommandLine: "qemu command line",
-            lp.QemuVersion: "qemu version",
-        }.get(type(e), "trace" if isinstance(e, lp.Trace) else "other")
-        out[key] = out.get(key, 0) + 1
-    if log.plain_traces:
-        out["trace"] = out.get("trace", 0) + log.plain_traces
-    return out
-
-
-# kinds of evidence that the failure happened: a fault, or a refusal to start
 FAULTS = frozenset(
     {"page-walk", "cr4-write", "efer-write", "paging-mode", "address-space",
      "phys-bits-mismatch", "libvirt-host", "libvirt-missing"}
@@ -441,7 +267,7 @@ def diagnose(log: lp.Log, ctx: Context) -> Diagnosis:
         *libvirt_claims(log, ctx, notes),
         *warning_claims(log, ctx, notes),
     ]
-    _unexplained_notes(log, bool(from_walks), notes)
+    unexplained_notes(log, bool(from_walks), notes)
     if not log.events:
         notes.append(
             "nothing recognised: expected QEMU's `KVM internal error` and register "
@@ -467,7 +293,7 @@ def diagnose(log: lp.Log, ctx: Context) -> Diagnosis:
         ctx.release.version,
         findings,
         tuple(dict.fromkeys(notes)),
-        _recognised(log),
+        recognised(log),
         state,
         ctx.cpu,
         ctx.machine,
@@ -475,40 +301,26 @@ def diagnose(log: lp.Log, ctx: Context) -> Diagnosis:
     )
 
 
-TRACEFS = "/sys/kernel/tracing"
-
-
-def cannot_tell(log: lp.Log, ctx: Context) -> str:
-    """What a log without evidence of a fault cannot tell, and how to get one that can."""
-    dropped = " (QEMU's warnings only say what it dropped)" if log.of(lp.FeatureWarning) else ""
-    cpu = ctx.cpu.arg.text if ctx.cpu is not None and ctx.cpu.source != "--cpu" else None
-    probe = (
-        "cpudb probe"
-        + (f" --cpu {cpu}" if cpu else "")
-        + (f" --accel {ctx.accel}" if ctx.accel else "")
+def diagnose_text(
+    text: str,
+    release: Release,
+    *,
+    source: str = "<log>",
+    cpu_arg: str | None = None,
+    host: HostView | None = None,
+    catalogue: Sequence[CatalogOffer] | None = None,
+    linux_deps: Sequence[tuple[str, str]] = (),
+    notes: tuple[str, ...] = (),
+) -> Diagnosis:
+    """Parse a log and reason about it against one release."""
+    log = lp.parse(text, source)
+    ctx = build_context(
+        log,
+        release,
+        cpu_arg=cpu_arg,
+        host=host,
+        catalogue=catalogue,
+        linux_deps=linux_deps,
+        notes=notes,
     )
-    head = (
-        f"the log shows no fault of the guest{dropped}, so it cannot tell why the guest "
-        "failed: a guest that triple-faults makes QEMU exit 0 (with -no-reboot: reset) "
-        "without a word"
-    )
-    if ctx.accel == "tcg":
-        how = (
-            "rerun with `-d int,guest_errors -D qemu-int.log` (TCG logs every exception) and "
-            "diagnose that file"
-        )
-    elif log.has_trace:
-        how = (
-            "the kvm trace in it shows no failed page walk or refused CR4/EFER write: "
-            "trace the whole run (from before the guest starts), or"
-        )
-        how += f" boot the probe guest with the same CPU: `{probe}`"
-        return f"{head}; {how}"
-    else:
-        how = (
-            f"record a KVM trace while reproducing (as root; trace-cmd needs ftrace_enabled): "
-            f"`mount -t tracefs nodev {TRACEFS}` unless mounted; "
-            f"`echo 1 > {TRACEFS}/events/kvm/enable; echo 1 > {TRACEFS}/events/kvmmmu/enable`; "
-            f"start the guest; `cat {TRACEFS}/trace >> this.log`; then diagnose this log again"
-        )
-    return f"{head}. To see the fault, {how}; or boot the probe guest with the same CPU: `{probe}`"
+    return diagnose(log, ctx)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cpudb.diagnose import logparse as lp
-from cpudb.diagnose import paging
+import cpudb.diagnose.events as lp
+import cpudb.diagnose.paging as paging
 from cpudb.diagnose.findings import (
     PHYS_BITS,
     RSVD,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from itertools import islice
 
-from cpudb.diagnose import logparse as lp
+import cpudb.diagnose.events as lp
 from cpudb.diagnose.findings import (
     Claim,
     Context,

@@ -65,7 +65,7 @@ def text(v: HostView, *, show_all: bool = False) -> str:
         v.best,
         v.qemu_unavailable,
     )
-    from cpudb import host as H
+    from cpudb import host_fit as H
     from cpudb.render import wrap
 
     out: list[str] = []
