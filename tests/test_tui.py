@@ -6,11 +6,14 @@ Expected answers come from the shipped data through the library (the TUI must sh
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +28,7 @@ from cpudb.tui.quick_table import QuickTable
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, DataTable, Input, Select, Static
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from cpudb import facts
 from cpudb.advise import advise
@@ -46,6 +50,16 @@ async def wait_for(pilot: Pilot, cond: Callable[[], Any], what: str, timeout: fl
         await pilot.pause(0.02)
 
 
+async def settle(pilot: Pilot) -> None:
+    """Wait for every worker (and the workers their answers start) to finish and for the
+    answers to be shown."""
+    await pilot.pause()
+    while busy := [w for w in pilot.app.workers if not w.is_finished]:
+        with suppress(WorkerCancelled, WorkerFailed):  # a newer request replaced it
+            await pilot.app.workers.wait_for_complete(busy)
+        await pilot.pause()
+
+
 def browse(app: CpudbApp) -> BrowseScreen:
     screen = app.screen_stack[0]
     assert isinstance(screen, BrowseScreen)
@@ -58,7 +72,8 @@ def drive(scenario: Scenario, *, size: tuple[int, int] = (100, 30), **kw: Any) -
 
     async def main() -> None:
         async with app.run_test(size=size, notifications=True) as pilot:
-            await wait_for(pilot, lambda: browse(app).updates > 0, "the first table")
+            await settle(pilot)
+            assert browse(app).query_one("#models", QuickTable).row_count > 0, "no table"
             await scenario(app, pilot)
 
     asyncio.run(main())
@@ -173,8 +188,8 @@ def test_would_need_shows_what_the_advisor_adds_to_each_name(db) -> None:
         filtered = len(names(app))
         await pilot.press("escape", "w")
         screen = browse(app)
-        await wait_for(pilot, lambda: screen.would is not None, "the advisor")
-        await pilot.pause()
+        await settle(pilot)
+        assert screen.would is not None
         assert screen.query_one("#would", Checkbox).value
         assert len(names(app)) == len(rel.cpus) > filtered
         would = {s.row.cpu.name: s.would for s in screen.shown}
@@ -230,13 +245,15 @@ def test_sort_by_key_and_by_clicking_a_header(db) -> None:
 def test_pick_another_release(db) -> None:
     async def scenario(app: CpudbApp, pilot: Pilot) -> None:
         screen = browse(app)
-        before = screen.updates
         await pilot.press("r")
         select = screen.query_one("#release", Select)
         assert select.expanded
         await pilot.press(*keys("7.2.0"), "enter")
-        await wait_for(pilot, lambda: screen.data and screen.data.version == "7.2.0", "7.2.0")
-        assert screen.updates > before
+        await settle(pilot)
+        assert screen.data is not None and screen.data.version == "7.2.0"
+        table = screen.query_one("#models", QuickTable)
+        assert table.row_count == len(db.release("7.2.0").cpus)
+        assert sorted(table.keys) == sorted(names(app))
         assert sorted(names(app)) == sorted(c.name for c in db.release("7.2.0").cpus)
         assert screen.query_one("#release", Select).value == "7.2.0"
         assert "QEMU 7.2.0" in screen.sub_title
@@ -323,8 +340,8 @@ def test_open_a_feature_by_cpuid_location(db) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, FeatureScreen), "feature screen")
         screen = app.screen
-        await wait_for(pilot, lambda: screen.view is not None, "the feature")
-        await pilot.pause()
+        await settle(pilot)
+        assert screen.view is not None
         text = status(screen, "#about")
         assert text.startswith("pdpe1gb  CPUID.80000001H:EDX[26]")
         assert f"{len(having)} CPU names of QEMU 9.2.0 have it" in text
@@ -355,8 +372,8 @@ def test_compare_previous_version_and_across_releases(db) -> None:
         await pilot.press("p")
         screen = app.screen
         assert isinstance(screen, CompareScreen)
-        await wait_for(pilot, lambda: screen.diff is not None, "the diff")
-        await pilot.pause()
+        await settle(pilot)
+        assert screen.diff is not None
         assert table_column(screen, "#only-first", 0) == ["hle", "rtm"]
         assert table_column(screen, "#only-first", 1) == [
             "CPUID.07H.0:EBX[4]", "CPUID.07H.0:EBX[11]",
@@ -369,8 +386,8 @@ def test_compare_previous_version_and_across_releases(db) -> None:
         screen.query_one("#second", Input).focus()
         screen.diff = None
         await pilot.press("enter")
-        await wait_for(pilot, lambda: screen.diff is not None, "the diff")
-        await pilot.pause()
+        await settle(pilot)
+        assert screen.diff is not None
         assert table_column(screen, "#only-first", 0) == [r.name for r in across.only_in_first]
         assert table_column(screen, "#only-second", 0) == [r.name for r in across.only_in_second]
         assert "QEMU 2.12.1" in status(screen, "#headline")
@@ -378,7 +395,8 @@ def test_compare_previous_version_and_across_releases(db) -> None:
         screen.query_one("#second", Input).value = "Skylake-Servr@9.2"
         screen.query_one("#second", Input).focus()
         await pilot.press("enter")
-        await wait_for(pilot, lambda: "did you mean" in status(screen, "#headline"), "error")
+        await settle(pilot)
+        assert "did you mean" in status(screen, "#headline")
         assert any("no CPU model 'Skylake-Servr'" in n.message for n in app._notifications)
 
     drive(scenario, qemu="9.2.0")
@@ -398,8 +416,8 @@ def test_advise_lists_candidates_and_copies_the_cpu_line(db) -> None:
         screen = app.screen
         assert isinstance(screen, AdviseScreen)
         assert screen.query_one("#advise-needs", Input).value == "pdpe1gb avx2"
-        await wait_for(pilot, lambda: screen.advice is not None, "the advice")
-        await pilot.pause()
+        await settle(pilot)
+        assert screen.advice is not None
         best = advice.best
         assert best is not None
         assert f"best: -cpu {best.cpu(enforce=True)}" in status(screen, "#verdict")
@@ -422,8 +440,8 @@ def test_advise_on_a_host_that_cannot_says_why(db) -> None:
         assert isinstance(screen, AdviseScreen)
         assert "host intel-xeon-e5-2650-v3.cpuid" in screen.sub_title
         await pilot.press(*keys("la57"), "enter")
-        await wait_for(pilot, lambda: screen.advice is not None, "the advice")
-        await pilot.pause()
+        await settle(pilot)
+        assert screen.advice is not None
         text = status(screen, "#verdict")
         assert text.startswith("No CPU name works:")
         assert "la57" in text and "impossible under KVM" in text
@@ -482,14 +500,96 @@ def test_bad_release_is_a_message_not_a_traceback() -> None:
     async def main() -> None:
         async with app.run_test(notifications=True) as pilot:
             screen = browse(app)
-            await wait_for(pilot, lambda: "cannot load" in status(screen), "the error")
+            await settle(pilot)
+            assert status(screen).startswith("cannot load")
             assert "unknown QEMU release '99.9'" in status(screen)
-            await wait_for(
-                pilot, lambda: any("99.9" in n.message for n in app._notifications), "notify"
-            )
+            assert any("99.9" in n.message for n in app._notifications)
             assert app.is_running
 
     asyncio.run(main())
+
+
+# ------------------------------------------------------------------ messages
+
+
+def test_a_newer_answer_replaces_an_older_one_still_queued() -> None:
+    """`can_replace`: of two answers of one kind queued before the screen reads them, only
+    the newer is handled (the needs box typed on while the advisor worked)."""
+    from cpudb.tui.messages import AdviceLoaded, Failed, ReleaseLoaded
+    from textual import on
+    from textual.app import App
+
+    older, newer = AdviceLoaded("older"), AdviceLoaded("newer")
+    assert older.can_replace(newer)
+    assert not older.can_replace(ReleaseLoaded("a release"))
+    assert not older.can_replace(Failed(AdviceLoaded, "an error"))
+
+    class Recorder(App[None]):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list[object] = []
+
+        @on(AdviceLoaded)
+        def got(self, message: AdviceLoaded) -> None:
+            self.seen.append(message.value)
+
+    app = Recorder()
+
+    async def main() -> None:
+        async with app.run_test() as pilot:
+            app.post_message(AdviceLoaded("older"))
+            app.post_message(AdviceLoaded("newer"))
+            await pilot.pause()
+
+    asyncio.run(main())
+    assert app.seen == ["newer"]
+
+
+# ------------------------------------------------------------------ the modules
+
+TUI = Path(__file__).resolve().parent.parent / "tui"
+SCREENS = {"browse", "model_view", "feature_view", "compare", "advise_view", "help"}
+
+
+def tui_imports() -> dict[str, set[str]]:
+    """Each tui module -> the tui modules it imports anywhere (in functions, and under
+    TYPE_CHECKING, too)."""
+    graph: dict[str, set[str]] = {}
+    for path in sorted(TUI.glob("*.py")):
+        deps: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                if node.module:
+                    deps.add(node.module.split(".")[0])
+                else:
+                    deps.update(a.name for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("cpudb.tui"):
+                deps.add((node.module or "").split(".")[2])
+            elif isinstance(node, ast.Import):
+                deps.update(a.name.split(".")[2] for a in node.names
+                            if a.name.startswith("cpudb.tui."))  # fmt: skip
+        graph[path.stem] = deps - {path.stem}
+    return graph
+
+
+def test_tui_modules_import_no_cycle_and_screens_not_each_other() -> None:
+    graph = tui_imports()
+    assert set(graph) >= SCREENS and "intents" in graph
+
+    def cycle_from(start: str) -> list[str] | None:
+        stack = [(start, [start])]
+        while stack:
+            node, path = stack.pop()
+            for nxt in graph.get(node, ()):
+                if nxt == start:
+                    return [*path, nxt]
+                if nxt not in path:
+                    stack.append((nxt, [*path, nxt]))
+        return None
+
+    assert {m: c for m in graph if (c := cycle_from(m))} == {}
+    assert {m: graph[m] & SCREENS for m in SCREENS if graph[m] & SCREENS} == {}
+    assert [m for m in graph if "app" in graph[m]] == []  # only the App opens screens
 
 
 # ------------------------------------------------------------------ the command

@@ -6,34 +6,37 @@ Update after an intended change: pytest tests/test_tui_snapshots.py --snapshot-u
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from typing import Any
+from contextlib import suppress
 
 from cpudb.tui.app import make_app
 from cpudb.tui.browse import BrowseScreen
+from cpudb.tui.quick_table import QuickTable
 from textual.keys import _character_to_key
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled, WorkerFailed
 
 SIZE = (80, 24)
 QEMU = "9.2.0"
-
-
-async def until(pilot: Pilot, cond: Callable[[], Any], timeout: float = 20) -> None:
-    end = time.monotonic() + timeout
-    while not cond():
-        assert time.monotonic() < end, "timed out"
-        await pilot.pause(0.02)
 
 
 def keys(text: str) -> list[str]:
     return [_character_to_key(ch) for ch in text]
 
 
+async def settle(pilot: Pilot) -> None:
+    """Wait for every worker (and those their answers start) and for the answers shown."""
+    await pilot.pause()
+    while busy := [w for w in pilot.app.workers if not w.is_finished]:
+        with suppress(WorkerCancelled, WorkerFailed):  # a newer request replaced it
+            await pilot.app.workers.wait_for_complete(busy)
+        await pilot.pause()
+
+
 async def loaded(pilot: Pilot) -> None:
     screen = pilot.app.screen_stack[0]
     assert isinstance(screen, BrowseScreen)
-    await until(pilot, lambda: screen.updates > 0)
+    await settle(pilot)
+    assert screen.query_one("#models", QuickTable).row_count > 0
 
 
 def test_browse(snap_compare, db) -> None:
@@ -53,7 +56,8 @@ def test_browse_would_need(snap_compare, db) -> None:
         await loaded(pilot)
         await pilot.press("n", *keys("pdpe1gb"), "enter", "w")
         screen = pilot.app.screen_stack[0]
-        await until(pilot, lambda: screen.would is not None)
+        await settle(pilot)
+        assert screen.would is not None
 
     assert snap_compare(make_app(qemu=QEMU), terminal_size=SIZE, run_before=run_before)
 
@@ -70,7 +74,8 @@ def test_feature(snap_compare, db) -> None:
     async def run_before(pilot: Pilot) -> None:
         await loaded(pilot)
         await pilot.press("f", *keys("pdpe1gb"), "enter")
-        await until(pilot, lambda: getattr(pilot.app.screen, "view", None) is not None)
+        await settle(pilot)
+        assert getattr(pilot.app.screen, "view", None) is not None
 
     assert snap_compare(make_app(qemu=QEMU), terminal_size=SIZE, run_before=run_before)
 
@@ -79,7 +84,8 @@ def test_compare(snap_compare, db) -> None:
     async def run_before(pilot: Pilot) -> None:
         await loaded(pilot)
         await pilot.press("slash", *keys("Haswell-v4"), "enter", "enter", "p")
-        await until(pilot, lambda: getattr(pilot.app.screen, "diff", None) is not None)
+        await settle(pilot)
+        assert getattr(pilot.app.screen, "diff", None) is not None
 
     assert snap_compare(make_app(qemu=QEMU), terminal_size=SIZE, run_before=run_before)
 
@@ -88,7 +94,8 @@ def test_advise(snap_compare, db) -> None:
     async def run_before(pilot: Pilot) -> None:
         await loaded(pilot)
         await pilot.press("n", *keys("pdpe1gb"), "enter", "a")
-        await until(pilot, lambda: getattr(pilot.app.screen, "advice", None) is not None)
+        await settle(pilot)
+        assert getattr(pilot.app.screen, "advice", None) is not None
 
     assert snap_compare(make_app(qemu=QEMU), terminal_size=SIZE, run_before=run_before)
 

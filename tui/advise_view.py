@@ -13,7 +13,7 @@ from cpudb.advise import Advice, Candidate
 from cpudb.render.advice import qemu_arg
 
 from . import data as d
-from .messages import Failed, Loaded, fetch
+from .messages import AdviceLoaded, Failed, compute
 
 
 def explain(c: Candidate) -> Text:
@@ -39,7 +39,7 @@ def no_answer(a: Advice) -> Text:
     return t
 
 
-class AdviseScreen(Screen):
+class AdviseScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "back"),
         Binding("y", "copy", "copy -cpu"),
@@ -87,16 +87,15 @@ class AdviseScreen(Screen):
             verdict.update("type what the guest needs and press Enter")
             return
         verdict.update(f"advising for {' '.join(needs.names)}…")
+        release, host = self.data.release, self.data.host
         self.run_worker(
-            fetch(
-                self, None, "advice", d.advice_for, self.data.release, needs, self.data.host, False
-            ),
+            compute(self, AdviceLoaded, lambda: d.advice_for(release, needs, host, False)),
             exclusive=True,
         )
 
-    @on(Loaded)
-    def loaded(self, message: Loaded) -> None:
-        a: Advice = message.result
+    @on(AdviceLoaded)
+    def loaded(self, message: AdviceLoaded) -> None:
+        a = message.advice
         self.advice = a
         verdict = self.query_one("#verdict", Static)
         table = self.query_one("#candidates", DataTable)

@@ -1,11 +1,20 @@
-"""The application and its one factory, used by `cpudb tui` and by the tests."""
+"""The application and its one factory, used by `cpudb tui` and by the tests.
+
+The App alone knows the screens: each screen posts an intent (`intents.py`) and the App
+maps it to the screen it pushes, so the screens never import one another. The screen
+modules load when first opened.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from textual import on
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
 
+from .intents import Advise, Compare, OpenFeature, OpenModel, PickFeature
 from .messages import Failed
 from .source import DbThread
 
@@ -27,16 +36,56 @@ class CpudbApp(App[int]):
         self.qemu = qemu
         self.host_spec = host
 
-    def get_default_screen(self) -> Screen:
+    def get_default_screen(self) -> Screen[Any]:
         from .browse import BrowseScreen
 
-        return BrowseScreen(self.qemu)
+        return BrowseScreen(self.source, self.qemu, self.host_spec)
 
     def action_help(self) -> None:
         from .help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    # ------------------------------------------------------------------ intents
+
+    @on(OpenModel)
+    def open_model(self, intent: OpenModel) -> None:
+        from .model_view import ModelScreen
+
+        self.push_screen(ModelScreen(intent.data, intent.name))
+
+    @on(OpenFeature)
+    def open_feature(self, intent: OpenFeature) -> None:
+        from .feature_view import FeatureScreen
+
+        self.push_screen(FeatureScreen(intent.data, self.source, intent.name))
+
+    @on(PickFeature)
+    def pick_feature(self, intent: PickFeature) -> None:
+        from .feature_view import FeaturePrompt, FeatureScreen
+
+        data = intent.data
+
+        def picked(name: str | None) -> None:
+            if name:
+                self.push_screen(FeatureScreen(data, self.source, name))
+
+        self.push_screen(FeaturePrompt(data), picked)
+
+    @on(Compare)
+    def compare(self, intent: Compare) -> None:
+        from .compare import CompareScreen
+
+        self.push_screen(CompareScreen(intent.data, self.source, intent.first, intent.second))
+
+    @on(Advise)
+    def advise(self, intent: Advise) -> None:
+        from .advise_view import AdviseScreen
+
+        self.push_screen(AdviseScreen(intent.data, intent.needs))
+
+    # ------------------------------------------------------------------ errors
 
     def on_failed(self, message: Failed) -> None:
         """Errors that no screen handled: one line, never a traceback."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from textual import on
 from textual.app import ComposeResult
@@ -21,15 +21,14 @@ from .filtering import (
     sort_rows,
     would_need,
 )
-from .messages import Failed, Loaded, fetch
+from .intents import Advise, Compare, OpenModel, PickFeature
+from .messages import AdviceLoaded, Failed, ReleaseLoaded, compute, fetch
 from .quick_table import Col as QCol
 from .quick_table import QuickTable
-
-if TYPE_CHECKING:
-    from .app import CpudbApp
+from .source import DbThread
 
 
-class BrowseScreen(Screen):
+class BrowseScreen(Screen[None]):
     """CPU names of a release: name, vendor, family/model, features, kind, level, host."""
 
     # Letter keys are priority bindings, run as the key arrives (before the next key is
@@ -52,9 +51,11 @@ class BrowseScreen(Screen):
          "feature", "compare", "advise")
     )  # fmt: skip
 
-    def __init__(self, qemu: str | None) -> None:
+    def __init__(self, source: DbThread, qemu: str | None, host_spec: str | None) -> None:
         super().__init__()
+        self.source = source
         self.qemu = qemu
+        self.host_spec = host_spec
         self.data: d.ReleaseData | None = None
         self.needs = d.Needs((), ())
         self.would: dict[str, WouldNeed] | None = None
@@ -62,11 +63,6 @@ class BrowseScreen(Screen):
         self.sort_key = "name"
         self.reverse = False
         self.selected: str | None = None
-        self.updates = 0  # table refreshes, for tests and the benchmark
-
-    @property
-    def cpudb(self) -> CpudbApp:
-        return cast("CpudbApp", self.app)
 
     # ------------------------------------------------------------------ layout
 
@@ -90,27 +86,30 @@ class BrowseScreen(Screen):
     def load(self, qemu: str | None) -> None:
         label = f"QEMU {qemu}" if qemu else "the newest QEMU release"
         self.query_one("#status", Static).update(f"loading {label}…")
+        host_spec = self.host_spec
         self.run_worker(
-            fetch(self, self.cpudb.source, "release", d.load_release, qemu, self.cpudb.host_spec),
+            fetch(self, self.source, ReleaseLoaded, lambda db: d.load_release(db, qemu, host_spec)),
             exclusive=True,
             group="release",
         )
 
     # ------------------------------------------------------------------ results
 
-    @on(Loaded)
-    def loaded(self, message: Loaded) -> None:
-        if message.what == "release":
-            self.show_release(message.result)
-        elif message.what == "advice" and self.data and message.result.qemu == self.data.version:
-            self.would = would_need(message.result)
+    @on(ReleaseLoaded)
+    def release_loaded(self, message: ReleaseLoaded) -> None:
+        self.show_release(message.data)
+
+    @on(AdviceLoaded)
+    def advice_loaded(self, message: AdviceLoaded) -> None:
+        if self.data and message.advice.qemu == self.data.version:
+            self.would = would_need(message.advice)
             self.refresh_table()
 
     @on(Failed)
     def failed(self, message: Failed) -> None:
-        if message.what == "release" and self.data is None:
+        if message.what is ReleaseLoaded and self.data is None:
             self.query_one("#status", Static).update(f"cannot load: {message.text}")
-        elif message.what == "advice":
+        elif message.what is AdviceLoaded:
             self.would = {}
             self.refresh_table()
 
@@ -145,21 +144,13 @@ class BrowseScreen(Screen):
         return self.query_one("#would", Checkbox).value
 
     def ask_advice(self) -> None:
-        assert self.data is not None
-        if not self.needs.needs:
+        data, needs = self.data, self.needs
+        assert data is not None
+        if not needs.needs:
             self.would = {}
             return
         self.run_worker(
-            fetch(
-                self,
-                None,
-                "advice",
-                d.advice_for,
-                self.data.release,
-                self.needs,
-                self.data.host,
-                True,
-            ),
+            compute(self, AdviceLoaded, lambda: d.advice_for(data.release, needs, data.host, True)),
             exclusive=True,
             group="advice",
         )
@@ -185,7 +176,6 @@ class BrowseScreen(Screen):
             [(s.row.cpu.name, [c.cell(s) for c in cols]) for s in self.shown],
             keep=self.selected,
         )
-        self.updates += 1
         self.show_status()
 
     def header(self, c: Column) -> str:
@@ -239,9 +229,7 @@ class BrowseScreen(Screen):
     @on(QuickTable.Selected, "#models")
     def open_model(self, event: QuickTable.Selected) -> None:
         if self.data is not None:
-            from .model_view import ModelScreen
-
-            self.app.push_screen(ModelScreen(self.data, event.key))
+            self.post_message(OpenModel(self.data, event.key))
 
     @on(QuickTable.HeaderClicked, "#models")
     def header_clicked(self, event: QuickTable.HeaderClicked) -> None:
@@ -295,28 +283,13 @@ class BrowseScreen(Screen):
         select.expanded = True
 
     def action_feature(self) -> None:
-        if self.data is None:
-            return
-        from .feature_view import FeaturePrompt, FeatureScreen
-
-        data = self.data
-
-        def opened(text: str | None) -> None:
-            if text:
-                self.app.push_screen(FeatureScreen(data, text))
-
-        self.app.push_screen(FeaturePrompt(data), opened)
+        if self.data is not None:
+            self.post_message(PickFeature(self.data))
 
     def action_compare(self) -> None:
-        if self.data is None:
-            return
-        from .compare import CompareScreen
-
-        self.app.push_screen(CompareScreen(self.data, self.selected))
+        if self.data is not None:
+            self.post_message(Compare(self.data, self.selected))
 
     def action_advise(self) -> None:
-        if self.data is None:
-            return
-        from .advise_view import AdviseScreen
-
-        self.app.push_screen(AdviseScreen(self.data, self.query_one("#needs", Input).value))
+        if self.data is not None:
+            self.post_message(Advise(self.data, self.query_one("#needs", Input).value))

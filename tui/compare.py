@@ -3,8 +3,6 @@ module's `diff_cpus`, features matched by CPUID location so renames are not chan
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -17,10 +15,8 @@ from cpudb.diff import CpuDiff, FeatureRef
 from cpudb.errors import CpudbError
 
 from . import data as d
-from .messages import Failed, Loaded, fetch
-
-if TYPE_CHECKING:
-    from .app import CpudbApp
+from .messages import DiffLoaded, Failed, fetch
+from .source import DbThread
 
 
 def headline(diff: CpuDiff) -> Text:
@@ -39,15 +35,22 @@ def headline(diff: CpuDiff) -> Text:
     return t
 
 
-class CompareScreen(Screen):
+class CompareScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "back"),
         Binding("x", "swap", "swap"),
     ]
 
-    def __init__(self, data: d.ReleaseData, first: str | None, second: str | None = None) -> None:
+    def __init__(
+        self,
+        data: d.ReleaseData,
+        source: DbThread,
+        first: str | None,
+        second: str | None = None,
+    ) -> None:
         super().__init__()
         self.data = data
+        self.source = source
         self.first = first or ""
         self.second = second or ""
         self.diff: CpuDiff | None = None
@@ -93,12 +96,14 @@ class CompareScreen(Screen):
             self.app.notify(str(e), severity="error")
             return
         self.query_one("#headline", Static).update(f"comparing {a.name} and {b.name}…")
-        source = cast("CpudbApp", self.app).source
-        self.run_worker(fetch(self, source, "compare", d.load_compare, a, b), exclusive=True)
+        self.run_worker(
+            fetch(self, self.source, DiffLoaded, lambda db: d.load_compare(db, a, b)),
+            exclusive=True,
+        )
 
-    @on(Loaded)
-    def loaded(self, message: Loaded) -> None:
-        diff: CpuDiff = message.result
+    @on(DiffLoaded)
+    def loaded(self, message: DiffLoaded) -> None:
+        diff = message.diff
         self.diff = diff
         self.query_one("#headline", Static).update(headline(diff))
         self.fill("#only-first", f"only in {diff.first.name}", diff.only_in_first, "red")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -18,10 +16,9 @@ from cpudb.names import FeatureNames
 from cpudb.versions import version_key
 
 from . import data as d
-from .messages import Failed, Loaded, fetch
-
-if TYPE_CHECKING:
-    from .app import CpudbApp
+from .intents import OpenModel
+from .messages import Failed, FeatureLoaded, fetch
+from .source import DbThread
 
 
 class FeaturePrompt(ModalScreen[str | None]):
@@ -81,12 +78,13 @@ def about(v: FeatureView) -> Text:
     return t
 
 
-class FeatureScreen(Screen):
+class FeatureScreen(Screen[None]):
     BINDINGS = [Binding("escape", "app.pop_screen", "back")]
 
-    def __init__(self, data: d.ReleaseData, text: str) -> None:
+    def __init__(self, data: d.ReleaseData, source: DbThread, text: str) -> None:
         super().__init__()
         self.data = data
+        self.source = source
         self.text = text
         self.view: FeatureView | None = None
 
@@ -98,15 +96,15 @@ class FeatureScreen(Screen):
 
     def on_mount(self) -> None:
         self.sub_title = f"{self.text} · QEMU {self.data.version}"
-        source = cast("CpudbApp", self.app).source
+        version, text = self.data.version, self.text
         self.run_worker(
-            fetch(self, source, "feature", d.load_feature, self.data.version, self.text),
+            fetch(self, self.source, FeatureLoaded, lambda db: d.load_feature(db, version, text)),
             exclusive=True,
         )
 
-    @on(Loaded)
-    def loaded(self, message: Loaded) -> None:
-        v: FeatureView = message.result
+    @on(FeatureLoaded)
+    def loaded(self, message: FeatureLoaded) -> None:
+        v = message.view
         self.view = v
         self.query_one("#about", Static).update(about(v))
         since = dict(v.first_gained)  # model -> first release one of its names had it
@@ -131,6 +129,4 @@ class FeatureScreen(Screen):
     @on(DataTable.RowSelected, "#holders")
     def open_model(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value is not None:
-            from .model_view import ModelScreen
-
-            self.app.push_screen(ModelScreen(self.data, event.row_key.value))
+            self.post_message(OpenModel(self.data, event.row_key.value))

@@ -1,34 +1,82 @@
-"""Results travel from workers to handlers as messages; `fetch` is the one place that
-turns an error into a message (shown with `notify`), so no traceback reaches the screen."""
+"""Results travel from workers to the screens as messages, one class per kind of answer.
+`fetch` and `compute` are the one place that turns an error into a message (`Failed`,
+shown in the screen and with `notify`), so no traceback reaches the screen."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from textual.message import Message
 
 from cpudb.errors import CpudbError
 
 if TYPE_CHECKING:
-    from textual.dom import DOMNode
+    from textual.message_pump import MessagePump
 
+    from cpudb.advise import Advice
+    from cpudb.describe import FeatureView
+    from cpudb.diff import CpuDiff
+    from cpudb.query import Db
+
+    from .data import ReleaseData
     from .source import DbThread
 
+T = TypeVar("T")
 
-class Loaded(Message):
-    """A worker's result; `what` says which request it answers."""
 
-    def __init__(self, what: str, result: Any) -> None:
+class Result(Message, Generic[T]):
+    """A worker's answer. A newer answer of the same kind replaces an older one still
+    queued (`can_replace`): a screen only shows the latest, e.g. the advice for the needs
+    box as typed so far, not the one for a word ago."""
+
+    def __init__(self, value: T) -> None:
         super().__init__()
-        self.what = what
-        self.result = result
+        self.value = value
+
+    def can_replace(self, message: Message) -> bool:
+        return type(message) is type(self)
+
+
+class ReleaseLoaded(Result["ReleaseData"]):
+    """`data.load_release`: a release's CPU names with their level and host blockers."""
+
+    @property
+    def data(self) -> ReleaseData:
+        return self.value
+
+
+class AdviceLoaded(Result["Advice"]):
+    """`data.advice_for`: the advisor's answer for the needs (browse's would-need column
+    and the advise screen)."""
+
+    @property
+    def advice(self) -> Advice:
+        return self.value
+
+
+class FeatureLoaded(Result["FeatureView"]):
+    """`data.load_feature`: one feature, where it lives and which CPU names have it."""
+
+    @property
+    def view(self) -> FeatureView:
+        return self.value
+
+
+class DiffLoaded(Result["CpuDiff"]):
+    """`data.load_compare`: two CPU names side by side."""
+
+    @property
+    def diff(self) -> CpuDiff:
+        return self.value
 
 
 class Failed(Message):
-    """A request failed: `text` is one line for the user (message and hint)."""
+    """A request failed: `what` is the kind of answer it would have given (the `Result`
+    class), `text` one line for the user (message and hint)."""
 
-    def __init__(self, what: str, text: str) -> None:
+    def __init__(self, what: type[Result[Any]], text: str) -> None:
         super().__init__()
         self.what = what
         self.text = text
@@ -40,19 +88,22 @@ def error_text(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}"
 
 
-async def fetch(
-    node: DOMNode, source: DbThread | None, what: str, fn: Callable[..., Any], *args: Any
-) -> None:
-    """Run `fn(db, *args)` in the database thread (or `fn(*args)` in a plain thread when
-    `source` is None) and post `Loaded` or `Failed` to `node`."""
-    import asyncio
-
+async def _answer(node: MessagePump, done: type[Result[T]], work: Awaitable[T]) -> None:
     try:
-        if source is None:
-            result = await asyncio.to_thread(fn, *args)
-        else:
-            result = await source.call(fn, *args)
+        result = await work
     except Exception as e:  # the interface's edge: every error becomes a message
-        node.post_message(Failed(what, error_text(e)))
+        node.post_message(Failed(done, error_text(e)))
         return
-    node.post_message(Loaded(what, result))
+    node.post_message(done(result))
+
+
+async def fetch(
+    node: MessagePump, source: DbThread, done: type[Result[T]], fn: Callable[[Db], T]
+) -> None:
+    """Run `fn(db)` in the database thread and post `done(result)` or `Failed` to `node`."""
+    await _answer(node, done, source.call(fn))
+
+
+async def compute(node: MessagePump, done: type[Result[T]], fn: Callable[[], T]) -> None:
+    """Run the pure `fn()` in a plain thread and post `done(result)` or `Failed` to `node`."""
+    await _answer(node, done, asyncio.to_thread(fn))

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from cpudb.describe import CpuView, describe_cpu
 
 from .data import ReleaseData
+from .intents import Compare, OpenFeature
 from .messages import error_text
 
 
@@ -55,7 +56,7 @@ def summary(v: CpuView, blockers: tuple[str, ...] | None, host: str | None) -> T
     return t
 
 
-class ModelScreen(Screen):
+class ModelScreen(Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "back"),
         Binding("y", "copy", "copy -cpu"),
@@ -119,11 +120,8 @@ class ModelScreen(Screen):
     @on(DataTable.RowSelected, "#features")
     def open_feature(self, event: DataTable.RowSelected) -> None:
         name = self.names.get(event.row_key.value or "")
-        if name is None:
-            return
-        from .feature_view import FeatureScreen
-
-        self.app.push_screen(FeatureScreen(self.data, name))
+        if name is not None:
+            self.post_message(OpenFeature(self.data, name))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next_blocker":
@@ -143,14 +141,10 @@ class ModelScreen(Screen):
         self.app.notify(f"copied: {self.cpu_arg()}")
 
     def action_compare(self) -> None:
-        from .compare import CompareScreen
-
-        self.app.push_screen(CompareScreen(self.data, self.cpu_name))
+        self.post_message(Compare(self.data, self.cpu_name))
 
     def action_previous(self) -> None:
         if self.view is None or self.view.previous is None:
             self.app.notify("no previous version of this CPU name", severity="warning")
             return
-        from .compare import CompareScreen
-
-        self.app.push_screen(CompareScreen(self.data, self.view.previous, self.view.cpu.name))
+        self.post_message(Compare(self.data, self.view.previous, self.view.cpu.name))
