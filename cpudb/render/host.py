@@ -8,18 +8,22 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from cpudb.app.host import HostView
     from cpudb.drift import Drift
+    from cpudb.host_cpu import HostCpu
+    from cpudb.host_features import HostFeatures
+    from cpudb.host_fit import ModelFit
+    from cpudb.model import Release
     from cpudb.vmcheck import VmCheck
 
 
+def _parts(
+    v: HostView,
+) -> tuple[HostCpu, Release, HostFeatures, tuple[ModelFit, ...], tuple[str, ...], dict[str, Any]]:
+    """The view's fields, in the order both renderers use them."""
+    return v.cpu, v.release, v.features, v.fits, v.best, v.qemu_unavailable
+
+
 def to_json(v: HostView) -> dict[str, Any]:
-    cpu, rel, hf, fits, best, qemu_unavail = (
-        v.cpu,
-        v.release,
-        v.features,
-        v.fits,
-        v.best,
-        v.qemu_unavailable,
-    )
+    cpu, rel, hf, fits, best, qemu_unavail = _parts(v)
     models = []
     for f in fits:
         m: dict[str, Any] = {
@@ -57,75 +61,69 @@ def to_json(v: HostView) -> dict[str, Any]:
 
 def text(v: HostView, *, show_all: bool = False) -> str:
     """`cpudb host` as text."""
-    cpu, rel, hf, fits, best, qemu_unavail = (
-        v.cpu,
-        v.release,
-        v.features,
-        v.fits,
-        v.best,
-        v.qemu_unavailable,
-    )
+    cpu, rel, hf, fits, best, qemu_unavail = _parts(v)
     from cpudb import host_fit as H
     from cpudb.render import wrap
 
     out: list[str] = []
-    print = out.append  # noqa: A001 - the lines of the text, in order
 
     sig = f", signature {cpu.signature:#010x}" if cpu.signature is not None else ""
-    print(f"{cpu.brand or '(no brand string)'}")
-    print(
+    out.append(f"{cpu.brand or '(no brand string)'}")
+    out.append(
         f"  {cpu.vendor.strip() or '?'} family {cpu.family} model {cpu.model} "
         f"({cpu.model:#x}) stepping {cpu.stepping}{sig}"
     )
-    print(f"  hypervisor bit: {'set (this host is itself a VM)' if cpu.hypervisor else 'clear'}")
-    print(f"  source: {cpu.source}")
+    out.append(
+        f"  hypervisor bit: {'set (this host is itself a VM)' if cpu.hypervisor else 'clear'}"
+    )
+    out.append(f"  source: {cpu.source}")
     for n in hf.notes:
-        print(f"  note: {n}")
-    print(f"\nQEMU {rel.version} features present ({len(hf.present)}):")
-    print(wrap(sorted(hf.present)))
+        out.append(f"  note: {n}")
+    out.append(f"\nQEMU {rel.version} features present ({len(hf.present)}):")
+    out.append(wrap(sorted(hf.present)))
     if hf.unknown:
         msr_words = {w.name for w in rel.words if w.type == "msr"}
         msr = {f.name for f in rel.features if f.word in msr_words} & hf.unknown
         rest = sorted(hf.unknown - msr)
-        print(f"unknown to this source ({len(hf.unknown)}; not counted as blockers):")
+        out.append(f"unknown to this source ({len(hf.unknown)}; not counted as blockers):")
         if rest:
-            print(wrap(rest))
+            out.append(wrap(rest))
         if msr:
-            print(
+            out.append(
                 f"  + {len(msr)} MSR-based (arch-capabilities bits, vmx-*, ...; --json lists them)"
             )
     if hf.differing:
-        print("differ between CPUs (CPU 0 used): " + " ".join(sorted(hf.differing)))
+        out.append("differ between CPUs (CPU 0 used): " + " ".join(sorted(hf.differing)))
     if hf.kvm_supplied:
         pv = sorted(n for n in hf.kvm_supplied if n.startswith(("kvm", "hv-")))
         other = sorted(hf.kvm_supplied - set(pv))
         pv_note = [f"+ {len(pv)} KVM paravirt (kvmclock, kvm-pv-*, ...)"] if pv else []
-        print("given by KVM although the host CPU lacks them:")
-        print(wrap(other + pv_note))
+        out.append("given by KVM although the host CPU lacks them:")
+        out.append(wrap(other + pv_note))
 
-    print(f"\nbest-fitting models ({cpu.vendor.strip()}, no blockers, newest first):")
+    out.append(f"\nbest-fitting models ({cpu.vendor.strip()}, no blockers, newest first):")
     if best:
         shown = [with_aliases(rel, n, H) for n in best[:8]]
-        print(wrap(shown) + (" ..." if len(best) > 8 else ""))
+        out.append(wrap(shown) + (" ..." if len(best) > 8 else ""))
     else:
-        print("  none: every model of this vendor has blockers (see below)")
+        out.append("  none: every model of this vendor has blockers (see below)")
 
     usable = [f for f in fits if f.usable]
     blocked = [f for f in fits if not f.usable]
-    print(f"\nusable under KVM ({len(usable)} of {len(fits)} CPU names):")
+    out.append(f"\nusable under KVM ({len(usable)} of {len(fits)} CPU names):")
     names = [f.name for f in usable] if show_all else [f.name for f in usable if not f.alias_of]
-    print(wrap(names) if names else "  none")
+    out.append(wrap(names) if names else "  none")
     if not show_all and len(names) < len(usable):
-        print(f"  (+{len(usable) - len(names)} aliases of these; --all lists them)")
+        out.append(f"  (+{len(usable) - len(names)} aliases of these; --all lists them)")
     if blocked:
-        print(f"\nblocked ({len(blocked)}), with the features the host lacks:")
+        out.append(f"\nblocked ({len(blocked)}), with the features the host lacks:")
         rows = [f for f in blocked if show_all or not f.alias_of]
         width = max(len(f.name) for f in rows) if rows else 0
         for f in rows:
             extra = ""
             if f.name in qemu_unavail:
                 extra = f"   [QEMU says: {' '.join(qemu_unavail[f.name]) or '-'}]"
-            print(f"  {f.name.ljust(width)}  {' '.join(f.blockers)}{extra}")
+            out.append(f"  {f.name.ljust(width)}  {' '.join(f.blockers)}{extra}")
     return "\n".join(out) + "\n"
 
 
