@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from cpudb.advise import Need
     from cpudb.baseline import Baseline
+    from cpudb.decide.offer import Offer
     from cpudb.libvirt_model import LibvirtNames
     from cpudb.model import Release
     from cpudb.pools import Pools
@@ -54,7 +56,11 @@ class PoolsResult(FleetResult):
     pools: Pools
 
 
-def _load(req: FleetRequest):  # type: ignore[no-untyped-def]  # noqa: ANN202 - a 5-tuple
+def _load(
+    req: FleetRequest,
+) -> tuple[Release, list[Need], list[Offer], LibvirtNames | None, tuple[str, ...]]:
+    """What both fleet use cases read: release, needs, hosts, libvirt's names, QEMU's
+    deprecated names."""
     from cpudb.app.inputs import load_hosts, pick_release, resolve_needs
     from cpudb.app.libvirt import deprecated_names, names_for
     from cpudb.query import open_db

@@ -61,7 +61,7 @@ def release_for(db: Any, query: str | None, cpu: HostCpu) -> Release:
         for label in dict.fromkeys((cpu.qemu_version, full, series)):
             try:
                 return db.release(label)
-            except NotFound:  # noqa: PERF203
+            except NotFound:
                 continue
     from cpudb.app.inputs import pick_release
 

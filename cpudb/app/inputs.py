@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from cpudb.advise import Need
     from cpudb.decide.offer import Offer
+    from cpudb.host_features import HostFeatures
     from cpudb.installed import Choice
     from cpudb.model import Release
 
@@ -100,7 +101,7 @@ def load_hosts(specs: list[str], db: Any, release: Release) -> list[Offer]:
 
     hosts: list[Offer] = []
     seen: set[str] = set()
-    decoded: dict[object, object] = {}
+    decoded: dict[tuple[Any, ...], HostFeatures] = {}
     for spec in specs:
         found = read_hosts(spec, db)
         for label, cpu in found:
@@ -118,7 +119,7 @@ def load_hosts(specs: list[str], db: Any, release: Release) -> list[Offer]:
             key = same_reading(cpu)
             if key not in decoded:
                 decoded[key] = cpu.features_in(release)
-            hosts.append(kvm_offer(name, cpu.vendor, decoded[key], cpu.source))  # type: ignore[arg-type]
+            hosts.append(kvm_offer(name, cpu.vendor, decoded[key], cpu.source))
     return hosts
 
 

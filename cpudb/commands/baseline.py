@@ -25,9 +25,21 @@ def add_format(p: argparse.ArgumentParser) -> None:
     add_libvirt(p)
 
 
+def fleet_fields(args: argparse.Namespace, fmt: str) -> dict[str, Any]:
+    """The `cpudb.app.fleet.FleetRequest` fields of baseline's and pools' arguments."""
+    return {
+        "hosts": tuple(args.hosts),
+        "needs": tuple(split_list(args.needs)),
+        "qemu": args.qemu,
+        "fmt": fmt,
+        "libvirt": args.libvirt,
+        "db": args.db,
+    }
+
+
 TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
 if TYPE_CHECKING:
-    pass
+    from typing import Any
 
 EPILOG = """\
 examples:
@@ -90,12 +102,7 @@ def run(args: argparse.Namespace) -> int:
     fmt = "json" if args.json else args.format
     r = baseline_case(
         BaselineRequest(
-            hosts=tuple(args.hosts),
-            needs=tuple(split_list(args.needs)),
-            qemu=args.qemu,
-            fmt=fmt,
-            libvirt=args.libvirt,
-            db=args.db,
+            **fleet_fields(args, fmt),
             vendors=tuple(split_list(args.vendor)),
             cross_vendor=args.cross_vendor,
         )

@@ -5,12 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cpudb.commands.baseline import add_format
-from cpudb.commands.common import add_qemu, formatter, split_list
-
-TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
-if TYPE_CHECKING:
-    pass
+from cpudb.commands.baseline import add_format, fleet_fields
+from cpudb.commands.common import add_qemu, formatter
 
 EPILOG = """\
 examples:
@@ -91,12 +87,7 @@ def run(args: argparse.Namespace) -> int:
     fmt = "json" if args.json else args.format
     r = pools_case(
         PoolsRequest(
-            hosts=tuple(args.hosts),
-            needs=tuple(split_list(args.needs)),
-            qemu=args.qemu,
-            fmt=fmt,
-            libvirt=args.libvirt,
-            db=args.db,
+            **fleet_fields(args, fmt),
             weights=_weights(args.weight),
             min_pool=args.min_pool,
             leave_out=args.leave_out,

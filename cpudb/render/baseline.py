@@ -20,9 +20,9 @@ def config_of(
     from cpudb.libvirt_model import Answer
     from cpudb.render.configs import config
 
-    if fmt == "qemu" or names is None:
+    if fmt == "qemu":
         return f"-cpu {b.cpu(enforce=True)}\n"
-    assert b.best is not None
+    assert names is not None and b.best is not None  # libvirt's formats read names
     answer = Answer(
         b.best,
         tuple(b.needs),
