@@ -27,8 +27,12 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cpudb.errors import ParseError, SourceError
+
+if TYPE_CHECKING:
+    import tarfile
 
 DEFAULT_DIR = Path("/usr/share/libvirt/cpu_map")
 FEATURES_FILE = "x86_features.xml"
@@ -263,28 +267,33 @@ def package_version(package: str = "libvirt-daemon") -> str | None:
     return r.stdout.strip() or None
 
 
+def _cpu_map_files(tf: tarfile.TarFile) -> tuple[dict[str, str], str]:
+    """The cpu_map/x86_*.xml members of an archive (a source tarball's src/cpu_map/, a
+    package's usr/share/libvirt/cpu_map/) by file name, and the first one's path."""
+    files: dict[str, str] = {}
+    first = ""
+    for m in tf:
+        parts = m.name.split("/")
+        if m.isfile() and parts[-2:-1] == ["cpu_map"] and parts[-1].startswith("x86_"):
+            fh = tf.extractfile(m)
+            if fh is not None:
+                files[parts[-1]] = fh.read().decode("utf-8")
+                first = first or m.name
+    return files, first
+
+
 def _tarball_files(tarball: Path) -> tuple[dict[str, str], str]:
     """src/cpu_map/x86_*.xml of a libvirt source tarball, and its version."""
     import re
     import tarfile
 
-    files: dict[str, str] = {}
-    version = ""
     try:
         with tarfile.open(tarball, "r:*") as tf:
-            for m in tf:
-                parts = m.name.split("/")
-                if m.isfile() and parts[-2:-1] == ["cpu_map"] and parts[-1].startswith("x86_"):
-                    fh = tf.extractfile(m)
-                    if fh is not None:
-                        files[parts[-1]] = fh.read().decode("utf-8")
-                        version = (
-                            version or (re.findall(r"libvirt-(\d+\.\d+\.\d+)", m.name) or [""])[0]
-                        )
+            files, where = _cpu_map_files(tf)
     except (tarfile.TarError, OSError) as e:
         raise SourceError(f"{tarball}: not a readable tarball ({e})",
                           hint="give libvirt_X.Y.Z.orig.tar.xz") from None  # fmt: skip
-    return files, version
+    return files, (re.findall(r"libvirt-(\d+\.\d+\.\d+)", where) or [""])[0]
 
 
 def _deb_files(deb: Path) -> tuple[dict[str, str], str]:
@@ -304,14 +313,8 @@ def _deb_files(deb: Path) -> tuple[dict[str, str], str]:
     if r.returncode != 0 or v.returncode != 0:
         raise SourceError(f"{deb}: not a readable .deb ({r.stderr.decode(errors='replace')[:80]})",
                           hint="give libvirt-common_X.Y.Z-*.deb (apt-get download)")  # fmt: skip
-    files = {}
     with tarfile.open(fileobj=io.BytesIO(r.stdout), mode="r:") as tf:
-        for m in tf:
-            parts = m.name.split("/")
-            if m.isfile() and parts[-2:-1] == ["cpu_map"] and parts[-1].startswith("x86_"):
-                fh = tf.extractfile(m)
-                if fh is not None:
-                    files[parts[-1]] = fh.read().decode("utf-8")
+        files, _ = _cpu_map_files(tf)
     found = re.match(r"(?:\d+:)?(\d+\.\d+\.\d+)", v.stdout.strip())
     return files, found.group(1) if found else ""
 
