@@ -1,7 +1,8 @@
 """Decoding libvirt's view of a host (`virsh domcapabilities` host-model, `virsh
-capabilities` host CPU, KubeVirt labels): libvirt's names mapped to QEMU's through the
-CPUID locations of data/libvirt-features.json, libvirt's model to its features as
-libvirt's cpu_map defines them. Pure but for reading the shipped libvirt data."""
+capabilities` host CPU, KubeVirt labels): libvirt's names, of any shipped libvirt
+release, mapped to QEMU's through their CPUID locations; libvirt's model to its features
+as the oldest shipped cpu_map that defines it has them (cpudb.libvirt_releases). Pure
+but for reading the shipped libvirt data."""
 
 from __future__ import annotations
 
@@ -14,20 +15,13 @@ if TYPE_CHECKING:
     from cpudb.model import Release
 
 
-def libvirt_locations() -> dict[str, str]:
-    """Every libvirt spelling (names and aliases, of every shipped release) -> location."""
-    from cpudb import libvirt_releases
-
-    return libvirt_releases.any_spelling()
-
-
 def libvirt_features(host: HostCpu, release: Release) -> HostFeatures:
     """libvirt's model (as its cpu_map defines it) plus or minus the listed features, in
     the release's names. Bits libvirt has no name for are unknown: libvirt cannot say."""
-    loc_of = libvirt_locations()
-    known = set(loc_of.values())
     from cpudb import libvirt_releases
 
+    loc_of = libvirt_releases.any_spelling()
+    known = set(loc_of.values())
     defined = libvirt_releases.first_definition(host.libvirt_model or "")
     model_locs = list(defined[1]) if defined else None
     notes = list(host.notes)

@@ -85,7 +85,7 @@ def check_case(vm_file: str, hosts: tuple[str, ...], qemu: str | None = None,
     """Can the VM of a domain XML (`virsh dumpxml`) start on, or migrate to, the hosts?"""
     from cpudb.app.inputs import load_hosts, pick_release
     from cpudb.app.libvirt import libvirt_names
-    from cpudb.host_libvirt import libvirt_locations
+    from cpudb.libvirt_releases import any_spelling
     from cpudb.query import open_db
     from cpudb.scrapers import libvirt_xml
     from cpudb.textinput import read_small
@@ -101,5 +101,5 @@ def check_case(vm_file: str, hosts: tuple[str, ...], qemu: str | None = None,
     rel, _ = pick_release(db, qemu)
     names = libvirt_names(rel)
     by_loc = {f.location: f.name for f in rel.features}
-    qemu_name = {n: by_loc[loc] for n, loc in libvirt_locations().items() if loc in by_loc}
+    qemu_name = {n: by_loc[loc] for n, loc in any_spelling().items() if loc in by_loc}
     return check(rel, vm, load_hosts(list(hosts), db, rel), names.model_features, qemu_name)
