@@ -84,81 +84,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def _host_view(spec: str, db, release):  # noqa: ANN001, ANN202 - optional module
-    """HostView from `cpudb.host_load`, or a note when that module is not available."""
-    from cpudb.diagnose.fixes import HostView
-
-    try:
-        from cpudb.host_load import load_host  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None, (
-            f"--host {spec}: host reasoning skipped (cpudb.host is not available in "
-            "this installation)"
-        )
-    host = load_host(spec, db)
-    hf = host.features_in(release)
-    present = frozenset(hf.present) | frozenset(getattr(hf, "kvm_supplied", ()) or ())
-    unknown = frozenset(getattr(hf, "unknown", ()) or ())
-    name = " ".join(str(getattr(host, "brand", "") or getattr(host, "source", "") or spec).split())
-    return HostView(
-        f"{name} ({spec})" if name != spec else spec, present, unknown, _phys_bits(host)
-    ), None
-
-
-def _phys_bits(host) -> int | None:  # noqa: ANN001
-    """MAXPHYADDR from CPUID 0x80000008 EAX[7:0] of a dump, when it has that leaf."""
-    for leaf in getattr(host, "leaves", ()) or ():
-        if getattr(leaf, "leaf", None) == 0x80000008 and getattr(leaf, "subleaf", 0) == 0:
-            bits = int(leaf.eax) & 0xFF
-            return bits or None
-    return None
-
-
-def _release_for(db, args, log):  # noqa: ANN001, ANN202
-    """--qemu, else the version the log names (if the database has it), else the
-    installed QEMU's release, else the newest."""
-    import cpudb.diagnose.events as lp
-    from cpudb.commands.common import pick_release
-    from cpudb.errors import NotFound
-
-    if args.qemu:
-        return db.release(args.qemu), ()
-    versions = log.of(lp.QemuVersion)
-    if versions:
-        v = versions[0].version
-        try:
-            return db.release(v), ()
-        except NotFound:
-            rel = pick_release(db, None)[0]
-            return rel, (
-                f"the log names QEMU {v}, which the database lacks: reasoning with "
-                f"{rel.version} (pass --qemu)",
-            )
-    return pick_release(db, None)[0], ()
-
-
 def run(args: argparse.Namespace) -> int:
-    from cpudb import facts
-    from cpudb.diagnose import logparse, reason
-    from cpudb.diagnose.context import build_context
-    from cpudb.query import open_db
+    from cpudb.app.diagnose import DiagnoseRequest, diagnose_case
     from cpudb.render import diagnose as report
     from cpudb.textinput import open_lines
 
     source = "<stdin>" if args.file == "-" else args.file
-    log = logparse.parse_lines(open_lines(args.file, "QEMU/KVM/libvirt log"), source)
-    db = open_db(args.db)
-    release, notes = _release_for(db, args, log)
-    host = None
-    if args.host:
-        host, note = _host_view(args.host, db, release)
-        if note:
-            notes = (*notes, note)
-    given = () if host is None else (host,)
-    ctx = build_context(
-        log, release, cpu_arg=args.cpu, host=host, notes=notes, **facts.for_advice(release, given)
+    lines = open_lines(args.file, "QEMU/KVM/libvirt log")
+    diagnosis = diagnose_case(
+        DiagnoseRequest(lines, source, args.qemu, args.cpu, args.host, args.db)
     )
-    diagnosis = reason.diagnose(log, ctx)
     if args.json:
         from cpudb.render import print_json
 

@@ -7,11 +7,6 @@ import re
 import sys
 
 from cpudb.commands.common import add_accel, formatter
-from cpudb.errors import CpudbError
-
-TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
-if TYPE_CHECKING:
-    from typing import Any
 
 DESCRIPTION = """\
 Compare two QEMU releases (what an upgrade changes for guests), or two CPU names side
@@ -96,73 +91,27 @@ def split_arguments(qemu: list[str], names: list[str]) -> tuple[list[str], list[
     return versions, extra
 
 
-def _at(text: str) -> tuple[str, str | None]:
-    name, sep, version = text.partition("@")
-    if sep and not (name and version):
-        raise CpudbError(f"{text!r}: expected NAME@RELEASE", hint="e.g. Skylake-Server@2.12")
-    return name, (version or None)
-
-
 def run(args: argparse.Namespace) -> int:
-    from cpudb import diff
-    from cpudb.query import open_db
+    from cpudb.app.compare import DiffRequest, diff_case
+    from cpudb.diff import ReleaseDiff
     from cpudb.render import diff as render_diff
     from cpudb.render import print_json
     from cpudb.render.paint import use_color
 
     versions, names = split_arguments(args.qemu or [], args.names)
-    color = use_color(sys.stdout, args.color)
-    if len(versions) > 2:
-        raise CpudbError(
-            f"--qemu takes at most two releases, got {len(versions)}: {' '.join(versions)}",
-            hint="cpudb diff --qemu 4.0 4.1",
-        )
-    db = open_db(args.db)
-    if len(versions) == 2:
-        bad = [n for n in names if "@" in n]
-        if bad:
-            raise CpudbError(
-                f"{bad[0]!r}: NAME@RELEASE compares two CPU names, not two releases",
-                hint=f"cpudb diff {bad[0]} NAME@RELEASE",
-            )
-        d = diff.diff_releases(
-            db.release(versions[0]), db.release(versions[1]), names or None, accel=args.accel
-        )
+    d = diff_case(DiffRequest(tuple(versions), tuple(names), args.accel, args.db))
+    if isinstance(d, ReleaseDiff):
         if args.json:
             print_json("diff.releases", render_diff.release_diff_json(d))
         elif args.markdown:
             sys.stdout.write(render_diff.release_diff_markdown(d))
         else:
-            sys.stdout.write(render_diff.release_diff_text(d, color))
-        return 0
-    if len(names) != 2:
-        got = f"got {len(names)} CPU name(s)" + (f" and release {versions[0]}" if versions else "")
-        raise CpudbError(
-            f"diff compares two releases (--qemu A B) or two CPU names; {got}",
-            hint="cpudb diff --qemu 4.0 4.1, cpudb diff Haswell Broadwell, or "
-            "cpudb history NAME for one name over every release",
-        )
-    (a, va), (b, vb) = _at(names[0]), _at(names[1])
-    default = versions[0] if versions else None
-    lv = [v[len("libvirt-") :] if v and v.startswith("libvirt-") else None for v in (va, vb)]
-    # NAME@libvirt-V: libvirt V's definition, set against the other side's QEMU release
-    other = [vb if lv[1] is None else None, va if lv[0] is None else None]
-    ra = db.release((other[0] if lv[0] else va) or default)
-    rb = db.release((other[1] if lv[1] else vb) or default)
-    first: Any = a
-    second: Any = b
-    if lv[0] is not None or lv[1] is not None:
-        from cpudb.libvirt_releases import as_cpu
-
-        if lv[0] is not None:
-            first = as_cpu(ra, a, lv[0])
-        if lv[1] is not None:
-            second = as_cpu(rb, b, lv[1])
-    c = diff.diff_cpus(ra, first, rb, second, accel=args.accel)
-    if args.json:
-        print_json("diff.cpus", render_diff.cpu_diff_json(c))
+            sys.stdout.write(render_diff.release_diff_text(d, use_color(sys.stdout, args.color)))
+    elif args.json:
+        print_json("diff.cpus", render_diff.cpu_diff_json(d))
     elif args.markdown:
-        sys.stdout.write(render_diff.cpu_diff_markdown(c))
+        sys.stdout.write(render_diff.cpu_diff_markdown(d))
     else:
-        sys.stdout.write(render_diff.cpu_diff_text(c, color, show_common=args.common))
+        color = use_color(sys.stdout, args.color)
+        sys.stdout.write(render_diff.cpu_diff_text(d, color, show_common=args.common))
     return 0

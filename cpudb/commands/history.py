@@ -6,7 +6,6 @@ import argparse
 import sys
 
 from cpudb.commands.common import formatter
-from cpudb.errors import CpudbError, NotFound
 
 DESCRIPTION = """\
 A timeline over every release in the database. For a CPU name: when it appeared, which
@@ -75,55 +74,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def resolve_feature(releases: list, text: str) -> str:  # noqa: ANN001
-    """A feature name in any spelling (newest release first) -> comparable location id."""
-    from cpudb.diff import canonical_location, subleafed_leaves
-    from cpudb.names import FeatureNames
-
-    first: NotFound | None = None
-    for rel in reversed(releases):
-        try:
-            f = FeatureNames(rel).lookup(text)
-        except NotFound as e:
-            first = first or e
-            continue
-        return canonical_location(f.location, subleafed_leaves(releases))
-    assert first is not None
-    raise NotFound(f"no release in the database has a feature {text!r}", hint=first.hint)
-
-
 def run(args: argparse.Namespace) -> int:
-    from cpudb import history
-    from cpudb.query import open_db
+    from cpudb.app.history import HistoryRequest, history_case
     from cpudb.render import history as render_history
     from cpudb.render import print_json
     from cpudb.render.paint import use_color
 
-    if args.model and args.name and args.model != args.name:
-        raise CpudbError(
-            f"two CPU names given: {args.name} and --model {args.model}",
-            hint="cpudb history --feature F --model NAME",
-        )
-    if args.model and not args.feature:
-        raise CpudbError(
-            "--model goes with --feature",
-            hint=f"cpudb history {args.model}, or cpudb history --feature F --model {args.model}",
-        )
-    if not args.name and not args.feature:
-        raise CpudbError(
-            "history of what? give a CPU name or --feature F",
-            hint="cpudb history Skylake-Server, cpudb history --feature hle",
-        )
-    releases = open_db(args.db).releases()
-    if not releases:
-        raise NotFound("the database has no releases", hint="cpudb db rebuild")
-    if args.feature:
-        location = resolve_feature(releases, args.feature)
-        h = history.feature_history(
-            releases, location, model=args.model or args.name, downstream=args.downstream
-        )
-    else:
-        h = history.cpu_history(releases, args.name, downstream=args.downstream)
+    h = history_case(HistoryRequest(args.name, args.feature, args.model, args.downstream, args.db))
     if args.json:
         print_json("history", render_history.history_json(h))
     elif args.markdown:

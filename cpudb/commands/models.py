@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cpudb.commands.common import add_accel, add_json, add_qemu, formatter, pick_release, split_list
+from cpudb.commands.common import add_accel, add_json, add_qemu, formatter, split_list
 
 EPILOG = """\
 examples:
@@ -40,50 +40,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cpudb import levels
-    from cpudb.describe import filter_models
-    from cpudb.query import open_db
-    from cpudb.render import print_json, table
+    import sys
 
-    rel, _ = pick_release(open_db(args.db), args.qemu)
-    min_level = levels.parse_level(args.level) if args.level else None
-    rows = filter_models(
-        rel, has=split_list(args.has), vendor=args.vendor, min_level=min_level, accel=args.accel
+    from cpudb.app.lookup import ModelsRequest, models_case
+    from cpudb.render import print_json
+    from cpudb.render.models import models_json, models_text
+
+    has = tuple(split_list(args.has))
+    models = models_case(
+        ModelsRequest(args.qemu, has, args.vendor, args.level, args.accel, args.db)
     )
     if args.json:
-        print_json(
-            "models",
-            [
-                {
-                    "name": c.name,
-                    "kind": c.kind,
-                    "alias_of": c.alias_of,
-                    "vendor": c.vendor,
-                    "family": c.family,
-                    "model": c.model_number,
-                    "stepping": c.stepping,
-                    "level": levels.level(rel, f),
-                    "deprecated": bool(c.deprecation_note),
-                    "features": sorted(f),
-                }
-                for c, f in rows
-            ],
-        )
-        return 0
-    print(f"QEMU {rel.version}: {len(rows)} of {len(rel.cpus)} CPU names")
-    table(
-        (
-            [
-                c.name,
-                c.kind if not c.alias_of else f"{c.kind} -> {c.alias_of}",
-                c.vendor,
-                f"{c.family}/{c.model_number}",
-                len(f),
-                f"v{levels.level(rel, f)}",
-                "deprecated" if c.deprecation_note else "",
-            ]
-            for c, f in rows
-        ),
-        ["name", "kind", "vendor", "fam/model", "features", "level", ""],
-    )
+        print_json("models", models_json(models))
+    else:
+        sys.stdout.write(models_text(models))
     return 0

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cpudb.commands.common import add_accel, add_json, add_qemu, formatter, pick_release
-
-TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
-if TYPE_CHECKING:
-    from typing import Any
+from cpudb.commands.common import add_accel, add_json, add_qemu, formatter
 
 EPILOG = """\
 examples:
@@ -41,82 +37,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cpudb.describe import describe_cpu
-    from cpudb.query import open_db
-    from cpudb.render import print_json, wrap
+    import sys
 
-    rel, _ = pick_release(open_db(args.db), args.qemu)
-    name: Any = args.name
-    if args.libvirt:
-        from cpudb.libvirt_releases import as_cpu
+    from cpudb.app.lookup import ShowRequest, show_case
+    from cpudb.render import print_json
+    from cpudb.render.show import show_json, show_text
 
-        name = as_cpu(rel, args.name, args.libvirt)
-    v = describe_cpu(rel, name, args.accel)
-    c = v.cpu
+    req = ShowRequest(args.name, args.qemu, args.accel, args.libvirt, args.db)
+    view = show_case(req)
     if args.json:
-        print_json(
-            "show",
-            {
-                "name": c.name,
-                "qemu": v.release,
-                "kind": c.kind,
-                "alias_of": c.alias_of,
-                "aliases": list(v.aliases),
-                "model": c.model,
-                "version": c.version,
-                "vendor": c.vendor,
-                "family": c.family,
-                "model_number": c.model_number,
-                "stepping": c.stepping,
-                "model_id": c.model_id,
-                "note": c.note,
-                "deprecation_note": c.deprecation_note,
-                "cache_info": c.cache_info,
-                "accel": v.accel,
-                "level": v.level,
-                "previous": v.previous,
-                "added": list(v.added),
-                "removed": list(v.removed),
-                "features": sorted(v.features),
-                "groups": [
-                    {
-                        "word": g.word.name,
-                        "title": g.title,
-                        "features": [
-                            {
-                                "name": r.name,
-                                "bit": r.bit,
-                                "location": r.location,
-                                "linux_name": r.linux_name,
-                            }
-                            for r in g.features
-                        ],
-                    }
-                    for g in v.groups
-                ],
-            },
-        )
-        return 0
-    head = f"{c.name} (QEMU {v.release}"
-    head += f", {v.accel} defaults)" if v.accel else ")"
-    print(head)
-    if c.alias_of:
-        kind = "bare name: its meaning depends on the machine type" if c.kind == "bare" else "alias"
-        print(f"  = {c.alias_of} ({kind})")
-    if v.aliases:
-        print(f"  also known as: {', '.join(v.aliases)}")
-    print(f"  vendor {c.vendor}, family {c.family} model {c.model_number} stepping {c.stepping}")
-    print(f"  model-id: {c.model_id!r}")
-    print(f"  x86-64 level: v{v.level}" if v.level else "  x86-64 level: below v1")
-    if c.note:
-        print(f"  version note: {c.note}")
-    if c.deprecation_note:
-        print(f"  DEPRECATED: {c.deprecation_note}")
-    if v.previous:
-        changes = [f"+{a}" for a in v.added] + [f"-{r}" for r in v.removed]
-        print(f"  vs {v.previous}: {' '.join(changes) if changes else 'no feature change'}")
-    print(f"  {len(v.features)} features:")
-    for g in v.groups:
-        body = wrap((f"{r.name}[{r.bit}]" for r in g.features), indent=" " * 27, width=92)
-        print(f"    {g.title:<22} {body.lstrip()}")
+        print_json("show", show_json(view))
+    else:
+        sys.stdout.write(show_text(view))
     return 0

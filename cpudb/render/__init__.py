@@ -28,18 +28,22 @@ def print_json(kind: str, obj: Any) -> None:
     sys.stdout.write("\n")
 
 
-def table(rows: Iterable[Sequence[Any]], headers: Sequence[str], *, out=None) -> None:  # noqa: ANN001
-    out = out or sys.stdout
+def table(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> None:
+    sys.stdout.write(table_text(rows, headers))
+
+
+def table_text(rows: Iterable[Sequence[Any]], headers: Sequence[str]) -> str:
+    """Columns padded to their widest cell, under a header and a rule."""
     cells = [[("" if c is None else str(c)) for c in r] for r in rows]
     widths = [len(h) for h in headers]
     for r in cells:
         for i, c in enumerate(r):
             widths[i] = max(widths[i], len(c))
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()
-    out.write(line + "\n")
-    out.write("  ".join("-" * w for w in widths) + "\n")
+    out = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
+    out.append("  ".join("-" * w for w in widths))
     for r in cells:
-        out.write("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n")
+        out.append("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    return "\n".join(out) + "\n"
 
 
 def wrap(words: Iterable[str], *, indent: str = "  ", width: int = 88) -> str:
