@@ -38,6 +38,19 @@ def test_every_cpudb_module_sits_in_a_layer():
     assert listed - found == set(), "these are gone: drop them from .importlinter"
 
 
+# what the TUI may import of the decision layer directly: the data's vocabulary and the
+# database it opens; the rest it reaches through the use cases (cpudb.app)
+TUI_MAY_NAME = {"cpudb.errors", "cpudb.model", "cpudb.query", "cpudb.versions"}
+
+
+def test_the_tui_reaches_the_decisions_only_through_the_use_cases():
+    contracts = _contracts()
+    decisions = set(contracts["importlinter:contract:decisions"]["source_modules"].split())
+    forbidden = set(contracts["importlinter:contract:tui"]["forbidden_modules"].split())
+    assert decisions - TUI_MAY_NAME <= forbidden, "forbid these in .importlinter's tui contract"
+    assert forbidden & TUI_MAY_NAME == set()
+
+
 def _modules() -> dict[str, Path]:
     out = {}
     for pkg, base in FOLDERS.items():

@@ -9,11 +9,14 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from cpudb.advise import Advice, Candidate
+from cpudb.app import browse as d
 from cpudb.render.advice import qemu_arg
 
-from . import data as d
 from .messages import AdviceLoaded, Failed, compute
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from cpudb.advise import Advice, Candidate
 
 
 def explain(c: Candidate) -> Text:

@@ -11,7 +11,8 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Checkbox, Footer, Header, Input, Select, Static
 
-from . import data as d
+from cpudb.app import browse as d
+
 from .filtering import (
     Column,
     Shown,

@@ -11,12 +11,16 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from cpudb.diff import CpuDiff, FeatureRef
+from cpudb.app import browse as d
+from cpudb.app.compare import compare_cpus, parse_side
 from cpudb.errors import CpudbError
 
-from . import data as d
 from .messages import DiffLoaded, Failed, fetch
 from .source import DbThread
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from cpudb.diff import CpuDiff, FeatureRef
 
 
 def headline(diff: CpuDiff) -> Text:
@@ -90,14 +94,15 @@ class CompareScreen(Screen[None]):
 
     def compare(self) -> None:
         try:
-            a = d.parse_side(self.query_one("#first", Input).value, self.data.version)
-            b = d.parse_side(self.query_one("#second", Input).value, self.data.version)
+            a = parse_side(self.query_one("#first", Input).value)
+            b = parse_side(self.query_one("#second", Input).value)
         except CpudbError as e:
             self.app.notify(str(e), severity="error")
             return
+        version = self.data.version
         self.query_one("#headline", Static).update(f"comparing {a.name} and {b.name}…")
         self.run_worker(
-            fetch(self, self.source, DiffLoaded, lambda db: d.load_compare(db, a, b)),
+            fetch(self, self.source, DiffLoaded, lambda db: compare_cpus(db, a, b, version)),
             exclusive=True,
         )
 

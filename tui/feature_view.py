@@ -10,15 +10,18 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Header, Input, Label, Static
 
-from cpudb.describe import FeatureView
+from cpudb.app import browse as d
+from cpudb.app.lookup import feature_in, feature_name
 from cpudb.errors import CpudbError
-from cpudb.names import FeatureNames
 from cpudb.versions import version_key
 
-from . import data as d
 from .intents import OpenModel
 from .messages import Failed, FeatureLoaded, fetch
 from .source import DbThread
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from cpudb.describe import FeatureView
 
 
 class FeaturePrompt(ModalScreen[str | None]):
@@ -45,7 +48,7 @@ class FeaturePrompt(ModalScreen[str | None]):
         if not text:
             return
         try:
-            name = FeatureNames(self.data.release).lookup(text).name
+            name = feature_name(self.data.release, text)
         except CpudbError as e:
             self.query_one("#prompt-error", Static).update(Text(str(e), style="red"))
             return
@@ -98,7 +101,12 @@ class FeatureScreen(Screen[None]):
         self.sub_title = f"{self.text} · QEMU {self.data.version}"
         version, text = self.data.version, self.text
         self.run_worker(
-            fetch(self, self.source, FeatureLoaded, lambda db: d.load_feature(db, version, text)),
+            fetch(
+                self,
+                self.source,
+                FeatureLoaded,
+                lambda db: feature_in(db, db.release(version), text),
+            ),
             exclusive=True,
         )
 

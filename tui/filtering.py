@@ -1,7 +1,7 @@
 """The browse table's rows: what the boxes keep, the columns, and their sort keys.
 
-Which CPU names have the needs is `describe.filter_models` (via `data.models_with`); what
-each name would need added is the advisor's answer (`data.advice_for`). This module only
+Which CPU names have the needs is `describe.filter_models` (via `app.browse.models_with`); what
+each name would need added is the advisor's answer (`app.browse.advice_for`). This module only
 matches the name box and orders the rows.
 """
 
@@ -11,12 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cpudb.describe import VENDORS
-
-from .data import ModelRow, ReleaseData
+from cpudb.app.browse import vendor_label
 
 if TYPE_CHECKING:
     from cpudb.advise import Advice
+    from cpudb.app.browse import ReleaseData
+    from cpudb.app.lookup import ModelRow
 
 
 @dataclass(frozen=True)
@@ -75,13 +75,6 @@ def shown_rows(
             w = would.get(c.name) or (would.get(c.alias_of) if c.alias_of else None)
         out.append(Shown(row, w))
     return out
-
-
-def vendor_label(vendor: str) -> str:
-    for short, strings in VENDORS.items():
-        if vendor in strings:
-            return "AMD" if short == "amd" else short.capitalize()
-    return vendor.strip()
 
 
 Cell = tuple[str, str]  # (text, tone) as QuickTable draws it

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from .data import ReleaseData
+    from cpudb.app.browse import ReleaseData
 
 
 class Intent(Message):

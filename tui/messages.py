@@ -16,11 +16,11 @@ if TYPE_CHECKING:
     from textual.message_pump import MessagePump
 
     from cpudb.advise import Advice
+    from cpudb.app.browse import ReleaseData
     from cpudb.describe import FeatureView
     from cpudb.diff import CpuDiff
     from cpudb.query import Db
 
-    from .data import ReleaseData
     from .source import DbThread
 
 T = TypeVar("T")
@@ -40,7 +40,7 @@ class Result(Message, Generic[T]):
 
 
 class ReleaseLoaded(Result["ReleaseData"]):
-    """`data.load_release`: a release's CPU names with their level and host blockers."""
+    """`app.browse.load_release`: a release's CPU names with their level and host blockers."""
 
     @property
     def data(self) -> ReleaseData:
@@ -48,7 +48,7 @@ class ReleaseLoaded(Result["ReleaseData"]):
 
 
 class AdviceLoaded(Result["Advice"]):
-    """`data.advice_for`: the advisor's answer for the needs (browse's would-need column
+    """`app.browse.advice_for`: the advisor's answer for the needs (browse's would-need column
     and the advise screen)."""
 
     @property
@@ -57,7 +57,7 @@ class AdviceLoaded(Result["Advice"]):
 
 
 class FeatureLoaded(Result["FeatureView"]):
-    """`data.load_feature`: one feature, where it lives and which CPU names have it."""
+    """`app.lookup.feature_in`: one feature, where it lives and which CPU names have it."""
 
     @property
     def view(self) -> FeatureView:
@@ -65,7 +65,7 @@ class FeatureLoaded(Result["FeatureView"]):
 
 
 class DiffLoaded(Result["CpuDiff"]):
-    """`data.load_compare`: two CPU names side by side."""
+    """`app.compare.compare_cpus`: two CPU names side by side."""
 
     @property
     def diff(self) -> CpuDiff:

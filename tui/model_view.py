@@ -10,11 +10,15 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
-from cpudb.describe import CpuView, describe_cpu
+from cpudb.app.lookup import show_cpu
 
-from .data import ReleaseData
 from .intents import Compare, OpenFeature
 from .messages import error_text
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from cpudb.app.browse import ReleaseData
+    from cpudb.describe import CpuView
 
 
 def summary(v: CpuView, blockers: tuple[str, ...] | None, host: str | None) -> Text:
@@ -81,7 +85,7 @@ class ModelScreen(Screen[None]):
 
     def on_mount(self) -> None:
         try:
-            self.view = describe_cpu(self.data.release, self.cpu_name)
+            self.view = show_cpu(self.data.release, self.cpu_name)
         except Exception as e:  # the interface's edge: say it, go back
             self.app.notify(error_text(e), severity="error")
             self.app.pop_screen()

@@ -4,19 +4,23 @@ probe verdicts of --verify, and the CPU to write in a libvirt-based config."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from cpudb.record import Record
 
+TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
 if TYPE_CHECKING:
-    from cpudb.advise import Advice, Candidate, Need
+    from collections.abc import Sequence
+    from typing import Any
+
+    from cpudb.advise import Advice, Candidate, Need, RecommendedFlag
+    from cpudb.decide.offer import Offer
     from cpudb.installed import Choice
     from cpudb.libvirt_model import LibvirtNames
     from cpudb.model import Release
     from cpudb.probe import Verified
+    from cpudb.query import Db
 
 
-@dataclass(frozen=True)
-class AdviseRequest:
+class AdviseRequest(Record):
     needs: tuple[str, ...]  # any spelling, x86-64-vN, guest OS names
     qemu: str | None = None  # release query (None: the installed QEMU's, else the newest)
     accel: str = "kvm"
@@ -30,8 +34,7 @@ class AdviseRequest:
     db: str | None = None
 
 
-@dataclass(frozen=True)
-class AdviseResult:
+class AdviseResult(Record):
     release: Release
     picked: Choice  # which release and why
     needs: tuple[Need, ...]
@@ -43,8 +46,6 @@ class AdviseResult:
 
 
 def advise_case(req: AdviseRequest) -> AdviseResult:
-    from cpudb import facts
-    from cpudb.advise import advise
     from cpudb.app.inputs import (
         load_hosts,
         load_recommended,
@@ -59,26 +60,56 @@ def advise_case(req: AdviseRequest) -> AdviseResult:
         raise CpudbError("--needs is empty", hint="e.g. --needs pdpe1gb")
     db = open_db(req.db)
     release, picked = pick_release(db, req.qemu)
-    needs = resolve_needs(release, list(req.needs))
+    needs = tuple(resolve_needs(release, list(req.needs)))
     hosts = load_hosts(list(req.hosts), db, release)
-    recommended = load_recommended(release)[1] if req.recommended else None
-    options: dict[str, Any] = {
-        "accel": req.accel,
-        "vendors": vendors(list(req.vendors)),
-        "cross_vendor": req.cross_vendor,
-        "recommended": recommended,
-        "keep_blocked": req.keep_blocked,
-    }
-    advice = advise(
-        release, needs, hosts=hosts, **options, **facts.for_advice(release, hosts, req.accel)
+    options = Options(
+        accel=req.accel,
+        vendors=tuple(vendors(list(req.vendors))),
+        cross_vendor=req.cross_vendor,
+        recommended=load_recommended(release)[1] if req.recommended else None,
+        keep_blocked=req.keep_blocked,
     )
+    advice = advise_loaded(release, needs, hosts, options)
     here = None
     if not req.hosts and req.accel == "kvm":
         here = this_machine(db, release, needs, options)
     verified = tuple(verify(db, advice, here)) if req.verify else None
     since_model, since_name = history(db, release, advice) if req.history else ({}, {})
-    return AdviseResult(
-        release, picked, tuple(needs), advice, here, verified, since_model, since_name
+    return AdviseResult(release, picked, needs, advice, here, verified, since_model, since_name)
+
+
+class Options(Record):
+    """How to rank, beside the needs and the hosts (`cpudb advise`'s options)."""
+
+    accel: str = "kvm"
+    vendors: tuple[str, ...] = ()  # CPUID vendor strings to keep (empty: all)
+    cross_vendor: bool = False
+    recommended: dict[str, tuple[RecommendedFlag, ...]] | None = None
+    keep_blocked: bool = False
+
+
+def advise_loaded(
+    release: Release,
+    needs: Sequence[Need],
+    hosts: Sequence[Offer],
+    options: Options | None = None,
+) -> Advice:
+    """The advisor's answer for needs and hosts already read (the TUI's needs box too),
+    with the facts it ranks by: the catalogue of real CPUs and Linux's feature deps."""
+    from cpudb import facts
+    from cpudb.advise import advise
+
+    options = options or Options()
+    return advise(
+        release,
+        needs,
+        hosts=hosts,
+        accel=options.accel,
+        vendors=options.vendors,
+        cross_vendor=options.cross_vendor,
+        recommended=options.recommended,
+        keep_blocked=options.keep_blocked,
+        **facts.for_advice(release, hosts, options.accel),
     )
 
 
@@ -93,46 +124,38 @@ def config_pick(advice: Advice, names: LibvirtNames) -> tuple[Candidate, tuple[C
     return pick, tuple(c for c in nameable if c is not pick)[:3]
 
 
-def history(db: Any, release: Release, advice: Advice) -> tuple[dict[str, Any], dict[str, Any]]:
+def history(db: Db, release: Release, advice: Advice) -> tuple[dict[str, Any], dict[str, Any]]:
     """need -> model -> first upstream release with it natively; need -> CPU name -> same.
     Only models and names of `release`, and releases up to it."""
     from cpudb.advise import since_by_model, since_by_name
     from cpudb.versions import version_key
 
-    timeline = getattr(db, "feature_timeline", None)
-    if timeline is None:
-        return {}, {}
     top = version_key(release.version)[0]
     ups = [i.version for i in db.versions() if i.upstream and version_key(i.version)[0] <= top]
     models = {c.model for c in release.cpus}
     names = {c.name for c in release.cpus}
     by_model: dict[str, Any] = {}
     by_name: dict[str, Any] = {}
-    firsts = getattr(db, "feature_firsts", None)
     for n in advice.needs:
-        rows = firsts(n.location, release.version) if firsts else timeline(n.location)
+        rows = db.feature_firsts(n.location, release.version)
         by_model[n.name] = {m: v for m, v in since_by_model(rows, ups).items() if m in models}
         by_name[n.name] = {c: v for c, v in since_by_name(rows, ups).items() if c in names}
     return by_model, by_name
 
 
 def this_machine(
-    db: Any, release: Release, needs: list[Need], options: dict[str, Any]
+    db: Db, release: Release, needs: Sequence[Need], options: Options
 ) -> Advice | None:
     """The same advice for this machine alone, when its KVM can be asked (else None)."""
-    from cpudb import facts
-    from cpudb.advise import advise
+    from cpudb.app.inputs import load_hosts
     from cpudb.host_load import kvm_device
 
     if kvm_device() is None:
         return None
-    from cpudb.app.inputs import load_hosts
-
-    hosts = load_hosts(["this-host"], db, release)
-    return advise(release, needs, hosts=hosts, **options, **facts.for_advice(release, hosts))
+    return advise_loaded(release, needs, load_hosts(["this-host"], db, release), options)
 
 
-def verify(db: Any, advice: Advice, here: Advice | None) -> list[Verified]:
+def verify(db: Db, advice: Advice, here: Advice | None) -> list[Verified]:
     """Probe the first answer (under its accelerator) and this machine's answer."""
     from cpudb.app.probe import probe
     from cpudb.probe import ASKABLE, CHECK_OF, Verified

@@ -45,9 +45,9 @@ def run(args: argparse.Namespace) -> int:
     db = open_db(args.db)
     qemu = db.resolve_version(args.qemu)
     if args.host:
-        from cpudb.tui.data import check_host
+        from cpudb.app.browse import host_brand
 
-        check_host(db, args.host)
+        host_brand(db, args.host)
 
     from cpudb.tui.app import make_app
 
