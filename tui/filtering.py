@@ -8,10 +8,10 @@ matches the name box and orders the rows.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cpudb.app.browse import vendor_label
+from cpudb.record import Record
 
 if TYPE_CHECKING:
     from cpudb.advise import Advice
@@ -19,8 +19,7 @@ if TYPE_CHECKING:
     from cpudb.app.lookup import ModelRow
 
 
-@dataclass(frozen=True)
-class WouldNeed:
+class WouldNeed(Record):
     """The advisor's answer for one CPU name: flags to add, or why it cannot work."""
 
     count: int  # flags to add; REJECTED when the name cannot be made to fit
@@ -44,8 +43,7 @@ def would_need(advice: Advice) -> dict[str, WouldNeed]:
     return out
 
 
-@dataclass(frozen=True)
-class Shown:
+class Shown(Record):
     row: ModelRow
     would: WouldNeed | None  # in would-need mode
 
@@ -80,8 +78,7 @@ def shown_rows(
 Cell = tuple[str, str]  # (text, tone) as QuickTable draws it
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(Record):
     key: str
     label: str
     sort_key: Callable[[Shown], Any]

@@ -10,7 +10,6 @@ a click on a row highlights it and a second click opens it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
@@ -24,11 +23,12 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from cpudb.record import Record
+
 TONES = ("good", "bad", "warn", "dim", "strong")
 
 
-@dataclass(frozen=True)
-class Col:
+class Col(Record):
     key: str
     label: str
     right: bool = False  # right-justified (numbers)

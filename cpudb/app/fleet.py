@@ -4,8 +4,9 @@ cpudb.baseline and cpudb.pools."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from cpudb.record import Record, field
 
 if TYPE_CHECKING:
     from cpudb.advise import Need
@@ -16,8 +17,7 @@ if TYPE_CHECKING:
     from cpudb.pools import Pools
 
 
-@dataclass(frozen=True)
-class FleetRequest:
+class FleetRequest(Record):
     hosts: tuple[str, ...]  # host specs: stored name, file (one or many hosts), -, this-host
     needs: tuple[str, ...] = ()
     qemu: str | None = None
@@ -26,32 +26,27 @@ class FleetRequest:
     db: str | None = None
 
 
-@dataclass(frozen=True)
 class BaselineRequest(FleetRequest):
     vendors: tuple[str, ...] = ()
     cross_vendor: bool = False
 
 
-@dataclass(frozen=True)
 class PoolsRequest(FleetRequest):
     weights: dict[str, int] = field(default_factory=dict)  # host -> how many hosts it stands for
     min_pool: int = 2
     leave_out: int = 1
 
 
-@dataclass(frozen=True)
-class FleetResult:
+class FleetResult(Record):
     release: Release
     names: LibvirtNames | None  # for libvirt's formats: the names the configs use
     deprecated: tuple[str, ...]  # QEMU's deprecated names (KubeVirt)
 
 
-@dataclass(frozen=True)
 class BaselineResult(FleetResult):
     baseline: Baseline
 
 
-@dataclass(frozen=True)
 class PoolsResult(FleetResult):
     pools: Pools
 

@@ -3,10 +3,10 @@ before and after a change (`host diff`), a VM's CPU on hosts (`host check`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cpudb.errors import CpudbError, NotFound
+from cpudb.record import Record
 
 if TYPE_CHECKING:
     from cpudb.drift import Drift
@@ -17,8 +17,7 @@ if TYPE_CHECKING:
     from cpudb.vmcheck import VmCheck
 
 
-@dataclass(frozen=True)
-class HostView:
+class HostView(Record):
     cpu: HostCpu
     release: Release
     features: HostFeatures  # what KVM offers a guest there, in the release's names
