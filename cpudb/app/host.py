@@ -3,7 +3,7 @@ before and after a change (`host diff`), a VM's CPU on hosts (`host check`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from cpudb.errors import CpudbError, NotFound
 from cpudb.record import Record
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from cpudb.host_features import HostFeatures
     from cpudb.host_fit import ModelFit
     from cpudb.model import Release
+    from cpudb.query import Db
     from cpudb.vmcheck import VmCheck
 
 
@@ -43,14 +44,14 @@ def host_case(spec: str, qemu: str | None = None, binary: str | None = None,
     )  # fmt: skip
 
 
-def read_host(spec: str, binary: str | None, db: Any) -> HostCpu:
+def read_host(spec: str, binary: str | None, db: Db) -> HostCpu:
     """One host by spec; qmp asks QEMU's host model of `binary` (default: the installed)."""
     from cpudb import host_load as H
 
     return H.qmp_host(binary) if spec == "qmp" else H.load_host(spec, db)
 
 
-def release_for(db: Any, query: str | None, cpu: HostCpu) -> Release:
+def release_for(db: Db, query: str | None, cpu: HostCpu) -> Release:
     """--qemu, else for a QMP reading the release of the binary asked, else the usual pick."""
     if query is None and cpu.kind == "qmp":
         # the release of the binary asked: its own label, else its X.Y.Z, else the newest

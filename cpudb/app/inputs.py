@@ -7,11 +7,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cpudb.advise import Need
+    from cpudb.advise import Need, RecommendedFlag
     from cpudb.decide.offer import Offer
     from cpudb.host_features import HostFeatures
     from cpudb.installed import Choice
-    from cpudb.model import Release
+    from cpudb.model import Feature, Release
+    from cpudb.query import Db
 
 
 def split_list(values: list[str] | None) -> list[str]:
@@ -22,7 +23,7 @@ def split_list(values: list[str] | None) -> list[str]:
     return out
 
 
-def pick_release(db: Any, query: str | None) -> tuple[Release, Choice]:
+def pick_release(db: Db, query: str | None) -> tuple[Release, Choice]:
     """`--qemu`, else the installed QEMU's release, else the newest (`cpudb.installed`)."""
     from cpudb.installed import choose_release
 
@@ -41,7 +42,7 @@ def resolve_needs(release: Release, texts: list[str]) -> list[Need]:
     by_loc = {f.location: f for f in release.features}
     out: list[Need] = []
 
-    def need(f: Any, text: str, via: str | None = None) -> Need:
+    def need(f: Feature, text: str, via: str | None = None) -> Need:
         w = release.word(f.word)
         extra = info.get(f.location, {})
         return Need(
@@ -87,7 +88,7 @@ def resolve_needs(release: Release, texts: list[str]) -> list[Need]:
     return [n for n in out if not (n.name in seen or seen.add(n.name))]  # type: ignore[func-returns-value]
 
 
-def load_hosts(specs: list[str], db: Any, release: Release) -> list[Offer]:
+def load_hosts(specs: list[str], db: Db | None, release: Release) -> list[Offer]:
     """Hosts by spec (stored NAME, FILE of one or many hosts, - for stdin, this-host,
     qmp), as what KVM offers a guest there in `release`. Identical CPUs (the same reading
     from different files or nodes) are decoded once."""
@@ -123,7 +124,9 @@ def load_hosts(specs: list[str], db: Any, release: Release) -> list[Offer]:
     return hosts
 
 
-def load_recommended(release: Release) -> Any:
+def load_recommended(
+    release: Release,
+) -> tuple[str | None, dict[str, tuple[RecommendedFlag, ...]]]:
     """QEMU's recommended flags per model (data/qemu-recommended-flags.json) for `release`."""
     import json
 

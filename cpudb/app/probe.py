@@ -3,10 +3,11 @@ it saw (`cpudb probe`, and `advise --verify`)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from cpudb.probe import Probe
+    from cpudb.query import Db
 
 
 def default_accel() -> str:
@@ -16,7 +17,7 @@ def default_accel() -> str:
 
 
 def probe(
-    db: Any,
+    db: Db,
     cpu: str | None,
     accel: str,
     checks: tuple[str, ...],

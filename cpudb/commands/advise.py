@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cpudb.commands.common import add_qemu, formatter, split_list
+from cpudb.app.inputs import split_list
+from cpudb.commands.common import add_qemu, formatter
 
 EPILOG = """\
 examples:
@@ -41,7 +42,7 @@ Exit status: 0 with at least one candidate, 1 when none (the reason on stderr),
 FORMATS = ("text", "json", "qemu", "libvirt", "nova", "proxmox", "kubevirt")
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "advise",
         help="which -cpu (and extra flags) give a guest the features it needs",

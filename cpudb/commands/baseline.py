@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cpudb.commands.common import add_qemu, formatter, split_list
+from cpudb.app.inputs import split_list
+from cpudb.commands.common import add_qemu, formatter
 
 CONFIGS = ("qemu", "libvirt", "nova", "proxmox", "kubevirt")
 
@@ -60,7 +61,7 @@ better model with which host lacks which features.
 Exit status: 0 with an answer, 1 when no CPU name fits every host, 2 for bad input."""
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "baseline",
         help="the best CPU name and flags every host of a pool can run (live migration)",

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from cpudb.app.inputs import pick_release, split_list  # noqa: F401 - for the commands
-
 
 def add_qemu(p: argparse.ArgumentParser) -> None:
     p.add_argument(

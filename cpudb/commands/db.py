@@ -7,7 +7,7 @@ import argparse
 from cpudb.commands.common import add_json, formatter
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "db",
         help="where the database is; rebuild it; what it holds",

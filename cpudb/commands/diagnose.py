@@ -48,7 +48,7 @@ recording a log that shows the cause:
 """
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "diagnose",
         help="from a KVM/QEMU failure log to the missing CPU feature",

@@ -39,7 +39,7 @@ for CPU names."""
 _VERSION = re.compile(r"v?\d+(?:\.\d+)+(?:[-+~][\w.+~-]*)?|v?\d{1,2}")
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "diff",
         help="what changed between two releases or two CPU names",

@@ -13,7 +13,7 @@ examples:
   cpudb feature CPUID.80000001H:EDX[26]    or a CPUID location"""
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "feature",
         help="where a feature lives and which CPU names have it",

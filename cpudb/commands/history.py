@@ -33,7 +33,7 @@ part of the upstream line and are left out; --downstream shows each one as a bra
 compared with the newest upstream release not newer than it."""
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "history",
         help="when a CPU name or a feature changed, release by release",

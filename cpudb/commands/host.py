@@ -53,7 +53,7 @@ JSON (`--json`): {"vendor", "family", "model", "stepping", "brand", "hypervisor"
 SUBCOMMANDS = ("add", "list", "rm", "diff", "check")
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "host",
         help="what a host CPU has; which models it can run under KVM",

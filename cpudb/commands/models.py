@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from cpudb.commands.common import add_accel, add_json, add_qemu, formatter, split_list
+from cpudb.app.inputs import split_list
+from cpudb.commands.common import add_accel, add_json, add_qemu, formatter
 
 EPILOG = """\
 examples:
@@ -16,7 +17,7 @@ Kinds: version (Name-vN), alias (a named alias of a version), bare (Name = Name-
 machine types >= 4.1), model (a full table entry, before QEMU 4.1)."""
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "models",
         help="list the CPU names of a release (filter by features)",

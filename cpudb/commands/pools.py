@@ -28,7 +28,7 @@ Each pool's -cpu is `cpudb baseline` of its members: every member runs it. For e
 Exit status: 0 with a model for every pool, 1 when some pool has none, 2 for bad input."""
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "pools",
         help="split a fleet into live-migration pools, each with a CPU every member runs",

@@ -8,6 +8,12 @@ from pathlib import Path
 
 from cpudb.errors import CpudbError, SourceError
 
+TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from cpudb.model import Release
+
 HELP_QEMU = """\
 Parse QEMU's x86 CPU model table (target/i386/cpu.c + cpu.h) from one source:
   --source DIR       an unpacked QEMU tree
@@ -22,7 +28,7 @@ query-cpu-model-expansion) for every CPU name: QEMU's own answer, including a
 distribution's patches. Labelled with the binary's version (e.g. 7.2.22-debian)."""
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "scrape",
         help="read QEMU sources or a QEMU binary into snapshots",
@@ -79,7 +85,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     m.set_defaults(run=run_qmp)
 
 
-def _emit(releases: list, args: argparse.Namespace) -> int:  # noqa: ANN001
+def _emit(releases: list[Release], args: argparse.Namespace) -> int:
     from cpudb import snapshot
     from cpudb.paths import atomic_write, user_data_dir
 
@@ -102,7 +108,7 @@ def _emit(releases: list, args: argparse.Namespace) -> int:  # noqa: ANN001
     return 0
 
 
-def _own_label(r):  # noqa: ANN001, ANN202 - Release -> Release
+def _own_label(r: Release) -> Release:
     """A user scrape of a release cpudb ships gets its own label (7.2.0-user): it sits
     beside the shipped snapshot and never replaces or clashes with it."""
     from cpudb.catalog import snapshot_files
@@ -155,7 +161,7 @@ def run_qemu(args: argparse.Namespace) -> int:
     return _emit(releases, args)
 
 
-def _progress(total: int):  # noqa: ANN202
+def _progress(total: int) -> Callable[[str], None]:
     if total < 2 or not sys.stderr.isatty():
         return lambda ref: None
     from rich.progress import Progress

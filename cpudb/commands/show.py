@@ -14,7 +14,7 @@ examples:
   cpudb show Skylake-Server --libvirt 9.0     libvirt 9.0's definition, in QEMU's terms"""
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "show",
         help="show one CPU name's features by CPUID leaf/register/bit",

@@ -18,7 +18,7 @@ would need added · s sort · r release · Enter open · f feature · c compare 
 (y copies the -cpu line) · t light/dark · q quit"""
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "tui",
         help="browse releases, CPU names and features in a terminal interface",
