@@ -6,11 +6,11 @@ import argparse
 import sys
 
 from cpudb.commands.common import add_json, add_qemu, formatter
-from cpudb.errors import CpudbError, NotFound
+from cpudb.errors import CpudbError
 
 TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
 if TYPE_CHECKING:
-    from typing import Any
+    pass
 
 DESCRIPTION = """\
 Decode a host CPU against one QEMU release. A host FILE is read by its content: a `cpuid
@@ -188,16 +188,29 @@ def _check(args: argparse.Namespace, rest: list[str]) -> int:
 
 
 def _manage(args: argparse.Namespace, words: list[str]) -> int:
-    from cpudb import hoststore
-    from cpudb.query import open_db
+    from cpudb.app import hosts
+    from cpudb.render import hosts as rh
+    from cpudb.render import print_json
 
     verb, rest = words[0], words[1:]
     if verb == "list":
         if rest:
             raise CpudbError(f"`cpudb host list` takes no arguments (got {' '.join(rest)})")
         if args.catalogue:
-            return _list_catalogue(args.json)
-        return _list(hoststore.all_hosts(), args.json)
+            from cpudb import cpus
+
+            rows, source = cpus.entries(), cpus.source()
+            if args.json:
+                print_json("host.catalogue", rh.catalogue_json(rows, source))
+            else:
+                sys.stdout.write(rh.catalogue_text(rows, source))
+            return 0
+        stored = hosts.stored_hosts()
+        if args.json:
+            print_json("hosts", rh.stored_json(stored))
+        else:
+            sys.stdout.write(rh.stored_text(stored))
+        return 0
     if not rest:
         raise CpudbError(
             f"`cpudb host {verb}` needs a NAME",
@@ -207,81 +220,14 @@ def _manage(args: argparse.Namespace, words: list[str]) -> int:
     if verb == "rm":
         if len(rest) > 1 or args.this_host or args.qmp:
             raise CpudbError("`cpudb host rm` takes one NAME")
-        if not hoststore.remove(name):
-            raise NotFound(f"no stored host named {name!r}", hint="`cpudb host list`")
+        hosts.remove_host(name)
         print(f"removed host {name}")
         return 0
-    reserved = (*SUBCOMMANDS, "this-host", "this-cpu", "kvm", "qmp")
-    if not hoststore.NAME.fullmatch(name) or name in reserved:
-        raise CpudbError(
-            f"bad host name {name!r}",
-            hint="letters, digits and . _ - + @, up to 64, not add/list/rm",
-        )
+    hosts.check_name(name, SUBCOMMANDS)
     spec = _spec(args, rest[1:], f"cpudb host add {name} FILE")
-    from cpudb.app.host import read_host
-
-    cpu = read_host(spec, args.binary, open_db(args.db))
-    path = hoststore.save(name, cpu.source, cpu.to_json())
+    added = hosts.add_host(hosts.AddRequest(name, spec, args.binary, SUBCOMMANDS, args.db))
     if args.json:
-        from cpudb.render import print_json
-
-        print_json(
-            "host.add", {"name": name, "source": cpu.source, "brand": cpu.brand, "file": str(path)}
-        )
+        print_json("host.add", rh.added_json(added))
     else:
-        print(f"saved host {name}: {cpu.brand or cpu.vendor} ({cpu.source}) in {path}")
-    return 0
-
-
-def _list(hosts: list[dict[str, Any]], as_json: bool) -> int:
-    from cpudb.render import print_json, table
-
-    rows = [
-        {
-            "name": h["name"],
-            "added": h["added"],
-            "source": h["source"],
-            "vendor": h["data"].get("vendor"),
-            "family": h["data"].get("family"),
-            "model": h["data"].get("model"),
-            "stepping": h["data"].get("stepping"),
-            "brand": h["data"].get("brand"),
-        }
-        for h in hosts
-    ]
-    if as_json:
-        print_json("hosts", rows)
-        return 0
-    if not rows:
-        print("no stored hosts (cpudb host add NAME FILE)")
-        return 0
-    table(
-        (
-            [
-                r["name"],
-                r["added"],
-                f"{r['family']}/{r['model']}/{r['stepping']}",
-                r["brand"] or r["vendor"],
-                r["source"],
-            ]
-            for r in rows
-        ),
-        ["name", "added", "fam/model/step", "brand", "source"],
-    )
-    return 0
-
-
-def _list_catalogue(as_json: bool) -> int:
-    from cpudb import cpus
-    from cpudb.render import print_json, table
-
-    rows = cpus.entries()
-    if as_json:
-        print_json("host.catalogue", {"source": cpus.source(), "cpus": rows})
-        return 0
-    table(
-        ([r["name"], f"{r['family']}/{r['model']}/{r['stepping']}", r["brand"]] for r in rows),
-        ["name", "fam/model/step", "brand"],
-    )
-    print(f"({len(rows)} CPUs; {cpus.source()})")
+        sys.stdout.write(rh.added_text(added))
     return 0

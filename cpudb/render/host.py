@@ -62,7 +62,7 @@ def to_json(v: HostView) -> dict[str, Any]:
 def text(v: HostView, *, show_all: bool = False) -> str:
     """`cpudb host` as text."""
     cpu, rel, hf, fits, best, qemu_unavail = _parts(v)
-    from cpudb import host_fit as H
+    from cpudb.host_fit import aliases_of
     from cpudb.render import wrap
 
     out: list[str] = []
@@ -103,7 +103,7 @@ def text(v: HostView, *, show_all: bool = False) -> str:
 
     out.append(f"\nbest-fitting models ({cpu.vendor.strip()}, no blockers, newest first):")
     if best:
-        shown = [with_aliases(rel, n, H) for n in best[:8]]
+        shown = [_with_aliases(n, aliases_of(rel, n)) for n in best[:8]]
         out.append(wrap(shown) + (" ..." if len(best) > 8 else ""))
     else:
         out.append("  none: every model of this vendor has blockers (see below)")
@@ -127,9 +127,8 @@ def text(v: HostView, *, show_all: bool = False) -> str:
     return "\n".join(out) + "\n"
 
 
-def with_aliases(rel: Any, name: str, H: Any) -> str:  # noqa: N803
-    al = H.aliases_of(rel, name)
-    return f"{name} (= {', '.join(al)})" if al else name
+def _with_aliases(name: str, aliases: tuple[str, ...]) -> str:
+    return f"{name} (= {', '.join(aliases)})" if aliases else name
 
 
 def drift_json(d: Drift) -> dict[str, Any]:
