@@ -25,11 +25,11 @@ import json
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cpudb.errors import ParseError, SourceError
+from cpudb.record import Record
 
 if TYPE_CHECKING:
     import tarfile
@@ -39,8 +39,7 @@ FEATURES_FILE = "x86_features.xml"
 REGISTERS = ("eax", "ebx", "ecx", "edx")
 
 
-@dataclass(frozen=True)
-class LibvirtFeature:
+class LibvirtFeature(Record):
     """One `<feature>` of x86_features.xml: one bit of a CPUID leaf or an MSR."""
 
     name: str

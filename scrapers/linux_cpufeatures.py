@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from cpudb.errors import ParseError, SourceError
 from cpudb.model import SUBLEAF_LEAVES
+from cpudb.record import Record
 
 _FEATURE = re.compile(
     r"#define\s+X86_FEATURE_(\w+)\s+\(\s*(\d+)\s*\*\s*32\s*\+\s*(\d+)\s*\)\s*(?:/\*\s*(.*))?"
@@ -36,8 +36,7 @@ _SECTION = re.compile(
 _WORD_ONLY = re.compile(r"word\s+(\d+)", re.I)
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(Record):
     index: int
     leaf: int | None  # None: Linux-defined (synthetic) word
     subleaf: int | None = None
@@ -54,8 +53,7 @@ class Word:
         return f"cpuid.{self.leaf:#x}{'' if sub is None else f'.{sub}'}.{self.register}.{bit}"
 
 
-@dataclass(frozen=True)
-class Flag:
+class Flag(Record):
     macro: str  # X86_FEATURE_GBPAGES -> "GBPAGES"
     word: int
     bit: int
@@ -64,8 +62,7 @@ class Flag:
     description: str | None = None  # the header's comment, e.g. "1GB pages"
 
 
-@dataclass(frozen=True)
-class LinuxFeatures:
+class LinuxFeatures(Record):
     linux_version: str
     source: str
     words: tuple[Word, ...]

@@ -11,13 +11,13 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, cast
 
 from cpudb.scrapers import cpuid_dump, cpuinfo
 from cpudb.scrapers.cpuid_dump import CpuidCpu, CpuidDump, CpuidLeaf
 
 from cpudb.errors import CpudbError, SourceError
+from cpudb.record import Record
 
 DEV_CPUID = "/dev/cpu/0/cpuid"
 PROC_CPUINFO = "/proc/cpuinfo"
@@ -25,8 +25,7 @@ PROC_CPUINFO = "/proc/cpuinfo"
 Reader = Callable[[int, int], tuple[int, int, int, int]]
 
 
-@dataclass(frozen=True)
-class LiveCapture:
+class LiveCapture(Record):
     source: str  # what was read: "/dev/cpu/0/cpuid", "cpuid -1 -r", "/proc/cpuinfo"
     dump: CpuidDump | None = None
     cpuinfo: cpuinfo.Cpuinfo | None = None
@@ -163,8 +162,7 @@ def hypervisor_bit() -> bool | None:
 # --------------------------------------------------------------------- QMP
 
 
-@dataclass(frozen=True)
-class QmpHost:
+class QmpHost(Record):
     binary: str
     version: str
     label: str  # 7.2.22-debian

@@ -22,10 +22,10 @@ import argparse
 import json
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from cpudb.errors import ParseError, SourceError
+from cpudb.record import Record
 
 RST_PATH = "docs/system/cpu-models-x86.rst.inc"
 TEXI_PATH = "docs/qemu-cpu-models.texi"
@@ -37,8 +37,7 @@ _TITLE = re.compile(r"important cpu features for (intel|amd) x86 hosts", re.I)
 _EXCLUSIVE = re.compile(r"mutually\s+exclusive\s+with\s+`*([\w.-]+)`*\s+and\s+`*([\w.-]+)`*", re.I)
 
 
-@dataclass(frozen=True)
-class Recommendation:
+class Recommendation(Record):
     name: str
     summary: str  # the first paragraph of QEMU's text
     excludes: tuple[str, ...] = ()  # "mutually exclusive with ..."

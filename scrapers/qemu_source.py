@@ -12,11 +12,11 @@ import re
 import subprocess
 import tarfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from cpudb.errors import CpudbError, ParseError, SourceError
 from cpudb.model import Release
+from cpudb.record import Record
 from cpudb.resolve import cpu_names
 from cpudb.versions import version_key
 
@@ -30,8 +30,7 @@ UPSTREAM_RAW = "https://gitlab.com/qemu-project/qemu/-/raw/{ref}/{path}"
 UPSTREAM_TAGS = "https://gitlab.com/api/v4/projects/qemu-project%2Fqemu/repository/tags"
 
 
-@dataclass(frozen=True)
-class FetchedRelease:
+class FetchedRelease(Record):
     files: SourceFiles
     version: str  # from the VERSION file
     origin: str  # where it came from, for data/README.md and `cpudb versions`

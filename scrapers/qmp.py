@@ -15,18 +15,17 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 from cpudb.errors import SourceError
+from cpudb.record import Record
 
 DEFAULT_BINARIES = ("qemu-system-x86_64", "qemu-kvm", "/usr/libexec/qemu-kvm")
 # Names that are not table models: host passthrough and QOM-registered special models.
 SPECIAL = frozenset({"host", "max", "base"})
 
 
-@dataclass(frozen=True)
-class QmpCpu:
+class QmpCpu(Record):
     name: str
     alias_of: str | None
     deprecated: bool
@@ -34,8 +33,7 @@ class QmpCpu:
     props: dict[str, object]
 
 
-@dataclass(frozen=True)
-class QmpCapture:
+class QmpCapture(Record):
     binary: str
     version: str  # "7.2.22"
     package: str  # "Debian 1:7.2+dfsg-7+deb12u18+b3" or ""
