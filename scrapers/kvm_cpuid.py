@@ -19,10 +19,10 @@ import fcntl
 import os
 import struct
 
-from cpudb.scrapers.cpuid_dump import CpuidLeaf
-
 from cpudb.errors import SourceError
 from cpudb.record import Record
+
+from .cpuid_dump import CpuidLeaf
 
 DEV_KVM = "/dev/kvm"
 

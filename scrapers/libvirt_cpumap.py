@@ -231,7 +231,7 @@ def to_locations(
     return dict(sorted(out.items(), key=lambda kv: _sort_key(kv[0])))
 
 
-def _sort_key(loc: str) -> tuple:
+def _sort_key(loc: str) -> tuple[str | int, ...]:
     parts = loc.split(".")
     return (parts[0], int(parts[1], 16), *[int(p) if p.isdigit() else p for p in parts[2:]])
 

@@ -24,6 +24,19 @@ from cpudb.errors import ParseError, SourceError
 from cpudb.model import SUBLEAF_LEAVES
 from cpudb.record import Record
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TypedDict
+
+    class LinuxFeaturesJson(TypedDict):
+        """data/linux-cpufeatures.json."""
+
+        linux_version: str
+        source: str
+        locations: dict[str, dict[str, str]]  # location -> linux_name, description
+        synthetic: list[str]  # flags that are no one CPUID bit
+
+
 _FEATURE = re.compile(
     r"#define\s+X86_FEATURE_(\w+)\s+\(\s*(\d+)\s*\*\s*32\s*\+\s*(\d+)\s*\)\s*(?:/\*\s*(.*))?"
 )
@@ -68,7 +81,7 @@ class LinuxFeatures(Record):
     words: tuple[Word, ...]
     flags: tuple[Flag, ...]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> LinuxFeaturesJson:
         words = {w.index: w for w in self.words}
         locations: dict[str, dict[str, str]] = {}
         synthetic: set[str] = set()
@@ -92,7 +105,7 @@ class LinuxFeatures(Record):
         }
 
 
-def _loc_key(loc: str) -> tuple:
+def _loc_key(loc: str) -> tuple[tuple[int, int] | tuple[int, str], ...]:
     parts = loc.split(".")
     nums = [int(p, 0) if p[0].isdigit() else p for p in parts[1:]]
     return tuple((0, n) if isinstance(n, int) else (1, n) for n in nums)

@@ -13,11 +13,11 @@ import subprocess
 from collections.abc import Callable
 from typing import Any, cast
 
-from cpudb.scrapers import cpuid_dump, cpuinfo
-from cpudb.scrapers.cpuid_dump import CpuidCpu, CpuidDump, CpuidLeaf
-
 from cpudb.errors import CpudbError, SourceError
 from cpudb.record import Record
+
+from . import cpuid_dump, cpuinfo
+from .cpuid_dump import CpuidCpu, CpuidDump, CpuidLeaf
 
 DEV_CPUID = "/dev/cpu/0/cpuid"
 PROC_CPUINFO = "/proc/cpuinfo"
@@ -172,7 +172,7 @@ class QmpHost(Record):
 
 def qmp_host(binary: str | None = None, timeout: float = 30.0) -> QmpHost:
     """Start QEMU (`-machine none -accel kvm`) and ask it about `host` and every model."""
-    from cpudb.scrapers import qmp
+    from . import qmp
 
     path = qmp.find_binary(binary)
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
@@ -186,7 +186,7 @@ def qmp_host(binary: str | None = None, timeout: float = 30.0) -> QmpHost:
 
 
 async def _qmp_host(binary: str, timeout: float) -> QmpHost:
-    from cpudb.scrapers import qmp
+    from . import qmp
 
     hint = "is /dev/kvm usable? (try `cpudb host --this-host`)"
     async with qmp.session(binary, "kvm", timeout, hint=hint) as (client, version, package):

@@ -23,6 +23,10 @@ from cpudb.versions import version_key
 from .qemu_parsed import SourceFiles
 from .qemu_table import parse_table
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import requests
+
 # Paths inside a QEMU tree, newest layout first.
 CPU_DIRS = ("target/i386", "target-i386")
 EXTRA_FILES = ("kvm/kvm-cpu.c", "tcg/tcg-cpu.c")
@@ -160,7 +164,9 @@ def from_git(repo: str, ref: str) -> FetchedRelease:
     return FetchedRelease(files, version, f"git {ref} ({commit[:12]})")
 
 
-def from_https(tag: str, cache_dir: Path, *, session=None, timeout: float = 20.0) -> FetchedRelease:  # noqa: ANN001
+def from_https(
+    tag: str, cache_dir: Path, *, session: requests.Session | None = None, timeout: float = 20.0
+) -> FetchedRelease:
     """Download the files of an upstream tag (cached); offline is a clear error."""
     import requests
     from requests.adapters import HTTPAdapter
@@ -214,7 +220,9 @@ def from_https(tag: str, cache_dir: Path, *, session=None, timeout: float = 20.0
     return FetchedRelease(files, version, f"upstream tag {tag} over HTTPS")
 
 
-def list_upstream_tags(*, session=None, timeout: float = 20.0) -> list[str]:  # noqa: ANN001
+def list_upstream_tags(
+    *, session: requests.Session | None = None, timeout: float = 20.0
+) -> list[str]:
     import requests
 
     s = session or requests.Session()

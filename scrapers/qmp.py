@@ -15,10 +15,13 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cpudb.errors import SourceError
 from cpudb.record import Record
+
+if TYPE_CHECKING:
+    from cpudb.model import Release
 
 DEFAULT_BINARIES = ("qemu-system-x86_64", "qemu-kvm", "/usr/libexec/qemu-kvm")
 # Names that are not table models: host passthrough and QOM-registered special models.
@@ -171,7 +174,7 @@ def distro_label(capture: QmpCapture) -> str:
     return capture.version if not pkg else f"{capture.version}-build"
 
 
-def to_release(cap: QmpCapture, reference, label: str | None = None):  # noqa: ANN001
+def to_release(cap: QmpCapture, reference: Release, label: str | None = None) -> Release:
     """A Release from a QMP capture. Feature locations come from `reference` (a parsed
     release close to the binary's version), since QMP reports names, not CPUID bits."""
     from cpudb.model import CpuName, Release
@@ -217,7 +220,7 @@ def to_release(cap: QmpCapture, reference, label: str | None = None):  # noqa: A
         if c.alias_of and c.alias_of in concrete:
             target = concrete[c.alias_of]
             kind = "bare" if target.model == c.name else "alias"
-            cpu = replace(target, name=c.name, kind=kind, alias_of=c.alias_of)  # type: ignore[arg-type]
+            cpu = replace(target, name=c.name, kind=kind, alias_of=c.alias_of)
         cpus.append(cpu)
     version = label or distro_label(cap)
     return Release(
