@@ -76,10 +76,10 @@ def read_dev_cpuid(path: str = DEV_CPUID) -> CpuidDump:
             data = os.pread(fd, 16, leaf | sub << 32)
             if len(data) != 16:
                 raise SourceError(f"{path}: short read at leaf {leaf:#x}")
-            return tuple(
-                int.from_bytes(data[i : i + 4], "little")  # type: ignore[return-value]
-                for i in range(0, 16, 4)
+            eax, ebx, ecx, edx = (
+                int.from_bytes(data[i : i + 4], "little") for i in range(0, 16, 4)
             )
+            return eax, ebx, ecx, edx
 
         try:
             leaves = enumerate_leaves(read)

@@ -27,6 +27,10 @@ from pathlib import Path
 from cpudb.errors import ParseError, SourceError
 from cpudb.record import Record
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 RST_PATH = "docs/system/cpu-models-x86.rst.inc"
 TEXI_PATH = "docs/qemu-cpu-models.texi"
 HTML_URL = "https://qemu.readthedocs.io/en/v{version}/system/qemu-cpu-models.html"
@@ -269,12 +273,12 @@ def from_html_file(path: str | Path, version: str) -> tuple[str, str, Recommende
 
 
 def to_json(
-    results: list[tuple[str, str, Recommended]], existing: dict[str, object] | None = None
+    results: list[tuple[str, str, Recommended]], existing: dict[str, Any] | None = None
 ) -> dict[str, object]:
     """Merge results into the data file's shape (a newer scrape of a version replaces it)."""
     from cpudb.versions import version_key
 
-    releases: dict[str, object] = dict(existing.get("releases", {}) if existing else {})  # type: ignore[call-overload]
+    releases: dict[str, object] = dict(existing.get("releases", {}) if existing else {})
     for version, source, flags in results:
         releases[version] = {
             "source": source,

@@ -174,6 +174,13 @@ def distro_label(capture: QmpCapture) -> str:
     return capture.version if not pkg else f"{capture.version}-build"
 
 
+def _number(value: object) -> int:
+    """A number of QMP's expansion (family, model, stepping) as an int."""
+    if isinstance(value, int | float | str):
+        return int(value)
+    raise TypeError(f"not a number: {value!r}")
+
+
 def to_release(cap: QmpCapture, reference: Release, label: str | None = None) -> Release:
     """A Release from a QMP capture. Feature locations come from `reference` (a parsed
     release close to the binary's version), since QMP reports names, not CPUID bits."""
@@ -206,9 +213,9 @@ def to_release(cap: QmpCapture, reference: Release, label: str | None = None) ->
             version=int(m.group(2)) if m else None,
             features=feats,
             vendor=str(p.get("vendor", "")),
-            family=int(p.get("family", 0)),  # type: ignore[call-overload]
-            model_number=int(p.get("model", 0)),  # type: ignore[call-overload]
-            stepping=int(p.get("stepping", 0)),  # type: ignore[call-overload]
+            family=_number(p.get("family", 0)),
+            model_number=_number(p.get("model", 0)),
+            stepping=_number(p.get("stepping", 0)),
             model_id=str(p.get("model-id", "")),
             deprecation_note="deprecated (as reported by QEMU)" if c.deprecated else None,
         )
