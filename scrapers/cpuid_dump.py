@@ -1,6 +1,6 @@
 """Parse raw CPUID dumps from Todd Allen's `cpuid` tool (`cpuid -r`, `cpuid -1 -r`).
 
-Pure: text -> dataclasses. The format, one CPU after another:
+Pure: text -> records. The format, one CPU after another:
 
     CPU 0:                     (`cpuid -1 -r` prints `CPU:`)
        0x00000000 0x00: eax=0x0000000d ebx=0x756e6547 ecx=0x6c65746e edx=0x49656e69
@@ -13,10 +13,10 @@ malformed rows, the same leaf/subleaf twice for one CPU, an empty input.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from cpudb.errors import ParseError
+from cpudb.record import Record
 
 HINT = "give the raw register dump of `cpuid -1 -r` (or `cpuid -r`)"
 
@@ -38,7 +38,7 @@ _DECODED = re.compile(
 class CpuidLeaf(NamedTuple):
     """One `cpuid` instruction result: EAX=leaf, ECX=subleaf in; four registers out.
     A NamedTuple: a fleet's dumps make hundreds of thousands (a frozen dataclass takes
-    five times as long to build)."""
+    five times as long to build, a `Record` three times)."""
 
     leaf: int
     subleaf: int
@@ -54,8 +54,7 @@ class CpuidLeaf(NamedTuple):
         return (self.leaf, self.subleaf)
 
 
-@dataclass(frozen=True)
-class CpuidCpu:
+class CpuidCpu(Record):
     """The rows of one logical CPU, in the order of the dump."""
 
     index: int
@@ -63,8 +62,7 @@ class CpuidCpu:
     line: int = 0  # line of the `CPU n:` header (0 when the dump had none)
 
 
-@dataclass(frozen=True)
-class CpuidDump:
+class CpuidDump(Record):
     cpus: tuple[CpuidCpu, ...]
     file: str = "<input>"
 

@@ -1,22 +1,21 @@
 """Parse Linux's /proc/cpuinfo (x86): identification and the `flags` line of each CPU.
 
-Pure: text -> dataclasses. Which CPUID bit each flag is comes from
+Pure: text -> records. Which CPUID bit each flag is comes from
 data/linux-cpufeatures.json (see `scrapers/linux_cpufeatures.py`), not from here.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from cpudb.errors import ParseError
+from cpudb.record import Record
 
 HINT = "give the text of /proc/cpuinfo from an x86 Linux machine (or a `cpuid -1 -r` dump)"
 _FIELD = re.compile(r"([^:\t]+?)\s*:\s?(.*)")
 
 
-@dataclass(frozen=True)
-class CpuinfoCpu:
+class CpuinfoCpu(Record):
     processor: int
     vendor: str
     family: int
@@ -27,8 +26,7 @@ class CpuinfoCpu:
     line: int
 
 
-@dataclass(frozen=True)
-class Cpuinfo:
+class Cpuinfo(Record):
     cpus: tuple[CpuinfoCpu, ...]
     file: str = "/proc/cpuinfo"
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from cpudb.errors import ParseError
+from cpudb.record import Record, replace
 
 _COMMENT_OR_STRING = re.compile(
     r'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|/\*.*?\*/|//[^\n]*', re.S
@@ -114,8 +114,7 @@ def tokenize(src: Source, start: int = 0, end: int | None = None) -> list[Token]
 # ---------------------------------------------------------------- preprocessor
 
 
-@dataclass(frozen=True)
-class Define:
+class Define(Record):
     name: str
     body: str
     src: Source
@@ -166,8 +165,7 @@ def collect_defines(sources: list[Source]) -> dict[str, Define]:
 # ------------------------------------------------------- initializer lists
 
 
-@dataclass
-class Expr:
+class Expr(Record):
     """A value that is not a brace list: its tokens, kept for later evaluation."""
 
     tokens: list[Token]
@@ -180,8 +178,7 @@ class Expr:
         return " ".join(t.text for t in self.tokens)
 
 
-@dataclass
-class Item:
+class Item(Record):
     designators: list[tuple[str, object]]  # (".", name) or ("[", Expr)
     value: InitList | Expr
     pos: int
@@ -193,8 +190,7 @@ class Item:
         return None
 
 
-@dataclass
-class InitList:
+class InitList(Record):
     items: list[Item]
     pos: int
     cast: str | None = None  # "(X86CPUVersionDefinition[])" for compound literals

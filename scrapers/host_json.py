@@ -13,11 +13,11 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from cpudb.scrapers.cpuinfo import Cpuinfo, CpuinfoCpu
-from cpudb.scrapers.libvirt_xml import VENDORS, LibvirtCpu
-
 from cpudb.errors import ParseError
 from cpudb.record import Record
+
+from .cpuinfo import Cpuinfo, CpuinfoCpu
+from .libvirt_xml import VENDORS, LibvirtCpu
 
 HINT = (
     "give `lscpu -J`, a QMP answer of query-cpu-model-expansion/query-cpu-definitions, "

@@ -18,11 +18,11 @@ import errno
 import fcntl
 import os
 import struct
-from dataclasses import dataclass
-
-from cpudb.scrapers.cpuid_dump import CpuidLeaf
 
 from cpudb.errors import SourceError
+from cpudb.record import Record
+
+from .cpuid_dump import CpuidLeaf
 
 DEV_KVM = "/dev/kvm"
 
@@ -42,8 +42,7 @@ _ENTRY = struct.Struct("<7I12x")  # 40 bytes
 _MAX_ENTRIES = 4096
 
 
-@dataclass(frozen=True)
-class KvmCapture:
+class KvmCapture(Record):
     leaves: tuple[CpuidLeaf, ...]
     msrs: tuple[tuple[int, int], ...]  # feature MSR index -> value KVM allows
     api_version: int

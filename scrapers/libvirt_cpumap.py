@@ -1,8 +1,8 @@
 """libvirt's x86 feature names (`cpu_map/x86_features.xml`) per CPUID/MSR location.
 
 libvirt spells a few features differently from QEMU (`pclmuldq`, `fxsr_opt`,
-`tsc_adjust`, `cmp_legacy`, ...). This reads its feature table and writes
-`data/libvirt-features.json`:
+`tsc_adjust`, `cmp_legacy`, ...). This parses its feature table and model files (as
+`libvirt_cpumap_source` fetches them) and writes `data/libvirt-features.json`:
 
     {"source": "libvirt 9.0.0 ...", "locations": {"cpuid.0x80000001.edx.26":
         {"libvirt_name": "pdpe1gb"}, ...}, "models": ["486", "Broadwell", ...]}
@@ -25,22 +25,28 @@ import json
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from cpudb.errors import ParseError, SourceError
+from cpudb.errors import ParseError
+from cpudb.record import Record
 
+from .libvirt_cpumap_source import DEFAULT_DIR, FEATURES_FILE, read_cpu_map
+
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    import tarfile
+    from typing import Any, NotRequired, TypedDict
 
-DEFAULT_DIR = Path("/usr/share/libvirt/cpu_map")
-FEATURES_FILE = "x86_features.xml"
+    class LocationNames(TypedDict):
+        """The libvirt names of one CPUID/MSR location in data/libvirt-features.json."""
+
+        libvirt_name: str
+        libvirt_aliases: NotRequired[list[str]]  # its other spellings, file order
+
+
 REGISTERS = ("eax", "ebx", "ecx", "edx")
 
 
-@dataclass(frozen=True)
-class LibvirtFeature:
+class LibvirtFeature(Record):
     """One `<feature>` of x86_features.xml: one bit of a CPUID leaf or an MSR."""
 
     name: str
@@ -219,20 +225,20 @@ def location(f: LibvirtFeature, subleafed: dict[tuple[int, str], bool]) -> str:
 
 def to_locations(
     features: Iterable[LibvirtFeature], subleafed: dict[tuple[int, str], bool]
-) -> dict[str, dict[str, object]]:
+) -> dict[str, LocationNames]:
     """location -> {"libvirt_name": ..., ["libvirt_aliases": [...]]}, sorted by location."""
-    out: dict[str, dict[str, object]] = {}
+    out: dict[str, LocationNames] = {}
     for f in features:
         loc = location(f, subleafed)
         entry = out.setdefault(loc, {"libvirt_name": f.name})
         extra = [a for a in (f.name, *f.aliases) if a != entry["libvirt_name"]]
         if extra:
-            have = list(entry.get("libvirt_aliases", []))  # type: ignore[call-overload]
+            have = list(entry.get("libvirt_aliases", []))
             entry["libvirt_aliases"] = have + [a for a in extra if a not in have]
     return dict(sorted(out.items(), key=lambda kv: _sort_key(kv[0])))
 
 
-def _sort_key(loc: str) -> tuple:
+def _sort_key(loc: str) -> tuple[str | int, ...]:
     parts = loc.split(".")
     return (parts[0], int(parts[1], 16), *[int(p) if p.isdigit() else p for p in parts[2:]])
 
@@ -251,99 +257,13 @@ def cpudb_words() -> dict[tuple[int, str], bool]:
     return subleaf_words(words)
 
 
-def package_version(package: str = "libvirt-daemon") -> str | None:
-    """The installed Debian package's version, when dpkg knows it."""
-    import shutil
-    import subprocess
-
-    if not shutil.which("dpkg-query"):
-        return None
-    r = subprocess.run(
-        ["dpkg-query", "-W", "-f", "${Version}", package],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return r.stdout.strip() or None
-
-
-def _cpu_map_files(tf: tarfile.TarFile) -> tuple[dict[str, str], str]:
-    """The cpu_map/x86_*.xml members of an archive (a source tarball's src/cpu_map/, a
-    package's usr/share/libvirt/cpu_map/) by file name, and the first one's path."""
-    files: dict[str, str] = {}
-    first = ""
-    for m in tf:
-        parts = m.name.split("/")
-        if m.isfile() and parts[-2:-1] == ["cpu_map"] and parts[-1].startswith("x86_"):
-            fh = tf.extractfile(m)
-            if fh is not None:
-                files[parts[-1]] = fh.read().decode("utf-8")
-                first = first or m.name
-    return files, first
-
-
-def _tarball_files(tarball: Path) -> tuple[dict[str, str], str]:
-    """src/cpu_map/x86_*.xml of a libvirt source tarball, and its version."""
-    import re
-    import tarfile
-
-    try:
-        with tarfile.open(tarball, "r:*") as tf:
-            files, where = _cpu_map_files(tf)
-    except (tarfile.TarError, OSError) as e:
-        raise SourceError(f"{tarball}: not a readable tarball ({e})",
-                          hint="give libvirt_X.Y.Z.orig.tar.xz") from None  # fmt: skip
-    return files, (re.findall(r"libvirt-(\d+\.\d+\.\d+)", where) or [""])[0]
-
-
-def _deb_files(deb: Path) -> tuple[dict[str, str], str]:
-    """usr/share/libvirt/cpu_map/x86_*.xml of a Debian libvirt-common (or libvirt0) .deb,
-    and the upstream version of the package."""
-    import io
-    import re
-    import shutil
-    import subprocess
-    import tarfile
-
-    if not shutil.which("dpkg-deb"):
-        raise SourceError(f"{deb}: reading a .deb needs dpkg-deb", hint="apt-get install dpkg")
-    r = subprocess.run(["dpkg-deb", "--fsys-tarfile", str(deb)], capture_output=True, check=False)
-    v = subprocess.run(["dpkg-deb", "-f", str(deb), "Version"],
-                       capture_output=True, text=True, check=False)  # fmt: skip
-    if r.returncode != 0 or v.returncode != 0:
-        raise SourceError(f"{deb}: not a readable .deb ({r.stderr.decode(errors='replace')[:80]})",
-                          hint="give libvirt-common_X.Y.Z-*.deb (apt-get download)")  # fmt: skip
-    with tarfile.open(fileobj=io.BytesIO(r.stdout), mode="r:") as tf:
-        files, _ = _cpu_map_files(tf)
-    found = re.match(r"(?:\d+:)?(\d+\.\d+\.\d+)", v.stdout.strip())
-    return files, found.group(1) if found else ""
-
-
-def scrape(directory: Path, label: str | None = None) -> dict[str, object]:
-    """libvirt's cpu_map: a folder (/usr/share/libvirt/cpu_map), a source tarball
-    (libvirt_X.Y.Z.orig.tar.xz, its src/cpu_map/) or a Debian package that ships it
-    (libvirt-common_X.Y.Z-*.deb, its usr/share/libvirt/cpu_map/)."""
-    if directory.is_file() and directory.suffix == ".deb":
-        files, version = _deb_files(directory)
-        where = f"{directory.name}: usr/share/libvirt/cpu_map/{FEATURES_FILE}"
-        label = label or f"libvirt {version or '?'}"
-    elif directory.is_file():
-        files, version = _tarball_files(directory)
-        where = f"{directory.name}: src/cpu_map/{FEATURES_FILE}"
-        label = label or f"libvirt {version or '?'}"
-    else:
-        files = {f.name: f.read_text(encoding="utf-8") for f in sorted(directory.glob("x86_*.xml"))}
-        where = str(directory / FEATURES_FILE)
-        if label is None:
-            pv = package_version()
-            label = f"Debian libvirt-daemon {pv}" if pv else "libvirt"
-        version = ""
-    if FEATURES_FILE not in files:
-        raise SourceError(
-            f"{where}: not found",
-            hint="apt-get install -y libvirt-daemon, or pass --dir DIR (a folder or tarball)",
-        )
-    features = parse_features(files[FEATURES_FILE], file=where)
+def scrape(directory: Path, label: str | None = None) -> dict[str, Any]:
+    """data/libvirt-features.json from libvirt's cpu_map: a folder
+    (/usr/share/libvirt/cpu_map), a source tarball (libvirt_X.Y.Z.orig.tar.xz) or a
+    Debian package that ships it (libvirt-common_X.Y.Z-*.deb); see `libvirt_cpumap_source`."""
+    cpu_map = read_cpu_map(directory, label)
+    files = cpu_map.files
+    features = parse_features(files[FEATURES_FILE], file=cpu_map.where)
     defs: dict[str, tuple[str | None, tuple[str, ...]]] = {}
     for name in sorted(files):
         if name not in (FEATURES_FILE, "x86_vendors.xml"):
@@ -352,11 +272,11 @@ def scrape(directory: Path, label: str | None = None) -> dict[str, object]:
     loc_of = {
         n: loc
         for loc, e in locations.items()
-        for n in (e["libvirt_name"], *e.get("libvirt_aliases", []))  # type: ignore[misc]
+        for n in (e["libvirt_name"], *e.get("libvirt_aliases", []))
     }
-    out: dict[str, object] = {"source": f"{label}: {where}"}
-    if version:
-        out["libvirt_version"] = version
+    out: dict[str, Any] = {"source": f"{cpu_map.label}: {cpu_map.where}"}
+    if cpu_map.version:
+        out["libvirt_version"] = cpu_map.version
     out.update(
         {
             "locations": locations,
@@ -405,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
         target = args.out / "libvirt" / f"{v}.json" if v else args.out / "libvirt-features.json"
         target.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(target, text)
-        print(f"{len(data['locations'])} locations -> {target}")  # type: ignore[arg-type]
+        print(f"{len(data['locations'])} locations -> {target}")
     else:
         sys.stdout.write(text)
     return 0

@@ -35,6 +35,18 @@ from pathlib import Path
 
 from cpudb.errors import ParseError, SourceError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TypedDict
+
+    class CpuData(TypedDict):
+        """One dump as `parse_cpudata` reads it."""
+
+        comment: str  # the brand string libvirt's developers wrote above it
+        leaves: list[str]  # `cpuid -r` rows
+        msrs: dict[str, str]  # "0x10a" -> "0x000000000000006b"
+
+
 PREFIX = "tests/cputestdata/x86_64-cpuid-"
 _DERIVED = re.compile(r"-(enabled|disabled|guest|host|json)\.xml$")
 _VERSION = re.compile(r"libvirt[-_](\d+\.\d+\.\d+)")
@@ -75,7 +87,7 @@ def _row(el: ET.Element, file: str) -> str:
     )
 
 
-def parse_cpudata(text: bytes, file: str) -> dict | None:
+def parse_cpudata(text: bytes, file: str) -> CpuData | None:
     """One dump -> {"brand_comment", "leaves": [rows], "msrs": {index: value}}; None
     for a file that is not a CPU's dump."""
     try:
@@ -87,7 +99,7 @@ def parse_cpudata(text: bytes, file: str) -> dict | None:
     rows = [_row(el, file) for el in root.iter("cpuid")]
     if not rows:
         return None
-    msrs = {}
+    msrs: dict[str, str] = {}
     for el in root.iter("msr"):
         value = int(el.attrib.get("edx", "0"), 16) << 32 | int(el.attrib.get("eax", "0"), 16)
         msrs[f"{int(el.attrib['index'], 16):#x}"] = f"{value:#018x}"
@@ -99,16 +111,16 @@ def parse_cpudata(text: bytes, file: str) -> dict | None:
     }
 
 
-def scrape(source: str | Path) -> dict:
-    from cpudb.scrapers import cpuid_dump
-
+def scrape(source: str | Path) -> dict[str, Any]:
     from cpudb.host_build import identify
+
+    from . import cpuid_dump
 
     src = Path(source)
     if not src.exists():
         raise SourceError(f"{src}: not found", hint="apt-get source --download-only libvirt")
     m = _VERSION.search(src.name) or _VERSION.search(str(src.resolve()))
-    found: list[dict] = []
+    found: list[dict[str, Any]] = []
     skipped: list[str] = []
     for path, data in _files(src):
         name = path[len(PREFIX) : -len(".xml")]
@@ -135,7 +147,7 @@ def scrape(source: str | Path) -> dict:
         )
     if not found:
         raise SourceError(f"{src}: no {PREFIX}*.xml CPU dumps", hint="give a libvirt source")
-    kept: dict[tuple[str, str], dict] = {}
+    kept: dict[tuple[str, str], dict[str, Any]] = {}
     for cpu in sorted(found, key=lambda c: (len(c["name"]), c["name"])):
         sig = next(r for r in cpu["leaves"] if r.startswith("0x00000001 0x00:"))
         k = (cpu["brand"], sig.split()[2])
@@ -153,7 +165,7 @@ def scrape(source: str | Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from cpudb.scrapers import data_cli
+    from . import data_cli
 
     return data_cli.run(
         scrape,

@@ -18,11 +18,24 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from cpudb.errors import ParseError, SourceError
 from cpudb.model import SUBLEAF_LEAVES
+from cpudb.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TypedDict
+
+    class LinuxFeaturesJson(TypedDict):
+        """data/linux-cpufeatures.json."""
+
+        linux_version: str
+        source: str
+        locations: dict[str, dict[str, str]]  # location -> linux_name, description
+        synthetic: list[str]  # flags that are no one CPUID bit
+
 
 _FEATURE = re.compile(
     r"#define\s+X86_FEATURE_(\w+)\s+\(\s*(\d+)\s*\*\s*32\s*\+\s*(\d+)\s*\)\s*(?:/\*\s*(.*))?"
@@ -36,8 +49,7 @@ _SECTION = re.compile(
 _WORD_ONLY = re.compile(r"word\s+(\d+)", re.I)
 
 
-@dataclass(frozen=True)
-class Word:
+class Word(Record):
     index: int
     leaf: int | None  # None: Linux-defined (synthetic) word
     subleaf: int | None = None
@@ -54,8 +66,7 @@ class Word:
         return f"cpuid.{self.leaf:#x}{'' if sub is None else f'.{sub}'}.{self.register}.{bit}"
 
 
-@dataclass(frozen=True)
-class Flag:
+class Flag(Record):
     macro: str  # X86_FEATURE_GBPAGES -> "GBPAGES"
     word: int
     bit: int
@@ -64,14 +75,13 @@ class Flag:
     description: str | None = None  # the header's comment, e.g. "1GB pages"
 
 
-@dataclass(frozen=True)
-class LinuxFeatures:
+class LinuxFeatures(Record):
     linux_version: str
     source: str
     words: tuple[Word, ...]
     flags: tuple[Flag, ...]
 
-    def to_json(self) -> dict:
+    def to_json(self) -> LinuxFeaturesJson:
         words = {w.index: w for w in self.words}
         locations: dict[str, dict[str, str]] = {}
         synthetic: set[str] = set()
@@ -95,7 +105,7 @@ class LinuxFeatures:
         }
 
 
-def _loc_key(loc: str) -> tuple:
+def _loc_key(loc: str) -> tuple[tuple[int, int] | tuple[int, str], ...]:
     parts = loc.split(".")
     nums = [int(p, 0) if p[0].isdigit() else p for p in parts[1:]]
     return tuple((0, n) if isinstance(n, int) else (1, n) for n in nums)

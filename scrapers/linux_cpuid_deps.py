@@ -14,9 +14,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from cpudb.scrapers import linux_cpufeatures as lcf
-
 from cpudb.errors import ParseError, SourceError
+
+from . import linux_cpufeatures as lcf
 
 DEPS_FILE = "arch/x86/kernel/cpu/cpuid-deps.c"
 _ROW = re.compile(r"\{\s*X86_FEATURE_(\w+)\s*,\s*X86_FEATURE_(\w+)\s*,?\s*\}")
@@ -36,7 +36,7 @@ def parse_rows(text: str, file: str = DEPS_FILE) -> list[tuple[str, str]]:
     return rows
 
 
-def scrape(tree: str | Path) -> dict:
+def scrape(tree: str | Path) -> dict[str, object]:
     root = Path(tree)
     deps = root / DEPS_FILE
     if not deps.is_file():
@@ -52,7 +52,9 @@ def scrape(tree: str | Path) -> dict:
         loc = w.location(f.bit) if w else None
         if loc is not None:
             where[f.macro] = (loc, f.linux_name)
-    unique: dict[tuple[str, str], dict] = {}  # first row of each pair, in table order
+    unique: dict[
+        tuple[str, str], dict[str, str | list[str]]
+    ] = {}  # first row of each pair, in table order
     skipped: list[str] = []
     for a, b in parse_rows(deps.read_text(errors="replace"), str(deps)):
         if a in where and b in where:
@@ -75,7 +77,7 @@ def scrape(tree: str | Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from cpudb.scrapers import data_cli
+    from . import data_cli
 
     return data_cli.run(
         scrape,

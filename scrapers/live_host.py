@@ -11,13 +11,13 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, cast
 
-from cpudb.scrapers import cpuid_dump, cpuinfo
-from cpudb.scrapers.cpuid_dump import CpuidCpu, CpuidDump, CpuidLeaf
-
 from cpudb.errors import CpudbError, SourceError
+from cpudb.record import Record
+
+from . import cpuid_dump, cpuinfo
+from .cpuid_dump import CpuidCpu, CpuidDump, CpuidLeaf
 
 DEV_CPUID = "/dev/cpu/0/cpuid"
 PROC_CPUINFO = "/proc/cpuinfo"
@@ -25,8 +25,7 @@ PROC_CPUINFO = "/proc/cpuinfo"
 Reader = Callable[[int, int], tuple[int, int, int, int]]
 
 
-@dataclass(frozen=True)
-class LiveCapture:
+class LiveCapture(Record):
     source: str  # what was read: "/dev/cpu/0/cpuid", "cpuid -1 -r", "/proc/cpuinfo"
     dump: CpuidDump | None = None
     cpuinfo: cpuinfo.Cpuinfo | None = None
@@ -77,10 +76,10 @@ def read_dev_cpuid(path: str = DEV_CPUID) -> CpuidDump:
             data = os.pread(fd, 16, leaf | sub << 32)
             if len(data) != 16:
                 raise SourceError(f"{path}: short read at leaf {leaf:#x}")
-            return tuple(
-                int.from_bytes(data[i : i + 4], "little")  # type: ignore[return-value]
-                for i in range(0, 16, 4)
+            eax, ebx, ecx, edx = (
+                int.from_bytes(data[i : i + 4], "little") for i in range(0, 16, 4)
             )
+            return eax, ebx, ecx, edx
 
         try:
             leaves = enumerate_leaves(read)
@@ -163,8 +162,7 @@ def hypervisor_bit() -> bool | None:
 # --------------------------------------------------------------------- QMP
 
 
-@dataclass(frozen=True)
-class QmpHost:
+class QmpHost(Record):
     binary: str
     version: str
     label: str  # 7.2.22-debian
@@ -174,7 +172,7 @@ class QmpHost:
 
 def qmp_host(binary: str | None = None, timeout: float = 30.0) -> QmpHost:
     """Start QEMU (`-machine none -accel kvm`) and ask it about `host` and every model."""
-    from cpudb.scrapers import qmp
+    from . import qmp
 
     path = qmp.find_binary(binary)
     if not os.access("/dev/kvm", os.R_OK | os.W_OK):
@@ -188,7 +186,7 @@ def qmp_host(binary: str | None = None, timeout: float = 30.0) -> QmpHost:
 
 
 async def _qmp_host(binary: str, timeout: float) -> QmpHost:
-    from cpudb.scrapers import qmp
+    from . import qmp
 
     hint = "is /dev/kvm usable? (try `cpudb host --this-host`)"
     async with qmp.session(binary, "kvm", timeout, hint=hint) as (client, version, package):

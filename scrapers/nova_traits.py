@@ -65,7 +65,7 @@ def scrape(source: str) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from cpudb.scrapers.data_cli import run
+    from .data_cli import run
 
     return run(
         scrape,

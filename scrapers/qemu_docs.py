@@ -22,10 +22,14 @@ import argparse
 import json
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from cpudb.errors import ParseError, SourceError
+from cpudb.record import Record
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 RST_PATH = "docs/system/cpu-models-x86.rst.inc"
 TEXI_PATH = "docs/qemu-cpu-models.texi"
@@ -37,8 +41,7 @@ _TITLE = re.compile(r"important cpu features for (intel|amd) x86 hosts", re.I)
 _EXCLUSIVE = re.compile(r"mutually\s+exclusive\s+with\s+`*([\w.-]+)`*\s+and\s+`*([\w.-]+)`*", re.I)
 
 
-@dataclass(frozen=True)
-class Recommendation:
+class Recommendation(Record):
     name: str
     summary: str  # the first paragraph of QEMU's text
     excludes: tuple[str, ...] = ()  # "mutually exclusive with ..."
@@ -270,12 +273,12 @@ def from_html_file(path: str | Path, version: str) -> tuple[str, str, Recommende
 
 
 def to_json(
-    results: list[tuple[str, str, Recommended]], existing: dict[str, object] | None = None
+    results: list[tuple[str, str, Recommended]], existing: dict[str, Any] | None = None
 ) -> dict[str, object]:
     """Merge results into the data file's shape (a newer scrape of a version replaces it)."""
     from cpudb.versions import version_key
 
-    releases: dict[str, object] = dict(existing.get("releases", {}) if existing else {})  # type: ignore[call-overload]
+    releases: dict[str, object] = dict(existing.get("releases", {}) if existing else {})
     for version, source, flags in results:
         releases[version] = {
             "source": source,

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from cpudb.model import Dependency, Feature, FeatureWord, ModelDef
+from cpudb.record import Record, field
 
 
-@dataclass(frozen=True)
-class SourceFiles:
+class SourceFiles(Record):
     """The texts of one release. Names are used in error messages."""
 
     cpu_c: str
@@ -18,16 +16,14 @@ class SourceFiles:
     extra: tuple[tuple[str, str], ...] = ()  # (name, text): kvm-cpu.c, tcg-cpu.c
 
 
-@dataclass(frozen=True)
-class RuntimeRules:
+class RuntimeRules(Record):
     """Rules QEMU applies in code, detected in this release's cpu.c."""
 
     hypervisor: bool
     amd_alias_copy: bool
 
 
-@dataclass(frozen=True)
-class ParsedTable:
+class ParsedTable(Record):
     words: tuple[FeatureWord, ...]
     features: tuple[Feature, ...]
     dependencies: tuple[Dependency, ...]

@@ -14,16 +14,15 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from dataclasses import dataclass
 
 from cpudb.errors import SourceError
+from cpudb.record import Record
 
 SERIAL_LIMIT = 1 << 20  # the guest prints ~6 KiB; anything beyond is not ours
 QBOOT = "qboot.rom"
 
 
-@dataclass(frozen=True)
-class Boot:
+class Boot(Record):
     command: tuple[str, ...]
     status: int | None  # QEMU's exit status; None when killed at the timeout
     serial: str  # what the guest printed

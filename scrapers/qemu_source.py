@@ -12,16 +12,20 @@ import re
 import subprocess
 import tarfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from cpudb.errors import CpudbError, ParseError, SourceError
 from cpudb.model import Release
+from cpudb.record import Record
 from cpudb.resolve import cpu_names
 from cpudb.versions import version_key
 
 from .qemu_parsed import SourceFiles
 from .qemu_table import parse_table
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import requests
 
 # Paths inside a QEMU tree, newest layout first.
 CPU_DIRS = ("target/i386", "target-i386")
@@ -30,8 +34,7 @@ UPSTREAM_RAW = "https://gitlab.com/qemu-project/qemu/-/raw/{ref}/{path}"
 UPSTREAM_TAGS = "https://gitlab.com/api/v4/projects/qemu-project%2Fqemu/repository/tags"
 
 
-@dataclass(frozen=True)
-class FetchedRelease:
+class FetchedRelease(Record):
     files: SourceFiles
     version: str  # from the VERSION file
     origin: str  # where it came from, for data/README.md and `cpudb versions`
@@ -161,7 +164,9 @@ def from_git(repo: str, ref: str) -> FetchedRelease:
     return FetchedRelease(files, version, f"git {ref} ({commit[:12]})")
 
 
-def from_https(tag: str, cache_dir: Path, *, session=None, timeout: float = 20.0) -> FetchedRelease:  # noqa: ANN001
+def from_https(
+    tag: str, cache_dir: Path, *, session: requests.Session | None = None, timeout: float = 20.0
+) -> FetchedRelease:
     """Download the files of an upstream tag (cached); offline is a clear error."""
     import requests
     from requests.adapters import HTTPAdapter
@@ -215,7 +220,9 @@ def from_https(tag: str, cache_dir: Path, *, session=None, timeout: float = 20.0
     return FetchedRelease(files, version, f"upstream tag {tag} over HTTPS")
 
 
-def list_upstream_tags(*, session=None, timeout: float = 20.0) -> list[str]:  # noqa: ANN001
+def list_upstream_tags(
+    *, session: requests.Session | None = None, timeout: float = 20.0
+) -> list[str]:
     import requests
 
     s = session or requests.Session()

@@ -8,13 +8,12 @@ message before the monitor runs; one it accepts reaches the monitor and quits (0
 from __future__ import annotations
 
 import subprocess
-from dataclasses import dataclass
 
 from cpudb.errors import SourceError
+from cpudb.record import Record
 
 
-@dataclass(frozen=True)
-class Started:
+class Started(Record):
     cpu: str
     accel: str
     started: bool

@@ -137,7 +137,7 @@ def _tcg_masks(files: SourceFiles, version: str) -> dict[str, int] | None:
     """Each feature word's `.tcg_features` mask in qemu-system-x86_64 (a word without
     one gives TCG nothing), with only the #if branches that build compiles; None for
     releases whose feature_word_info has no TCG masks."""
-    from cpudb.scrapers.cpp_branches import active_text
+    from .cpp_branches import active_text
 
     cpu_h = Source(files.cpu_h_name, active_text(files.cpu_h))
     cpu_c = Source(files.cpu_c_name, active_text(files.cpu_c))

@@ -18,6 +18,10 @@ from .ctext import (
 )
 from .qemu_eval import Ctx, need_expr, need_list
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from cpudb.model import WordType
+
 REGISTERS = {"R_EAX": "eax", "R_EBX": "ebx", "R_ECX": "ecx", "R_EDX": "edx"}
 
 
@@ -111,13 +115,14 @@ def parse_words(
             if f.field is None:
                 raise cpu_c.error("unexpected item in feature_word_info", f.pos)
             fields[f.field] = f
-        wtype = "cpuid"
+        wtype: WordType = "cpuid"
         if "type" in fields:
-            t = need_expr(fields["type"], cpu_c).text()
+            texpr = need_expr(fields["type"], cpu_c)
+            t = texpr.text()
             if t == "MSR_FEATURE_WORD":
                 wtype = "msr"
             elif t != "CPUID_FEATURE_WORD":
-                raise fields["type"].value.tokens[0].error("unknown feature word type")  # type: ignore[union-attr]
+                raise texpr.tokens[0].error("unknown feature word type")
         leaf: int | None = None
         sub: int | None = None
         msr: int | None = None
@@ -152,7 +157,7 @@ def parse_words(
             if regtok.text not in REGISTERS:
                 raise regtok.error("unknown register")
             reg = REGISTERS[regtok.text]
-        words.append(FeatureWord(word, wtype, leaf, sub, reg, msr))  # type: ignore[arg-type]
+        words.append(FeatureWord(word, wtype, leaf, sub, reg, msr))
         widths[word] = 64 if wtype == "msr" else 32
         if "feat_names" in fields:
             fn = fields["feat_names"]

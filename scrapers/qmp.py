@@ -15,18 +15,20 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cpudb.errors import SourceError
+from cpudb.record import Record
+
+if TYPE_CHECKING:
+    from cpudb.model import Release
 
 DEFAULT_BINARIES = ("qemu-system-x86_64", "qemu-kvm", "/usr/libexec/qemu-kvm")
 # Names that are not table models: host passthrough and QOM-registered special models.
 SPECIAL = frozenset({"host", "max", "base"})
 
 
-@dataclass(frozen=True)
-class QmpCpu:
+class QmpCpu(Record):
     name: str
     alias_of: str | None
     deprecated: bool
@@ -34,8 +36,7 @@ class QmpCpu:
     props: dict[str, object]
 
 
-@dataclass(frozen=True)
-class QmpCapture:
+class QmpCapture(Record):
     binary: str
     version: str  # "7.2.22"
     package: str  # "Debian 1:7.2+dfsg-7+deb12u18+b3" or ""
@@ -173,7 +174,14 @@ def distro_label(capture: QmpCapture) -> str:
     return capture.version if not pkg else f"{capture.version}-build"
 
 
-def to_release(cap: QmpCapture, reference, label: str | None = None):  # noqa: ANN001
+def _number(value: object) -> int:
+    """A number of QMP's expansion (family, model, stepping) as an int."""
+    if isinstance(value, int | float | str):
+        return int(value)
+    raise TypeError(f"not a number: {value!r}")
+
+
+def to_release(cap: QmpCapture, reference: Release, label: str | None = None) -> Release:
     """A Release from a QMP capture. Feature locations come from `reference` (a parsed
     release close to the binary's version), since QMP reports names, not CPUID bits."""
     from cpudb.model import CpuName, Release
@@ -205,9 +213,9 @@ def to_release(cap: QmpCapture, reference, label: str | None = None):  # noqa: A
             version=int(m.group(2)) if m else None,
             features=feats,
             vendor=str(p.get("vendor", "")),
-            family=int(p.get("family", 0)),  # type: ignore[call-overload]
-            model_number=int(p.get("model", 0)),  # type: ignore[call-overload]
-            stepping=int(p.get("stepping", 0)),  # type: ignore[call-overload]
+            family=_number(p.get("family", 0)),
+            model_number=_number(p.get("model", 0)),
+            stepping=_number(p.get("stepping", 0)),
             model_id=str(p.get("model-id", "")),
             deprecation_note="deprecated (as reported by QEMU)" if c.deprecated else None,
         )
@@ -219,7 +227,7 @@ def to_release(cap: QmpCapture, reference, label: str | None = None):  # noqa: A
         if c.alias_of and c.alias_of in concrete:
             target = concrete[c.alias_of]
             kind = "bare" if target.model == c.name else "alias"
-            cpu = replace(target, name=c.name, kind=kind, alias_of=c.alias_of)  # type: ignore[arg-type]
+            cpu = replace(target, name=c.name, kind=kind, alias_of=c.alias_of)
         cpus.append(cpu)
     version = label or distro_label(cap)
     return Release(

@@ -3,16 +3,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from cpudb.record import Record, field
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TypeVar
+
+    E = TypeVar("E")
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(Record):
     line: int
     text: str
 
 
-@dataclass(frozen=True)
 class InternalError(Event):
     """`KVM internal error. Suberror: N` (+ `emulation failure` on the next line)."""
 
@@ -20,14 +24,12 @@ class InternalError(Event):
     detail: str | None = None
 
 
-@dataclass(frozen=True)
 class EntryFailed(Event):
     """`KVM: entry failed, hardware error 0x80000021`: VM entry refused the guest state."""
 
     hardware_error: int
 
 
-@dataclass(frozen=True)
 class RegisterDump(Event):
     """QEMU's register dump (x86_cpu_dump_state); `lines` are all the lines it spans."""
 
@@ -36,13 +38,11 @@ class RegisterDump(Event):
     code: tuple[int, ...] = ()  # the bytes of `Code=`, from the current instruction on
 
 
-@dataclass(frozen=True)
 class ResetDump(Event):
     """A register dump QEMU printed at a CPU reset (`-d cpu_reset`): the power-on state,
     never the state of a failure."""
 
 
-@dataclass(frozen=True)
 class Trace(Event):
     """One kvm/kvmmmu tracepoint line; `task` is `comm-pid` when trace-cmd printed it."""
 
@@ -51,13 +51,11 @@ class Trace(Event):
     task: str | None = None
 
 
-@dataclass(frozen=True)
 class KvmExit(Trace):
     reason: str = ""
     rip: int | None = None
 
 
-@dataclass(frozen=True)
 class WalkStart(Trace):
     """kvm_mmu_pagetable_walk: a guest page walk for `addr` with access bits `pferr`."""
 
@@ -65,7 +63,6 @@ class WalkStart(Trace):
     pferr: int = 0
 
 
-@dataclass(frozen=True)
 class PagingElement(Trace):
     """kvm_mmu_paging_element: the entry read at one level of the walk."""
 
@@ -73,14 +70,12 @@ class PagingElement(Trace):
     level: int = 0
 
 
-@dataclass(frozen=True)
 class WalkerError(Trace):
     """kvm_mmu_walker_error: the walk failed with this page-fault error code."""
 
     pferr: int = 0
 
 
-@dataclass(frozen=True)
 class EmulateInsn(Trace):
     rip: int = 0
     insn: tuple[int, ...] = ()
@@ -88,19 +83,16 @@ class EmulateInsn(Trace):
     failed: bool = False
 
 
-@dataclass(frozen=True)
 class UserspaceExit(Trace):
     reason: str = ""
 
 
-@dataclass(frozen=True)
 class CrAccess(Trace):
     write: bool = True
     cr: int = 0
     value: int = 0
 
 
-@dataclass(frozen=True)
 class MsrAccess(Trace):
     write: bool = True
     msr: int = 0
@@ -108,13 +100,11 @@ class MsrAccess(Trace):
     gp: bool = False  # the access raised #GP (`... (#GP)`)
 
 
-@dataclass(frozen=True)
 class InjectedException(Trace):
     vector: str = ""  # "#GP", "#PF", ...
     error_code: int | None = None
 
 
-@dataclass(frozen=True)
 class FeatureWarning(Event):
     """QEMU dropped a requested feature: `host|TCG doesn't support requested feature: ...`."""
 
@@ -127,14 +117,12 @@ class FeatureWarning(Event):
     bit: int
 
 
-@dataclass(frozen=True)
 class FeaturesRefused(Event):
     """`Host doesn't support requested features` (enforce): QEMU refused to start."""
 
     accel: str
 
 
-@dataclass(frozen=True)
 class PhysBitsMismatch(Event):
     """`Host physical bits (H) does not match phys-bits property (P)`."""
 
@@ -142,7 +130,6 @@ class PhysBitsMismatch(Event):
     guest_bits: int
 
 
-@dataclass(frozen=True)
 class AddressSpaceLimit(Event):
     """`Address space limit 0x.. < 0x.. phys-bits too low (N)`: QEMU refused to start."""
 
@@ -151,7 +138,6 @@ class AddressSpaceLimit(Event):
     phys_bits: int
 
 
-@dataclass(frozen=True)
 class LibvirtMismatch(Event):
     """`guest CPU doesn't match specification: missing features: a,b` (or `extra`)."""
 
@@ -159,14 +145,12 @@ class LibvirtMismatch(Event):
     extra: tuple[str, ...]
 
 
-@dataclass(frozen=True)
 class LibvirtIncompatible(Event):
     """`the CPU is incompatible with host CPU: Host CPU does not provide required features`."""
 
     features: tuple[str, ...]
 
 
-@dataclass(frozen=True)
 class CommandLine(Event):
     """A QEMU command line (joined across `\\` continuations)."""
 
@@ -176,14 +160,12 @@ class CommandLine(Event):
     accel: str | None
 
 
-@dataclass(frozen=True)
 class QemuVersion(Event):
     version: str
     via: str  # "libvirt" (domain log header) or "qemu" (`QEMU emulator version`)
 
 
-@dataclass(frozen=True)
-class Log:
+class Log(Record):
     """Everything recognised in one log, in line order."""
 
     source: str
@@ -196,7 +178,7 @@ class Log:
     def has_trace(self) -> bool:
         return self.plain_traces > 0 or any(isinstance(e, Trace) for e in self.events)
 
-    def of(self, kind: type) -> list:  # noqa: ANN001 - a list of `kind`
+    def of(self, kind: type[E]) -> list[E]:
         return [e for e in self.events if isinstance(e, kind)]
 
     @property

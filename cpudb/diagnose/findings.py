@@ -9,7 +9,6 @@ QEMU's own warnings in the log. Pure.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import cpudb.diagnose.events as lp
 import cpudb.diagnose.fixes as fx
@@ -18,6 +17,7 @@ from cpudb.diagnose.guestcpu import GuestCpu
 from cpudb.diagnose.registers import GuestState, guest_state
 from cpudb.model import Feature, Release
 from cpudb.names import FeatureNames
+from cpudb.record import Record, field
 
 # page-fault error code bits, as kvm_mmu_trace_pferr_flags prints them
 PFERR = {0: "P", 1: "W", 2: "U", 3: "RSVD", 4: "F", 5: "PK", 6: "SS"}
@@ -31,14 +31,12 @@ def pferr_text(code: int) -> str:
     return "|".join(n for b, n in PFERR.items() if code >> b & 1) or "0 (not present)"
 
 
-@dataclass(frozen=True)
-class Evidence:
+class Evidence(Record):
     line: int
     text: str
 
 
-@dataclass(frozen=True)
-class Finding:
+class Finding(Record):
     feature: str  # QEMU name in the chosen release, or "phys-bits" / "host-phys-bits"
     location: str | None  # cpuid.0x80000001.edx.26
     cpuid: str | None  # CPUID.80000001H:EDX[26]
@@ -61,8 +59,7 @@ class Finding:
         return "; ".join(self.chain) + "."
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(Record):
     release: Release
     names: FeatureNames
     cpu: GuestCpu | None
@@ -74,8 +71,7 @@ class Context:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Diagnosis:
+class Diagnosis(Record):
     source: str
     release: str
     findings: tuple[Finding, ...]
@@ -87,8 +83,7 @@ class Diagnosis:
     accel: str | None
 
 
-@dataclass
-class Claim:
+class Claim(Record):
     key: str  # feature name, or PHYS_BITS / HOST_PHYS_BITS
     kind: str
     evidence: list[Evidence]

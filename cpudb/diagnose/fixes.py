@@ -6,17 +6,16 @@ release data in, sentences and `-cpu` lines out.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from cpudb.decide.core import Need, choose
 from cpudb.decide.offer import Offer
 from cpudb.decide.rank import CatalogOffer
 from cpudb.diagnose.guestcpu import GuestCpu
 from cpudb.model import Release
+from cpudb.record import Record
 
 
-@dataclass(frozen=True)
-class HostView:
+class HostView(Record):
     """The host's features in one release (`HostCpu.features_in`), reduced to what we need."""
 
     name: str

@@ -9,11 +9,10 @@ raise (a user's `--cpu`) or report (a log's command line).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from cpudb.errors import NotFound
 from cpudb.model import Release
 from cpudb.names import FeatureNames, lookup_cpu
+from cpudb.record import Record
 from cpudb.resolve import apply_dependencies, with_accel
 
 HOST_MODELS = frozenset({"host", "max"})
@@ -36,8 +35,7 @@ _FLAGS = (
 )
 
 
-@dataclass(frozen=True)
-class CpuArg:
+class CpuArg(Record):
     """A `-cpu` argument split into its model and its comma-separated properties."""
 
     text: str
@@ -98,8 +96,7 @@ def parse_cpu_arg(text: str) -> CpuArg:
     return CpuArg(text, model, tuple(props))
 
 
-@dataclass(frozen=True)
-class GuestCpu:
+class GuestCpu(Record):
     """What the guest CPU was (or will be) configured as, and where that came from."""
 
     arg: CpuArg

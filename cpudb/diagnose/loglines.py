@@ -29,6 +29,20 @@ from cpudb.diagnose.events import (
     WalkStart,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import TypedDict
+
+    class TraceFields(TypedDict):
+        """What every `Trace` holds, read before the tracepoint's own fields."""
+
+        line: int
+        text: str
+        name: str
+        payload: str
+        task: str | None
+
+
 _HEX = r"(?:0x)?[0-9a-fA-F]+"
 
 
@@ -79,7 +93,13 @@ _TASK = re.compile(r"^\s*(\S+-\d+)\s+(?:\(\s*\d+\)\s+)?\[\d+\]")
 def trace_event(n: int, text: str, name: str, payload: str) -> Trace:
     m_task = _TASK.match(text)
     task = m_task.group(1) if m_task else None
-    base: dict = {"line": n, "text": text.strip(), "name": name, "payload": payload, "task": task}
+    base: TraceFields = {
+        "line": n,
+        "text": text.strip(),
+        "name": name,
+        "payload": payload,
+        "task": task,
+    }
     if name == "kvm_exit":
         r = re.search(r"reason (\S+)", payload)
         rip = re.search(r"rip (" + _HEX + ")", payload)

@@ -21,7 +21,7 @@ Pure functions; levels are numbered as KVM's trace prints them (1 = PTE ... 5 = 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from cpudb.record import Record
 
 PS = 1 << 7
 NX = 1 << 63
@@ -59,15 +59,13 @@ def bit_text(mask: int) -> str:
     return "bits " + ", ".join(str(b) for b in bl)
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Record):
     mask: int
     condition: str  # "always", "pdpe1gb", "nxe", "maxphyaddr", "amd"
     why: str  # what the bits mean at this level, and what makes them legal
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(Record):
     """A rule whose bits are set in the entry: those bits are (or may be) reserved."""
 
     rule: Rule

@@ -246,7 +246,7 @@ def _finish(claims: list[Claim], ctx: Context, log: lp.Log) -> list[Finding]:
             )
         )
 
-    def order(fd: Finding) -> tuple:
+    def order(fd: Finding) -> tuple[bool, int, int]:
         return (
             fd.role != "cause",
             min(KIND_ORDER.index(k) for k in fd.kinds),

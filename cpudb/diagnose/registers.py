@@ -8,7 +8,7 @@ location, so they resolve in any QEMU release (or are reported as unnamed there)
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from cpudb.record import Record
 
 CR0_BITS = {
     0: "PE",
@@ -64,8 +64,7 @@ EFER_BITS = {
 }
 
 
-@dataclass(frozen=True)
-class Gate:
+class Gate(Record):
     """A control-register bit that is reserved unless the guest CPU has one of `locations`."""
 
     register: str  # "CR4" or "EFER"
@@ -119,8 +118,7 @@ def gates_set(value: int, gates: tuple[Gate, ...]) -> list[Gate]:
     return [g for g in gates if value >> g.bit & 1]
 
 
-@dataclass(frozen=True)
-class GuestState:
+class GuestState(Record):
     """The paging-relevant state of a vCPU from a register dump."""
 
     cr0: int | None

@@ -3,8 +3,6 @@ feature (pdpe1gb, nx, la57) or phys-bits setting would have made it legal. Pure.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import cpudb.diagnose.events as lp
 import cpudb.diagnose.paging as paging
 from cpudb.diagnose.findings import (
@@ -26,11 +24,15 @@ from cpudb.diagnose.messages import phys_fixes
 from cpudb.diagnose.registers import guest_state
 
 
-@dataclass
 class _Walk:
-    start: lp.WalkStart | None
-    elements: list[lp.PagingElement] = field(default_factory=list)
-    error: lp.WalkerError | None = None
+    """One guest page walk as its tracepoints arrive: grown while grouping, then read."""
+
+    __slots__ = ("start", "elements", "error")
+
+    def __init__(self, start: lp.WalkStart | None) -> None:
+        self.start = start
+        self.elements: list[lp.PagingElement] = []
+        self.error: lp.WalkerError | None = None
 
 
 def _walks(log: lp.Log) -> list[_Walk]:
@@ -181,6 +183,15 @@ def _rsvd_claims(log: lp.Log, ctx: Context, w: _Walk, notes: list[str]) -> list[
         )
         return []
     certain = len(live) == 1
+    # several bits that are reserved under different conditions: each claim says so
+    others = (
+        [
+            "other bits of the same entry are reserved under other "
+            "conditions too: each is a candidate"
+        ]
+        if len(live) > 1
+        else []
+    )
     out: list[Claim] = []
     for h in live:
         chain = [*head]
@@ -230,7 +241,7 @@ def _rsvd_claims(log: lp.Log, ctx: Context, w: _Walk, notes: list[str]) -> list[
                     PHYS_BITS,
                     "page-walk",
                     evidence,
-                    chain,
+                    chain + others,
                     certain and maxphy_known,
                     fixes=phys_fixes(ctx, top + 1, log),
                 )
@@ -252,17 +263,11 @@ def _rsvd_claims(log: lp.Log, ctx: Context, w: _Walk, notes: list[str]) -> list[
                 key,
                 "page-walk",
                 evidence,
-                chain,
+                chain + others,
                 certain,
                 host_lacks_line=host_warning_line(log, key),
             )
         )
-    if len(live) > 1:
-        for c in out:
-            c.chain.append(
-                "other bits of the same entry are reserved under other "
-                "conditions too: each is a candidate"
-            )
     return out
 
 
