@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 from cpudb.scrapers import cpuid_dump, cpuinfo
 
-from cpudb import host as H
 from cpudb.errors import ParseError
+from cpudb.host_build import from_cpuinfo, from_dump, linux_flag_map
+from cpudb.host_cpu import HostCpu
+from cpudb.host_fit import blockers
+from cpudb.host_load import load_host
 from tests.conftest import FIXTURES, need_tool
 
 TWO = FIXTURES / "hosts" / "cpuinfo-amd-23-1-2-two-cpus.txt"
@@ -48,7 +51,7 @@ def test_bad_cpuinfo(text, line, words):
 
 def test_decoding_through_linux_names(db):
     rel = db.release("10.2")
-    h = H.load_host(str(TWO))
+    h = load_host(str(TWO))
     assert h.kind == "cpuinfo" and h.source == f"/proc/cpuinfo text {TWO.name}"
     assert (h.vendor, h.family, h.model, h.stepping, h.hypervisor) == (
         "AuthenticAMD",
@@ -66,8 +69,8 @@ def test_decoding_through_linux_names(db):
     assert "mds-no" in hf.unknown  # MSR
     assert any("flags differ between CPUs: avx2" in n for n in hf.notes)
     cpu = rel.cpu("EPYC-v1")
-    assert H.blockers(rel, cpu, hf) == ()
-    round_trip = H.HostCpu.from_json(h.to_json())
+    assert blockers(rel, cpu, hf) == ()
+    round_trip = HostCpu.from_json(h.to_json())
     assert round_trip.features_in(rel) == hf
 
 
@@ -86,9 +89,9 @@ def test_cpuid_and_proc_cpuinfo_agree_on_this_machine(db):
     tool = need_tool("cpuid", "apt-get install cpuid")
     out = subprocess.run([tool, "-1", "-r"], capture_output=True, text=True, check=True).stdout
     rel = db.release(None)
-    dump = H.from_dump(cpuid_dump.parse(out, "cpuid -1 -r"), "cpuid -1 -r").features_in(rel)
+    dump = from_dump(cpuid_dump.parse(out, "cpuid -1 -r"), "cpuid -1 -r").features_in(rel)
     info = cpuinfo.parse(Path("/proc/cpuinfo").read_text(), "/proc/cpuinfo")
-    proc = H.from_cpuinfo(info, H.linux_flag_map(), "/proc/cpuinfo").features_in(rel)
+    proc = from_cpuinfo(info, linux_flag_map(), "/proc/cpuinfo").features_in(rel)
     by_name = {f.name: f.location for f in rel.features}
     loc_name = {loc: name for name, loc in by_name.items()}
     both = set(by_name) - dump.unknown - proc.unknown
@@ -107,10 +110,10 @@ def test_la57_hidden_by_linux_is_unknown_not_absent(db):
     rel = db.release("7.2.0")
     text = (FIXTURES / "hosts" / "cpuinfo-amd-23-1-2-two-cpus.txt").read_text()
     info = cpuinfo.parse(text, "cpuinfo")
-    hf = H.from_cpuinfo(info, H.linux_flag_map(), "cpuinfo").features_in(rel)
+    hf = from_cpuinfo(info, linux_flag_map(), "cpuinfo").features_in(rel)
     assert "la57" in hf.unknown and "la57" not in hf.present
     assert any("5-level paging" in n for n in hf.notes)
-    on = H.from_cpuinfo(
-        cpuinfo.parse(text.replace("flags\t\t: ", "flags\t\t: la57 "), "c"), H.linux_flag_map(), "c"
+    on = from_cpuinfo(
+        cpuinfo.parse(text.replace("flags\t\t: ", "flags\t\t: la57 "), "c"), linux_flag_map(), "c"
     ).features_in(rel)
     assert "la57" in on.present

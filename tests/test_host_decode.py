@@ -13,7 +13,11 @@ import re
 import pytest
 from cpudb.scrapers import cpuid_dump
 
-from cpudb import host as H
+from cpudb.host_build import from_dump, signature_fms
+from cpudb.host_cpu import HostCpu
+from cpudb.host_features import HostFeatures
+from cpudb.host_fit import best_models, blockers, model_fits, unknown_of, usable_models
+from cpudb.host_load import load_host
 from cpudb.resolve import name_index
 from tests.conftest import FIXTURES, HOSTS_DIR, need_hosts_dir
 
@@ -22,8 +26,8 @@ LEAF0 = "0x00000000 0x00: eax=0x{max:08x} ebx=0x756e6547 ecx=0x6c65746e edx=0x49
 CENTAUR0 = "0x00000000 0x00: eax=0x{max:08x} ebx=0x746e6543 ecx=0x736c7561 edx=0x48727561"
 
 
-def dump(*rows: str, name: str = "t.cpuid") -> H.HostCpu:
-    return H.from_dump(cpuid_dump.parse("CPU:\n" + "\n".join(rows) + "\n", name), name)
+def dump(*rows: str, name: str = "t.cpuid") -> HostCpu:
+    return from_dump(cpuid_dump.parse("CPU:\n" + "\n".join(rows) + "\n", name), name)
 
 
 # ------------------------------------------------------------ identification
@@ -42,7 +46,7 @@ def dump(*rows: str, name: str = "t.cpuid") -> H.HostCpu:
     ],
 )
 def test_family_model_stepping_rule(eax, fms):
-    assert H.signature_fms(eax) == fms
+    assert signature_fms(eax) == fms
 
 
 def _readme_rows() -> list:
@@ -66,7 +70,7 @@ def test_shared_dump_decodes_to_readme_row(row):
     hosts = need_hosts_dir()
     stem, brand, sig, family, model, stepping = row
     vendor = json.loads((hosts / "expected.json").read_text())[stem]["decoded"]["vendor"]
-    h = H.load_host(str(hosts / f"{stem}.cpuid"))
+    h = load_host(str(hosts / f"{stem}.cpuid"))
     assert (h.vendor, h.family, h.model, h.stepping, h.brand) == (
         vendor,
         int(family),
@@ -93,7 +97,7 @@ def rel(db):
 
 
 def test_haswell_fixture_features(rel):
-    h = H.load_host(str(HASWELL))
+    h = load_host(str(HASWELL))
     hf = h.features_in(rel)
     assert {"avx2", "fma", "invpcid", "xsaveopt", "invtsc", "syscall", "arat"} <= hf.present
     assert "pdpe1gb" not in hf.present | hf.unknown  # absent: the bit is clear
@@ -109,34 +113,34 @@ def test_haswell_fixture_features(rel):
 
 
 def test_blockers_and_best(rel):
-    hf = H.load_host(str(HASWELL)).features_in(rel)
-    assert H.blockers(rel, rel.cpu("Haswell-v2"), hf) == ()
-    assert H.blockers(rel, rel.cpu("Haswell-noTSX"), hf) == ()
-    assert H.blockers(rel, rel.cpu("Haswell-v1"), hf) == ("hle", "rtm")
-    sky = H.blockers(rel, rel.cpu("Skylake-Server-v1"), hf)
+    hf = load_host(str(HASWELL)).features_in(rel)
+    assert blockers(rel, rel.cpu("Haswell-v2"), hf) == ()
+    assert blockers(rel, rel.cpu("Haswell-noTSX"), hf) == ()
+    assert blockers(rel, rel.cpu("Haswell-v1"), hf) == ("hle", "rtm")
+    sky = blockers(rel, rel.cpu("Skylake-Server-v1"), hf)
     assert "pdpe1gb" in sky and "avx512f" in sky
-    cpu = H.load_host(str(HASWELL))
-    assert H.best_models(rel, cpu, hf)[0] == "Haswell-v2"
-    fits = {f.name: f for f in H.model_fits(rel, hf)}
+    cpu = load_host(str(HASWELL))
+    assert best_models(rel, cpu, hf)[0] == "Haswell-v2"
+    fits = {f.name: f for f in model_fits(rel, hf)}
     assert fits["Haswell"].alias_of == "Haswell-v1" and fits["Haswell"].blockers == ("hle", "rtm")
     assert fits["Skylake-Server-v1"].usable is False
     assert "mds-no" in with_kvm(rel, "Cascadelake-Server-v2")
     assert "mds-no" in fits["Cascadelake-Server-v2"].unknown  # reported apart
     assert "mds-no" not in fits["Cascadelake-Server-v2"].blockers
-    assert H.usable_models(rel, hf) == tuple(f.name for f in fits.values() if f.usable)
+    assert usable_models(rel, hf) == tuple(f.name for f in fits.values() if f.usable)
 
 
 def test_kvm_gives_what_the_host_cpu_lacks(rel):
     """x2apic, tsc-deadline, hypervisor and the kvm* paravirt bits come from KVM/QEMU."""
     lacking = 0x7FFAFBFF & ~(1 << 21 | 1 << 24)  # CPUID.1:ECX without x2apic, tsc-deadline
     text = HASWELL.read_text().replace("ecx=0x7ffafbff", f"ecx=0x{lacking:08x}")
-    hf = H.from_dump(cpuid_dump.parse(text, "h"), "h").features_in(rel)
+    hf = from_dump(cpuid_dump.parse(text, "h"), "h").features_in(rel)
     assert not {"x2apic", "tsc-deadline", "hypervisor", "kvmclock"} & hf.present
     assert {"x2apic", "tsc-deadline", "hypervisor", "kvmclock"} <= with_kvm(rel, "Haswell-v2")
     assert {"x2apic", "tsc-deadline", "hypervisor", "kvmclock"} <= hf.kvm_supplied
-    assert H.blockers(rel, rel.cpu("Haswell-v2"), hf) == ()
+    assert blockers(rel, rel.cpu("Haswell-v2"), hf) == ()
     # without those rules the same model would be blocked
-    assert H.blockers(rel, rel.cpu("Haswell-v2"), H.HostFeatures(hf.present, hf.unknown, ()))
+    assert blockers(rel, rel.cpu("Haswell-v2"), HostFeatures(hf.present, hf.unknown, ()))
 
 
 def with_kvm(rel, name):
@@ -146,9 +150,9 @@ def with_kvm(rel, name):
 
 
 def test_tcg_blockers_do_not_get_kvm_rules(rel):
-    hf = H.load_host(str(HASWELL)).features_in(rel)
+    hf = load_host(str(HASWELL)).features_in(rel)
     # a model that enables x2apic only through KVM's defaults: under tcg no x2apic is asked
-    assert "x2apic" not in H.blockers(rel, rel.cpu("qemu64-v1"), hf, accel="tcg")
+    assert "x2apic" not in blockers(rel, rel.cpu("qemu64-v1"), hf, accel="tcg")
 
 
 def test_missing_leaf_is_unknown_and_reported(rel):
@@ -160,8 +164,8 @@ def test_missing_leaf_is_unknown_and_reported(rel):
     assert "avx2" in hf.unknown and "avx2" not in hf.present
     assert "0x7.0" in hf.missing_leaves
     assert any("0x7.0" in n for n in hf.notes)
-    assert "avx2" not in H.blockers(rel, rel.cpu("Haswell-v2"), hf)
-    assert "avx2" in H.unknown_of(rel, rel.cpu("Haswell-v2"), hf)
+    assert "avx2" not in blockers(rel, rel.cpu("Haswell-v2"), hf)
+    assert "avx2" in unknown_of(rel, rel.cpu("Haswell-v2"), hf)
 
 
 def test_centaur_leaves_only_for_centaur_vendors(rel):
@@ -189,7 +193,7 @@ def test_32_bit_capture_keeps_syscall(rel):
 
 
 def test_several_cpus_use_cpu0_and_say_what_differs(rel):
-    h = H.load_host(str(FIXTURES / "hosts" / "two-cpus-avx2-differs.cpuid"))
+    h = load_host(str(FIXTURES / "hosts" / "two-cpus-avx2-differs.cpuid"))
     assert h.cpu_count == 2 and h.source.startswith("cpuid -r dump")
     hf = h.features_in(rel)
     assert "avx2" in hf.present
@@ -199,15 +203,15 @@ def test_several_cpus_use_cpu0_and_say_what_differs(rel):
 
 def test_stored_form_round_trips(rel):
     for p in (HASWELL, FIXTURES / "hosts" / "two-cpus-avx2-differs.cpuid"):
-        h = H.load_host(str(p))
-        back = H.HostCpu.from_json(json.loads(json.dumps(h.to_json())))
+        h = load_host(str(p))
+        back = HostCpu.from_json(json.loads(json.dumps(h.to_json())))
         assert back == h
         assert back.features_in(rel) == h.features_in(rel)
 
 
 def test_same_host_decodes_for_every_release(db):
     """The stored registers are release-independent: old and new catalogues both decode."""
-    h = H.load_host(str(HASWELL))
+    h = load_host(str(HASWELL))
     for version in ("1.1.0", "2.0.0", "4.2.0", "7.2.0"):
         r = db.release(version)
         hf = h.features_in(r)
@@ -271,14 +275,14 @@ def test_blockers_match_qemu_under_kvm(db, capture):
     answers = json.loads((hosts / "expected.json").read_text())[capture]["qemu_kvm_cpu_definitions"]
     rel = db.release(QEMU_OF_CAPTURE[capture])
     idx = name_index(rel.features)
-    hf = H.load_host(str(hosts / f"{capture}.cpuid")).features_in(rel)
+    hf = load_host(str(hosts / f"{capture}.cpuid")).features_in(rel)
     compared, differences = 0, {}
     for name, unavailable in answers.items():
         cpu = rel.cpu(name)
         if cpu is None:
             continue
         theirs = {idx.get(u, u) for u in unavailable} - hf.unknown
-        ours = set(H.blockers(rel, cpu, hf))
+        ours = set(blockers(rel, cpu, hf))
         compared += 1
         if ours != theirs:
             differences[(capture, name)] = (ours - theirs, theirs - ours)
@@ -317,9 +321,9 @@ def libvirt_comparison(db) -> list[tuple[str, str, str, str]]:
     for capture, e in sorted(expected.items()):
         if "guest" not in e:
             continue
-        cpu = H.load_host(str(HOSTS_DIR / f"{capture}.cpuid"))
+        cpu = load_host(str(HOSTS_DIR / f"{capture}.cpuid"))
         hf = cpu.features_in(rel)
-        best = H.best_models(rel, cpu, hf)[0]
+        best = best_models(rel, cpu, hf)[0]
         theirs = e["guest"]["model"]
         target = rel.cpu(theirs)
         concrete = target.alias_of if target is not None and target.alias_of else theirs

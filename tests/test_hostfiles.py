@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from cpudb import host as H
 from cpudb import hostfiles
 from cpudb.cli import main
+from cpudb.host_cpu import HostCpu
+from cpudb.host_fit import blockers
 from cpudb.query import open_db
 from cpudb.record import replace
 from tests.conftest import FIXTURES
@@ -26,7 +27,7 @@ from tests.conftest import FIXTURES
 HF = FIXTURES / "hostfiles"
 
 
-def one(name: str) -> H.HostCpu:
+def one(name: str) -> HostCpu:
     ((_, cpu),) = hostfiles.read((HF / name).read_text(), name)
     return cpu
 
@@ -45,8 +46,8 @@ def test_domcapabilities_host_model_and_qemus_verdicts():
     epyc = set(verdicts["EPYC-v1"])
     assert epyc and all(rel.feature(n) is not None for n in epyc) and "fxsr_opt" not in epyc
     # the decisions honour QEMU: Haswell-v1 is blocked by exactly what QEMU said
-    assert H.blockers(rel, rel.cpu("Haswell-v1"), hf) == ("hle", "rtm")
-    assert H.blockers(rel, rel.cpu("Haswell-v4"), hf) == ()
+    assert blockers(rel, rel.cpu("Haswell-v1"), hf) == ("hle", "rtm")
+    assert blockers(rel, rel.cpu("Haswell-v4"), hf) == ()
 
 
 def test_advise_on_a_domcapabilities_host_picks_a_model_qemu_said_is_usable(capsys):
@@ -88,7 +89,7 @@ def test_qmp_answers_pasted_from_virsh_qemu_monitor_command():
     plain = replace(hf, verdicts=())
     qemus = dict(cpu.qemu_unavailable)
     # the recorded expansion alone gives QEMU's own verdict for every model
-    assert {c.name: H.blockers(rel, c, plain) for c in rel.cpus} == {
+    assert {c.name: blockers(rel, c, plain) for c in rel.cpus} == {
         c.name: tuple(sorted(qemus[c.name])) for c in rel.cpus
     }
 
@@ -99,7 +100,7 @@ def test_kubevirt_nodes_are_many_hosts(capsys):
     rel = open_db().release("7.2")
     a, b, c = (h.features_in(rel) for _, h in hosts)
     assert a == b and a != c
-    assert H.blockers(rel, rel.cpu("Skylake-Client-IBRS"), a) == ()  # labelled usable
+    assert blockers(rel, rel.cpu("Skylake-Client-IBRS"), a) == ()  # labelled usable
     assert main(["host", str(HF / "kubevirt-nodes.json")]) == 2
     assert "3 hosts (node-a, node-b, node-c)" in capsys.readouterr().err
 
@@ -164,7 +165,7 @@ def test_libvirts_own_domcapabilities_agree_with_cpudbs_reading(tmp_path, capsys
             q = dict(hf.verdicts).get(c.name)
             if q is None or q == ("?",):
                 continue
-            b = set(H.blockers(rel, c, plain))
+            b = set(blockers(rel, c, plain))
             checked += 1
             exact += b == set(q)
             if not b <= set(q) <= b | plain.unknown:

@@ -8,9 +8,10 @@ from functools import cache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cpudb import host as H
 from cpudb.cli import main
 from cpudb.decide.offer import kvm_offer
+from cpudb.host_features import HostFeatures
+from cpudb.host_load import load_host
 from cpudb.pools import guest_features, pools
 from cpudb.query import open_db
 from tests.conftest import FIXTURES, need_hosts_dir
@@ -23,7 +24,7 @@ def fleet():  # noqa: ANN201 - (release, offers by name), decoded once for the m
     rel = open_db().release("7.2.22")
     out = {}
     for p in sorted(need_hosts_dir().glob("*.cpuid")):
-        cpu = H.load_host(str(p))
+        cpu = load_host(str(p))
         out[p.name] = kvm_offer(p.name, cpu.vendor, cpu.features_in(rel))
     return rel, out
 
@@ -66,7 +67,7 @@ def test_leaving_out_the_weakest_host_gains_features():
 def test_identical_cpus_are_decided_once_and_weights_count():
     rel, hosts = fleet()
     one = hosts["intel-xeon-gold-6148.cpuid"]
-    copies = [kvm_offer(f"n{i}", one.vendor, H.HostFeatures(one.present, one.unknown, ()))
+    copies = [kvm_offer(f"n{i}", one.vendor, HostFeatures(one.present, one.unknown, ()))
               for i in range(50)]  # fmt: skip
     p = pools(rel, [*copies, hosts["intel-core-i7-2600.cpuid"]], weights={"n0": 10})
     assert p.distinct == 2

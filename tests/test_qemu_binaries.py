@@ -90,14 +90,15 @@ def test_host_qmp_blockers_are_qemus_own(capture, capsys):
     verdicts set aside) are exactly the unavailable-features QEMU reports for every model
     (invtsc and AMD machine-check bits included, which the default migratable expansion
     hides)."""
-    from cpudb import host as H
+    from cpudb.host_fit import blockers
+    from cpudb.host_load import qmp_host
     from cpudb.query import open_db
     from cpudb.record import replace
     from tests.conftest import need_kvm
 
     need_kvm()
     suite, qemu, _ = capture
-    cpu = H.qmp_host(str(qemu))
+    cpu = qmp_host(str(qemu))
     rel = open_db().release(shipped_for(cpu.qemu_version)["version"])
     computed = replace(cpu.features_in(rel), verdicts=())
     qemus = dict(cpu.qemu_unavailable)
@@ -105,11 +106,11 @@ def test_host_qmp_blockers_are_qemus_own(capture, capsys):
     differ = {
         c.name: sorted(set(b) ^ set(qemus[c.name]))
         for c in rel.cpus
-        if set(b := H.blockers(rel, c, computed)) != set(qemus[c.name])
+        if set(b := blockers(rel, c, computed)) != set(qemus[c.name])
     }
     with capsys.disabled():
         print(f"\n{suite} under KVM, against {rel.version}: {len(qemus) - len(differ)} equal")
     assert differ == {}
     # and the decisions honour QEMU's verdicts as they are
     judged = cpu.features_in(rel)
-    assert all(H.blockers(rel, c, judged) == tuple(sorted(qemus[c.name])) for c in rel.cpus)
+    assert all(blockers(rel, c, judged) == tuple(sorted(qemus[c.name])) for c in rel.cpus)
