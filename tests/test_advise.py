@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -20,18 +21,19 @@ from cpudb.decide.plan import vendor_only
 from cpudb.host_fit import blockers
 from cpudb.host_load import load_host
 from cpudb.libvirt_model import Answer, LibvirtNames
+from cpudb.query import Db
 from cpudb.render.configs import libvirt_xml, nova, proxmox
 from cpudb.resolve import with_accel
 from tests.conftest import need_hosts_dir
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
 
 
-def as_json(capsys, *argv: str) -> tuple[int, dict]:
+def as_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
     code, out, _ = run(capsys, *argv, "--json")
     return code, json.loads(out)
 
@@ -48,7 +50,9 @@ def needs(release, *texts: str) -> list[Need]:
 # ------------------------------------------------------------------ the issue's evidence
 
 
-def test_pdpe1gb_portable_first_answer_runs_on_most_catalogued_cpus(capsys):
+def test_pdpe1gb_portable_first_answer_runs_on_most_catalogued_cpus(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code, d = as_json(capsys, "advise", "--needs", "pdpe1gb", "--qemu", "7.2.0")
     assert code == 0 and d["qemu"] == "7.2.0"
     assert d["needs"][0]["name"] == "pdpe1gb"
@@ -77,7 +81,7 @@ def test_pdpe1gb_portable_first_answer_runs_on_most_catalogued_cpus(capsys):
     assert len(cands) == len({c["model"] for c in cands})
 
 
-def test_la57_only_icelake_server_natively(capsys, db):
+def test_la57_only_icelake_server_natively(capsys: pytest.CaptureFixture[str], db: Db) -> None:
     code, d = as_json(capsys, "advise", "--needs", "la57", "--qemu", "7.2.0")
     assert code == 0
     native = [c["model"] for c in d["candidates"] if c["native"]]
@@ -86,7 +90,9 @@ def test_la57_only_icelake_server_natively(capsys, db):
     assert sorted(native) == sorted(expected) and len(native) == 6
 
 
-def test_la57_on_a_haswell_host_is_impossible_and_says_why(capsys, db):
+def test_la57_on_a_haswell_host_is_impossible_and_says_why(
+    capsys: pytest.CaptureFixture[str], db: Db
+) -> None:
     dump = need_hosts_dir() / "intel-xeon-e5-2650-v3.cpuid"
     code, out, err = run(
         capsys, "advise", "--needs", "la57", "--qemu", "7.2.0", "--host", str(dump)
@@ -104,7 +110,7 @@ def test_la57_on_a_haswell_host_is_impossible_and_says_why(capsys, db):
     assert code == 1 and d["candidates"] == [] and d["impossible"]
 
 
-def test_every_host_dump_advised_its_own_features_runs_every_candidate(db):
+def test_every_host_dump_advised_its_own_features_runs_every_candidate(db: Db) -> None:
     """Advise each real CPU's own (model-worthy) feature set back: nothing it can't run."""
     rel = db.release("7.2.0")
     worthy = model_features(rel)
@@ -138,7 +144,7 @@ def test_every_host_dump_advised_its_own_features_runs_every_candidate(db):
 # ------------------------------------------------------------------ rules
 
 
-def test_dependency_brings_the_required_feature(db):
+def test_dependency_brings_the_required_feature(db: Db) -> None:
     rel = db.release("7.2.0")
     a = advise(rel, needs(rel, "mds-no"))
     has = next(c for c in a.candidates if c.name == "Haswell-v4")
@@ -154,7 +160,7 @@ def test_dependency_brings_the_required_feature(db):
     assert casc.native or [x.name for x in casc.adds] == ["mds-no"]
 
 
-def test_vendor_rule_keeps_amd_only_flags_off_intel_models(db):
+def test_vendor_rule_keeps_amd_only_flags_off_intel_models(db: Db) -> None:
     rel = db.release("7.2.0")
     assert vendor_only(rel)["svm"] == "AMD"
     assert "pdpe1gb" not in vendor_only(rel)  # Intel and AMD models have it
@@ -166,7 +172,7 @@ def test_vendor_rule_keeps_amd_only_flags_off_intel_models(db):
     assert any(c.name == "Haswell-v4" for c in b.candidates)
 
 
-def test_kvm_defaults_are_applied_and_can_be_overridden(db):
+def test_kvm_defaults_are_applied_and_can_be_overridden(db: Db) -> None:
     rel = db.release("7.2.0")
     a = advise(rel, needs(rel, "svm"))  # KVM's defaults turn svm off, even on EPYC
     epyc = next(c for c in a.candidates if c.name == "EPYC-v1")
@@ -179,7 +185,7 @@ def test_kvm_defaults_are_applied_and_can_be_overridden(db):
     assert natives and all("svm" in rel.cpu(c.name).features for c in natives)
 
 
-def test_guest_builder_is_with_accel(db):
+def test_guest_builder_is_with_accel(db: Db) -> None:
     for version in ("2.12.0", "7.2.0", "10.2.2"):
         rel = db.release(version)
         for accel in (None, "kvm", "tcg"):
@@ -188,7 +194,7 @@ def test_guest_builder_is_with_accel(db):
                 assert b.guest(c.features) == with_accel(rel, c.features, accel), (version, c.name)
 
 
-def test_x86_64_level_as_a_need(db, capsys):
+def test_x86_64_level_as_a_need(db: Db, capsys: pytest.CaptureFixture[str]) -> None:
     code, d = as_json(
         capsys, "advise", "--needs", "x86-64-v3", "--qemu", "7.2.0", "--vendor", "amd"
     )
@@ -199,7 +205,7 @@ def test_x86_64_level_as_a_need(db, capsys):
     assert d["candidates"][0]["native"]
 
 
-def test_hosts_drop_blocked_names_and_never_add_what_a_host_lacks(db):
+def test_hosts_drop_blocked_names_and_never_add_what_a_host_lacks(db: Db) -> None:
     rel = db.release("7.2.0")
     hs = [host(rel, "intel-xeon-e5-2650-v3"), host(rel, "intel-xeon-gold-6148")]
     a = advise(rel, needs(rel, "pdpe1gb"), hosts=hs)
@@ -218,7 +224,7 @@ def test_hosts_drop_blocked_names_and_never_add_what_a_host_lacks(db):
     assert b.best is None and "intel-xeon-e5-2650-v3 cannot give avx512f" in b.impossible[0]
 
 
-def test_recommended_flags_only_those_every_host_has(db):
+def test_recommended_flags_only_those_every_host_has(db: Db) -> None:
     rel = db.release("7.2.0")
     hs = [host(rel, "intel-xeon-e5-2650-v3")]
     used, rec = pick_recommended(
@@ -244,7 +250,7 @@ def test_recommended_flags_only_those_every_host_has(db):
     assert any("--recommended" in x for x in n.notes)
 
 
-def test_mutually_exclusive_recommendations(db):
+def test_mutually_exclusive_recommendations(db: Db) -> None:
     rel = db.release("7.2.0")
     hs = [host(rel, "amd-epyc-9334")]
     rec = {
@@ -265,7 +271,7 @@ def test_mutually_exclusive_recommendations(db):
 # ------------------------------------------------------------------ output forms
 
 
-def test_formats(capsys, db):
+def test_formats(capsys: pytest.CaptureFixture[str], db: Db) -> None:
     code, d = as_json(capsys, "advise", "--needs", "pdpe1gb", "--qemu", "7.2.0")
     best = d["candidates"][0]["qemu_args"]
     code, out, _ = run(
@@ -298,7 +304,7 @@ def names_of(names: LibvirtNames, libvirt_name: str) -> str:
     return next(q for q, lv in names.features.items() if lv == libvirt_name)
 
 
-def test_libvirt_nova_proxmox_use_libvirt_names(db):
+def test_libvirt_nova_proxmox_use_libvirt_names(db: Db) -> None:
     rel = db.release("7.2.0")
     a = advise(rel, needs(rel, "pclmulqdq", "pdpe1gb"), vendors=["GenuineIntel"])
     c = next(x for x in a.candidates if x.name == "Nehalem-v1")
@@ -343,13 +349,13 @@ def test_libvirt_nova_proxmox_use_libvirt_names(db):
         (["--needs", "pdpe1gb", "--limit", "0"], "--limit"),
     ],
 )
-def test_bad_input_exits_2_with_one_line(capsys, argv, needle):
+def test_bad_input_exits_2_with_one_line(capsys: pytest.CaptureFixture[str], argv, needle) -> None:
     code, out, err = run(capsys, "advise", *argv)
     assert code == 2 and out == ""
     assert needle in err and len(err.strip().splitlines()) == 1
 
 
-def test_any_spelling_of_a_need(db):
+def test_any_spelling_of_a_need(db: Db) -> None:
     rel = db.release("7.2.0")
     for text in ("pdpe1gb", "CPUID.80000001H:EDX[26]", "0x80000001.edx.26"):
         assert [n.name for n in needs(rel, text)] == ["pdpe1gb"], text
@@ -359,7 +365,7 @@ def test_any_spelling_of_a_need(db):
 # ------------------------------------------------------------------ the fast path
 
 
-def test_advise_imports_nothing_heavy(tmp_path):
+def test_advise_imports_nothing_heavy(tmp_path: Path) -> None:
     env = dict(os.environ, CPUDB_CACHE_DIR=os.environ["CPUDB_CACHE_DIR"])
     code = (
         "import sys, io, contextlib\n"

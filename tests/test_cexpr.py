@@ -101,13 +101,13 @@ def py_text(t: tuple) -> str:
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 @given(trees)
-def test_evaluator_agrees_with_python_fully_parenthesised(tree):
+def test_evaluator_agrees_with_python_fully_parenthesised(tree) -> None:
     assert ev(c_text(tree, full=True)) == eval(py_text(tree))  # noqa: S307
 
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 @given(trees)
-def test_evaluator_agrees_with_python_using_c_precedence(tree):
+def test_evaluator_agrees_with_python_using_c_precedence(tree) -> None:
     """`a | b & c << 2` without parentheses: the evaluator must apply C's precedence."""
     assert ev(c_text(tree, full=False)) == eval(py_text(tree))  # noqa: S307
 
@@ -116,7 +116,7 @@ def test_evaluator_agrees_with_python_using_c_precedence(tree):
     st.lists(literals(max_value=(1 << 32) - 1), min_size=1, max_size=8),
     st.lists(st.sampled_from(["|", "&", "^", ">>"]), min_size=7, max_size=7),
 )
-def test_mask_free_expressions_equal_plain_python_eval(lits, ops):
+def test_mask_free_expressions_equal_plain_python_eval(lits, ops) -> None:
     """Without ~ and <<, plain Python evaluates C's text (suffixes dropped) the same way."""
     c_parts, py_parts = [lits[0][2]], [str(lits[0][1])]
     for (_, v, text), op in zip(lits[1:], ops, strict=False):
@@ -128,7 +128,7 @@ def test_mask_free_expressions_equal_plain_python_eval(lits, ops):
 
 
 @given(st.integers(0, 63), st.sampled_from(["1", "1U", "1u", "1ULL", "1ull", "1L"]))
-def test_single_bit_macros_are_unsigned_64bit(bit, one):
+def test_single_bit_macros_are_unsigned_64bit(bit, one) -> None:
     assert ev(f"({one} << {bit})") == 1 << bit
 
 
@@ -157,7 +157,7 @@ def test_single_bit_macros_are_unsigned_64bit(bit, one):
         ("0", 0),
     ],
 )
-def test_cpu_h_forms(text, value):
+def test_cpu_h_forms(text, value) -> None:
     assert ev(text) == value
 
 
@@ -174,26 +174,26 @@ def test_cpu_h_forms(text, value):
         ("09", "bad integer literal", "09"),
     ],
 )
-def test_bad_expressions_are_parse_errors_with_the_token(text, message, token):
+def test_bad_expressions_are_parse_errors_with_the_token(text, message, token) -> None:
     with pytest.raises(ParseError, match=re.escape(message)) as ei:
         ev(text)
     assert ei.value.token == token
     assert ei.value.file == "<expr>" and ei.value.line == 1
 
 
-def test_empty_expression():
+def test_empty_expression() -> None:
     with pytest.raises(ParseError):
         eval_int([], resolve)
 
 
-def test_parse_int_literal_suffixes():
+def test_parse_int_literal_suffixes() -> None:
     assert parse_int_literal("0x80000008") == 0x80000008
     assert parse_int_literal("0X1fULL") == 31
     assert parse_int_literal("42u") == 42
     assert parse_int_literal("017") == 15
 
 
-def test_strings_concatenate_and_expand_macros():
+def test_strings_concatenate_and_expand_macros() -> None:
     names = {"QEMU_VERSION": "7.2.0", "NOTE": "use X"}
 
     def sresolve(t: Token) -> str:

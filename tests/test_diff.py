@@ -12,6 +12,7 @@ import pytest
 from cpudb.cli import main
 from cpudb.diff import describe_location, diff_cpus, diff_releases
 from cpudb.names import FeatureNames
+from cpudb.query import Db
 from cpudb.versions import version_key
 
 SIBLING = re.compile(r"-(IBRS|noTSX|IBPB)")
@@ -32,7 +33,7 @@ def locations(rel, names) -> dict[str, str]:  # noqa: ANN001
 # ------------------------------------------------------------------ 4.0 -> 4.1
 
 
-def test_4_0_to_4_1_siblings_became_aliases_not_removed(db) -> None:
+def test_4_0_to_4_1_siblings_became_aliases_not_removed(db: Db) -> None:
     old, new = db.release("4.0.0"), db.release("4.1.0")
     siblings = [c.name for c in old.cpus if SIBLING.search(c.name)]
     assert len(siblings) == 13  # Nehalem-IBRS ... Skylake-Server-IBRS, EPYC-IBPB
@@ -52,7 +53,7 @@ def test_4_0_to_4_1_siblings_became_aliases_not_removed(db) -> None:
     assert d.removed == ()
 
 
-def test_4_0_to_4_1_cli_text_and_json(capsys) -> None:  # noqa: ANN001
+def test_4_0_to_4_1_cli_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
     code, out, _ = run_cli(capsys, "diff", "--qemu", "4.0", "4.1", "--json")
     assert code == 0
     doc = json.loads(out)
@@ -74,7 +75,7 @@ def test_4_0_to_4_1_cli_text_and_json(capsys) -> None:  # noqa: ANN001
 # ------------------------------------------------------------------ 2.7 -> 2.8
 
 
-def test_2_7_to_2_8_renames_are_not_feature_changes(db) -> None:
+def test_2_7_to_2_8_renames_are_not_feature_changes(db: Db) -> None:
     old, new = db.release("2.7.0"), db.release("2.8.0")
     d = diff_releases(old, new)
     pairs = {(r.old, r.new) for r in d.renamed}
@@ -99,7 +100,7 @@ def test_2_7_to_2_8_renames_are_not_feature_changes(db) -> None:
     assert d.added == d.removed == () and d.nature == ()
 
 
-def test_cross_release_cpu_diff_lists_renames_apart(db) -> None:
+def test_cross_release_cpu_diff_lists_renames_apart(db: Db) -> None:
     c = diff_cpus(db.release("2.7.0"), "phenom", db.release("2.8.0"), "phenom")
     assert c.only_in_first == c.only_in_second == ()
     assert ("fxsr_opt", "fxsr-opt") in {(r.old, r.new) for r in c.renamed}
@@ -116,7 +117,7 @@ def _pairs() -> list[tuple[str, str]]:
     return list(zip(versions, versions[1:], strict=False))
 
 
-def _models_json(capsys, version: str) -> dict[str, dict]:  # noqa: ANN001
+def _models_json(capsys: pytest.CaptureFixture[str], version: str) -> dict[str, dict]:  # noqa: ANN001
     code, out, err = run_cli(capsys, "models", "--qemu", version, "--json")
     assert code == 0, err
     return {m["name"]: m for m in json.loads(out)["models"]}
@@ -130,7 +131,9 @@ def _norm(loc: str, leaves: set[int]) -> str:
 
 
 @pytest.mark.parametrize(("a", "b"), _pairs())
-def test_neighbouring_releases_agree_with_models_json(db, capsys, a: str, b: str) -> None:  # noqa: ANN001
+def test_neighbouring_releases_agree_with_models_json(
+    db: Db, capsys: pytest.CaptureFixture[str], a: str, b: str
+) -> None:  # noqa: ANN001
     """`cpudb diff --qemu A B --json` == comparing `cpudb models --json` of A and B by bit."""
     pytest.importorskip("cpudb.commands.models")
     ra, rb = db.release(a), db.release(b)
@@ -164,7 +167,7 @@ def test_neighbouring_releases_agree_with_models_json(db, capsys, a: str, b: str
         assert describe_location(loc).startswith(("CPUID.", "MSR ")), name
 
 
-def test_filtered_release_diff_is_the_full_diff_restricted(db) -> None:
+def test_filtered_release_diff_is_the_full_diff_restricted(db: Db) -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
@@ -194,7 +197,7 @@ def test_filtered_release_diff_is_the_full_diff_restricted(db) -> None:
 # ------------------------------------------------------------------ CPU names
 
 
-def test_cpu_diff_in_one_release_is_set_difference(db) -> None:
+def test_cpu_diff_in_one_release_is_set_difference(db: Db) -> None:
     rel = db.release("7.2.0")
     c = diff_cpus(rel, "Haswell", rel, "Broadwell")
     h, b = rel.cpu("Haswell").features, rel.cpu("Broadwell").features
@@ -205,7 +208,7 @@ def test_cpu_diff_in_one_release_is_set_difference(db) -> None:
     assert c.renamed == ()
 
 
-def test_cascadelake_v1_vs_v5(db, capsys) -> None:  # noqa: ANN001
+def test_cascadelake_v1_vs_v5(db: Db, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
     rel = db.release()
     code, out, _ = run_cli(
         capsys, "diff", "Cascadelake-Server-v1", "Cascadelake-Server-v5", "--json"
@@ -221,7 +224,7 @@ def test_cascadelake_v1_vs_v5(db, capsys) -> None:  # noqa: ANN001
     assert d["locations"]["hle"] == "cpuid.0x7.0.ebx.4"
 
 
-def test_skylake_server_across_releases(db, capsys) -> None:  # noqa: ANN001
+def test_skylake_server_across_releases(db: Db, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
     """QEMU 3.1 added pku to Skylake-Server, 4.0 removed mpx from the models."""
     code, out, _ = run_cli(capsys, "diff", "Skylake-Server@2.12", "Skylake-Server@9.2", "--json")
     assert code == 0
@@ -231,7 +234,7 @@ def test_skylake_server_across_releases(db, capsys) -> None:  # noqa: ANN001
     assert d["second"]["alias_of"] == "Skylake-Server-v1"
 
 
-def test_leaf7_without_subleaf_in_1_4_is_the_same_bit(db) -> None:
+def test_leaf7_without_subleaf_in_1_4_is_the_same_bit(db: Db) -> None:
     """QEMU 1.4 declares leaf 7 without needs_ecx; it is still CPUID.07H.0."""
     d = diff_releases(db.release("1.3.0"), db.release("1.4.0"))
     assert not [r for r in d.features_dropped if r.name in ("fsgsbase", "bmi1", "hle")]
@@ -242,7 +245,9 @@ def test_leaf7_without_subleaf_in_1_4_is_the_same_bit(db) -> None:
 # ------------------------------------------------------------------ CLI edge
 
 
-def test_markdown_and_colour(capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_markdown_and_colour(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:  # noqa: ANN001
     code, out, _ = run_cli(capsys, "diff", "--qemu", "2.7", "2.8", "--markdown")
     assert code == 0
     assert out.startswith("## QEMU 2.7.0 → 2.8.0")
@@ -254,7 +259,7 @@ def test_markdown_and_colour(capsys, monkeypatch) -> None:  # noqa: ANN001
     assert "\x1b[" not in out and "+ amx-tile" in out
 
 
-def test_names_after_qemu_limit_the_release_diff(capsys) -> None:  # noqa: ANN001
+def test_names_after_qemu_limit_the_release_diff(capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
     code, out, _ = run_cli(
         capsys, "diff", "--qemu", "3.1", "4.0", "Skylake-Server", "486", "--json"
     )
@@ -279,7 +284,9 @@ def test_names_after_qemu_limit_the_release_diff(capsys) -> None:  # noqa: ANN00
         (["diff", "--qemu", "4.0", "4.1", "Haswell@4.0"], "NAME@RELEASE compares two CPU names"),
     ],
 )
-def test_bad_arguments_exit_2_with_one_line(capsys, argv: list[str], message: str) -> None:  # noqa: ANN001
+def test_bad_arguments_exit_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:  # noqa: ANN001
     code, out, err = run_cli(capsys, *argv)
     assert code == 2
     assert out == ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -50,7 +51,7 @@ def matrix():  # noqa: ANN201 - [(need, Answer)]
 REL, NAMES, MATRIX = matrix()
 
 
-def test_every_need_is_in_the_libvirt_cpu():
+def test_every_need_is_in_the_libvirt_cpu() -> None:
     assert len(MATRIX) > 200
     missing = []
     for need, a in MATRIX:
@@ -63,7 +64,7 @@ def test_every_need_is_in_the_libvirt_cpu():
     assert missing == []
 
 
-def test_libvirt_xml_validates_with_libvirts_schema(tmp_path):
+def test_libvirt_xml_validates_with_libvirts_schema(tmp_path: Path) -> None:
     tool = need_tool("virt-xml-validate", "apt-get install libvirt-clients")
     seen = {}
     for _, a in MATRIX:
@@ -81,7 +82,7 @@ def test_libvirt_xml_validates_with_libvirts_schema(tmp_path):
     assert bad == [] and len(files) >= 5
 
 
-def test_nova_lists_the_flavor_traits_of_the_needs():
+def test_nova_lists_the_flavor_traits_of_the_needs() -> None:
     rel = REL
     ns = resolve_needs(rel, ["avx2", "aes", "pdpe1gb"])
     a = advise(rel, ns, vendors=["GenuineIntel"])
@@ -91,7 +92,7 @@ def test_nova_lists_the_flavor_traits_of_the_needs():
     assert "cpu_mode = custom" in conf and "cpu_models = " in conf
 
 
-def test_kubevirt_spec_and_cluster_default():
+def test_kubevirt_spec_and_cluster_default() -> None:
     need, a = next((n, a) for n, a in MATRIX if n == "pdpe1gb")
     text = kubevirt(Answer(a.cpu, a.needs, deprecated=("Opteron_G1-v1",)), NAMES)
     lc = libvirt_cpu(a, NAMES)
@@ -101,7 +102,7 @@ def test_kubevirt_spec_and_cluster_default():
 
 
 @pytest.mark.parametrize("fmt", ["libvirt", "nova", "proxmox", "kubevirt", "qemu"])
-def test_every_format_from_baseline_and_pools(capsys, fmt):
+def test_every_format_from_baseline_and_pools(capsys: pytest.CaptureFixture[str], fmt) -> None:
     nodes = str(HF / "kubevirt-nodes.json")
     assert main(["baseline", nodes, "--cross-vendor", "--format", fmt]) == 0
     out = capsys.readouterr().out

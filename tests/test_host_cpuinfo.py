@@ -15,12 +15,13 @@ from cpudb.host_build import from_cpuinfo, from_dump, linux_flag_map
 from cpudb.host_cpu import HostCpu
 from cpudb.host_fit import blockers
 from cpudb.host_load import load_host
+from cpudb.query import Db
 from tests.conftest import FIXTURES, need_tool
 
 TWO = FIXTURES / "hosts" / "cpuinfo-amd-23-1-2-two-cpus.txt"
 
 
-def test_parse_two_cpus():
+def test_parse_two_cpus() -> None:
     info = cpuinfo.parse(TWO.read_text(), TWO.name)
     assert len(info.cpus) == 2
     c = info.cpu0
@@ -43,13 +44,13 @@ def test_parse_two_cpus():
         ),
     ],
 )
-def test_bad_cpuinfo(text, line, words):
+def test_bad_cpuinfo(text, line, words) -> None:
     with pytest.raises(ParseError) as e:
         cpuinfo.parse(text, "ci.txt")
     assert e.value.line == line and words in str(e.value)
 
 
-def test_decoding_through_linux_names(db):
+def test_decoding_through_linux_names(db: Db) -> None:
     rel = db.release("10.2")
     h = load_host(str(TWO))
     assert h.kind == "cpuinfo" and h.source == f"/proc/cpuinfo text {TWO.name}"
@@ -80,7 +81,7 @@ def test_decoding_through_linux_names(db):
 LINUX_CLEARS = {"cpuid.0x80000008.ebx.25": "cpuid.0x80000008.ebx.24"}
 
 
-def test_cpuid_and_proc_cpuinfo_agree_on_this_machine(db):
+def test_cpuid_and_proc_cpuinfo_agree_on_this_machine(db: Db) -> None:
     """Two readings of this machine, decoded by cpudb's own rules (`cpuid -1 -r` and
     /proc/cpuinfo): every feature both can tell has the same value, except where a
     Linux rule explains the difference (`LINUX_CLEARS`)."""
@@ -105,7 +106,7 @@ def test_cpuid_and_proc_cpuinfo_agree_on_this_machine(db):
     assert disagree == []
 
 
-def test_la57_hidden_by_linux_is_unknown_not_absent(db):
+def test_la57_hidden_by_linux_is_unknown_not_absent(db: Db) -> None:
     """Linux lists la57 only when it runs 5-level paging itself; KVM offers it anyway."""
     rel = db.release("7.2.0")
     text = (FIXTURES / "hosts" / "cpuinfo-amd-23-1-2-two-cpus.txt").read_text()

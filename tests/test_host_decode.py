@@ -18,6 +18,7 @@ from cpudb.host_cpu import HostCpu
 from cpudb.host_features import HostFeatures
 from cpudb.host_fit import best_models, blockers, model_fits, unknown_of, usable_models
 from cpudb.host_load import load_host
+from cpudb.query import Db
 from cpudb.resolve import name_index
 from tests.conftest import FIXTURES, HOSTS_DIR, need_hosts_dir
 
@@ -45,7 +46,7 @@ def dump(*rows: str, name: str = "t.cpuid") -> HostCpu:
         (0x00020F32, (15, 35, 2)),  # family 15 (NetBurst): extended model is used
     ],
 )
-def test_family_model_stepping_rule(eax, fms):
+def test_family_model_stepping_rule(eax, fms) -> None:
     assert signature_fms(eax) == fms
 
 
@@ -66,7 +67,7 @@ def _readme_rows() -> list:
 
 
 @pytest.mark.parametrize("row", _readme_rows())
-def test_shared_dump_decodes_to_readme_row(row):
+def test_shared_dump_decodes_to_readme_row(row) -> None:
     hosts = need_hosts_dir()
     stem, brand, sig, family, model, stepping = row
     vendor = json.loads((hosts / "expected.json").read_text())[stem]["decoded"]["vendor"]
@@ -83,7 +84,7 @@ def test_shared_dump_decodes_to_readme_row(row):
     assert h.source == f"cpuid -1 -r dump {stem}.cpuid"
 
 
-def test_readme_table_has_every_dump():
+def test_readme_table_has_every_dump() -> None:
     hosts = need_hosts_dir()
     assert len(_readme_rows()) == len(list(hosts.glob("*.cpuid"))) == 16
 
@@ -92,11 +93,11 @@ def test_readme_table_has_every_dump():
 
 
 @pytest.fixture(scope="module")
-def rel(db):
+def rel(db: Db):
     return db.release("10.2")
 
 
-def test_haswell_fixture_features(rel):
+def test_haswell_fixture_features(rel) -> None:
     h = load_host(str(HASWELL))
     hf = h.features_in(rel)
     assert {"avx2", "fma", "invpcid", "xsaveopt", "invtsc", "syscall", "arat"} <= hf.present
@@ -112,7 +113,7 @@ def test_haswell_fixture_features(rel):
     assert not hf.present & hf.unknown
 
 
-def test_blockers_and_best(rel):
+def test_blockers_and_best(rel) -> None:
     hf = load_host(str(HASWELL)).features_in(rel)
     assert blockers(rel, rel.cpu("Haswell-v2"), hf) == ()
     assert blockers(rel, rel.cpu("Haswell-noTSX"), hf) == ()
@@ -130,7 +131,7 @@ def test_blockers_and_best(rel):
     assert usable_models(rel, hf) == tuple(f.name for f in fits.values() if f.usable)
 
 
-def test_kvm_gives_what_the_host_cpu_lacks(rel):
+def test_kvm_gives_what_the_host_cpu_lacks(rel) -> None:
     """x2apic, tsc-deadline, hypervisor and the kvm* paravirt bits come from KVM/QEMU."""
     lacking = 0x7FFAFBFF & ~(1 << 21 | 1 << 24)  # CPUID.1:ECX without x2apic, tsc-deadline
     text = HASWELL.read_text().replace("ecx=0x7ffafbff", f"ecx=0x{lacking:08x}")
@@ -149,13 +150,13 @@ def with_kvm(rel, name):
     return with_accel(rel, rel.cpu(name).features, "kvm")
 
 
-def test_tcg_blockers_do_not_get_kvm_rules(rel):
+def test_tcg_blockers_do_not_get_kvm_rules(rel) -> None:
     hf = load_host(str(HASWELL)).features_in(rel)
     # a model that enables x2apic only through KVM's defaults: under tcg no x2apic is asked
     assert "x2apic" not in blockers(rel, rel.cpu("qemu64-v1"), hf, accel="tcg")
 
 
-def test_missing_leaf_is_unknown_and_reported(rel):
+def test_missing_leaf_is_unknown_and_reported(rel) -> None:
     h = dump(
         LEAF0.format(max=7),
         "0x00000001 0x00: eax=0x000306c3 ebx=0x00100800 ecx=0x7ffafbff edx=0xbfebfbff",
@@ -168,7 +169,7 @@ def test_missing_leaf_is_unknown_and_reported(rel):
     assert "avx2" in unknown_of(rel, rel.cpu("Haswell-v2"), hf)
 
 
-def test_centaur_leaves_only_for_centaur_vendors(rel):
+def test_centaur_leaves_only_for_centaur_vendors(rel) -> None:
     rows = [
         "0x00000001 0x00: eax=0x000507b3 ebx=0 ecx=0 edx=0x00000001",
         "0xc0000000 0x00: eax=0xc0000001 ebx=0 ecx=0 edx=0",
@@ -181,7 +182,7 @@ def test_centaur_leaves_only_for_centaur_vendors(rel):
     assert not {"xstore", "xcrypt"} & (intel.present | intel.unknown)
 
 
-def test_32_bit_capture_keeps_syscall(rel):
+def test_32_bit_capture_keeps_syscall(rel) -> None:
     rows = [
         "0x00000001 0x00: eax=0x000306c3 ebx=0x00100800 ecx=0x7ffafbff edx=0xbfebfbff",
         "0x80000000 0x00: eax=0x80000001 ebx=0x00000000 ecx=0x00000000 edx=0x00000000",
@@ -192,7 +193,7 @@ def test_32_bit_capture_keeps_syscall(rel):
     assert any("32-bit" in n for n in hf.notes)
 
 
-def test_several_cpus_use_cpu0_and_say_what_differs(rel):
+def test_several_cpus_use_cpu0_and_say_what_differs(rel) -> None:
     h = load_host(str(FIXTURES / "hosts" / "two-cpus-avx2-differs.cpuid"))
     assert h.cpu_count == 2 and h.source.startswith("cpuid -r dump")
     hf = h.features_in(rel)
@@ -201,7 +202,7 @@ def test_several_cpus_use_cpu0_and_say_what_differs(rel):
     assert any("2 CPUs" in n for n in hf.notes)
 
 
-def test_stored_form_round_trips(rel):
+def test_stored_form_round_trips(rel) -> None:
     for p in (HASWELL, FIXTURES / "hosts" / "two-cpus-avx2-differs.cpuid"):
         h = load_host(str(p))
         back = HostCpu.from_json(json.loads(json.dumps(h.to_json())))
@@ -209,7 +210,7 @@ def test_stored_form_round_trips(rel):
         assert back.features_in(rel) == h.features_in(rel)
 
 
-def test_same_host_decodes_for_every_release(db):
+def test_same_host_decodes_for_every_release(db: Db) -> None:
     """The stored registers are release-independent: old and new catalogues both decode."""
     h = load_host(str(HASWELL))
     for version in ("1.1.0", "2.0.0", "4.2.0", "7.2.0"):
@@ -268,7 +269,7 @@ def _captures():
 
 
 @pytest.mark.parametrize("capture", _captures())
-def test_blockers_match_qemu_under_kvm(db, capture):
+def test_blockers_match_qemu_under_kvm(db: Db, capture) -> None:
     """For every CPU name QEMU reported under KVM, our blockers are QEMU's unavailable
     features (less those the dump cannot tell), apart from the explained differences."""
     hosts = need_hosts_dir()
@@ -313,7 +314,7 @@ LIBVIRT_AGREEMENT = {
 }
 
 
-def libvirt_comparison(db) -> list[tuple[str, str, str, str]]:
+def libvirt_comparison(db: Db) -> list[tuple[str, str, str, str]]:
     """(capture, libvirt guest model, cpudb best, agreement) for every capture with one."""
     expected = json.loads((HOSTS_DIR / "expected.json").read_text())
     rel = db.release("10.2")
@@ -337,7 +338,7 @@ def libvirt_comparison(db) -> list[tuple[str, str, str, str]]:
     return out
 
 
-def test_best_model_vs_libvirt_guest(db):
+def test_best_model_vs_libvirt_guest(db: Db) -> None:
     need_hosts_dir()
     table = libvirt_comparison(db)
     assert {c: how for c, _, _, how in table} == LIBVIRT_AGREEMENT

@@ -13,6 +13,7 @@ from cpudb.host_build import from_dump
 from cpudb.host_cpu import HostCpu
 from cpudb.host_fit import blockers
 from cpudb.host_load import kvm_host, load_host, qmp_host
+from cpudb.query import Db
 from cpudb.resolve import name_index
 from tests.conftest import FIXTURES, need_kvm, need_tool
 
@@ -24,7 +25,7 @@ def _linux_x86() -> None:
         pytest.skip("needs an x86 Linux machine")
 
 
-def test_enumeration_reads_what_a_dump_holds():
+def test_enumeration_reads_what_a_dump_holds() -> None:
     """enumerate_leaves, driven by a fake CPU answering from a dump, asks for every row
     the dump has (and decodes to the same features)."""
     rows = {(r.leaf, r.subleaf): r for r in cpuid_dump.parse(HASWELL.read_text()).cpu0.leaves}
@@ -42,7 +43,7 @@ def test_enumeration_reads_what_a_dump_holds():
     assert (0x40000000, 0) not in asked  # hypervisor leaves only with the hypervisor bit
 
 
-def test_dev_cpuid_and_cpuid_tool_agree(db):
+def test_dev_cpuid_and_cpuid_tool_agree(db: Db) -> None:
     _linux_x86()
     tool = need_tool("cpuid", "apt-get install cpuid")
     if not os.access(live_host.DEV_CPUID, os.R_OK):
@@ -60,7 +61,7 @@ def test_dev_cpuid_and_cpuid_tool_agree(db):
     assert direct.features_in(rel).present == via_tool.features_in(rel).present
 
 
-def test_this_host_says_which_source():
+def test_this_host_says_which_source() -> None:
     _linux_x86()
     h = load_host("this-cpu")
     assert h.source.split()[0] in (live_host.DEV_CPUID, "cpuid", live_host.PROC_CPUINFO)
@@ -74,7 +75,7 @@ def _qmp_or_skip():
     return qmp_host()
 
 
-def test_qmp_blockers_are_qemus_unavailable_features(db):
+def test_qmp_blockers_are_qemus_unavailable_features(db: Db) -> None:
     """From QEMU's own `host` expansion, our blockers are exactly QEMU's
     unavailable-features for every CPU name of the binary's release."""
     q = _qmp_or_skip()
@@ -96,7 +97,7 @@ def test_qmp_blockers_are_qemus_unavailable_features(db):
     assert compared == len(rel.cpus)
 
 
-def test_qmp_host_is_within_our_cpuid_decoding(db):
+def test_qmp_host_is_within_our_cpuid_decoding(db: Db) -> None:
     """What KVM offers (`-cpu host`) is never more than this machine's CPUID plus what our
     KVM rules say KVM adds (the converse need not hold: nested or restricted KVMs offer
     less; the difference is printed for the issue note)."""
@@ -115,7 +116,7 @@ def test_qmp_host_is_within_our_cpuid_decoding(db):
     print(f"CPUID has, KVM does not offer ({len(only_cpuid)}): {' '.join(only_cpuid)}")
 
 
-def test_kvm_ioctl_blockers_are_qemus_unavailable_features(db):
+def test_kvm_ioctl_blockers_are_qemus_unavailable_features(db: Db) -> None:
     """Two readings of what KVM gives a guest here: KVM_GET_SUPPORTED_CPUID (+ feature
     MSRs) decoded by cpudb's KVM rules, and QEMU's own verdict under KVM. For every CPU
     name of the binary's release the blockers are QEMU's unavailable-features."""
@@ -138,7 +139,7 @@ def test_kvm_ioctl_blockers_are_qemus_unavailable_features(db):
     assert len(unavailable) == len(rel.cpus)
 
 
-def test_this_host_is_what_kvm_gives(db, machine):
+def test_this_host_is_what_kvm_gives(db: Db, machine: None) -> None:
     """--this-host asks KVM when /dev/kvm works, and keeps the notes on stored round trips."""
     _linux_x86()
     need_kvm()

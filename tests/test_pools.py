@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from functools import cache
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -29,7 +30,9 @@ def fleet():  # noqa: ANN201 - (release, offers by name), decoded once for the m
     return rel, out
 
 
-def test_pools_never_mix_vendors_and_every_member_runs_its_pool(capsys):
+def test_pools_never_mix_vendors_and_every_member_runs_its_pool(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     rel, hosts = fleet()
     p = pools(rel, list(hosts.values()))
     assert sum(len(x.hosts) for x in p.pools) == len(hosts)
@@ -47,7 +50,7 @@ def test_pools_never_mix_vendors_and_every_member_runs_its_pool(capsys):
         assert len(x.hosts) >= 2 or len(same) == 1
 
 
-def test_a_pool_gets_more_than_the_all_host_baseline():
+def test_a_pool_gets_more_than_the_all_host_baseline() -> None:
     rel, hosts = fleet()
     p = pools(rel, list(hosts.values()))
     together = dict(p.together)
@@ -57,14 +60,14 @@ def test_a_pool_gets_more_than_the_all_host_baseline():
     assert max(len(x.features) for x in intel) > base + 20
 
 
-def test_leaving_out_the_weakest_host_gains_features():
+def test_leaving_out_the_weakest_host_gains_features() -> None:
     rel, hosts = fleet()
     for x in pools(rel, list(hosts.values())).pools:
         for w in x.without:
             assert w.gains and set(w.left_out) < set(x.hosts) and w.cpu
 
 
-def test_identical_cpus_are_decided_once_and_weights_count():
+def test_identical_cpus_are_decided_once_and_weights_count() -> None:
     rel, hosts = fleet()
     one = hosts["intel-xeon-gold-6148.cpuid"]
     copies = [kvm_offer(f"n{i}", one.vendor, HostFeatures(one.present, one.unknown, ()))
@@ -76,7 +79,7 @@ def test_identical_cpus_are_decided_once_and_weights_count():
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
-def test_every_pools_model_is_usable_on_every_member(data):
+def test_every_pools_model_is_usable_on_every_member(data) -> None:
     """Property: for any subset of real hosts, weights and min pool, each pool's model
     and flags have no blocker on any member, and pools never mix vendors."""
     rel, hosts = fleet()
@@ -93,7 +96,7 @@ def test_every_pools_model_is_usable_on_every_member(data):
             assert all(not hosts[h].blockers_for((x.model,), guest) for h in x.hosts)
 
 
-def test_pools_command_on_kubevirt_nodes(capsys):
+def test_pools_command_on_kubevirt_nodes(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["pools", str(NODES), "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["schema"] == "cpudb.pools/1"
@@ -106,7 +109,7 @@ def test_pools_command_on_kubevirt_nodes(capsys):
     assert "2 pools for 3 hosts (2 distinct CPUs)" in out and "never pooled together" in out
 
 
-def test_bad_weights_and_mixed_vendor_baseline(capsys):
+def test_bad_weights_and_mixed_vendor_baseline(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["pools", str(NODES), "--weight", "node-a"]) == 2
     assert "not HOST=N" in capsys.readouterr().err
     assert main(["pools", str(NODES), "--weight", "nosuch=3"]) == 2

@@ -64,7 +64,9 @@ def capture(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     return suite, qemu, doc
 
 
-def test_every_cpu_name_has_the_features_the_binary_reports(capture, capsys):
+def test_every_cpu_name_has_the_features_the_binary_reports(
+    capture, capsys: pytest.CaptureFixture[str]
+) -> None:
     suite, _, qmp = capture
     version = qmp["origin"].split()[2]  # "QMP qemu-system-x86_64 11.1.3 (Debian ...)"
     shipped = shipped_for(version)
@@ -85,7 +87,7 @@ def test_every_cpu_name_has_the_features_the_binary_reports(capture, capsys):
     assert differ == {}
 
 
-def test_host_qmp_blockers_are_qemus_own(capture, capsys):
+def test_host_qmp_blockers_are_qemus_own(capture, capsys: pytest.CaptureFixture[str]) -> None:
     """Under KVM: the blockers cpudb computes from the `host` expansion alone (QEMU's
     verdicts set aside) are exactly the unavailable-features QEMU reports for every model
     (invtsc and AMD machine-check bits included, which the default migratable expansion

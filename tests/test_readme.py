@@ -12,12 +12,12 @@ EXAMPLES = [
 ]
 
 
-def test_readme_has_examples():
+def test_readme_has_examples() -> None:
     assert len(EXAMPLES) >= 4
 
 
 @pytest.mark.parametrize("ex", EXAMPLES, ids=[e.command for e in EXAMPLES])
-def test_readme_example(ex):
+def test_readme_example(ex) -> None:
     if ex.command.startswith("cpudb probe"):
         need_tool("qemu-system-x86_64", "apt-get install qemu-system-x86")
     _, got = run(ex.command)

@@ -19,7 +19,7 @@ class Point3(Point):
     z: int = 9
 
 
-def test_construction_defaults_and_factory():
+def test_construction_defaults_and_factory() -> None:
     p = Point(1)
     assert (p.x, p.y, p.tags) == (1, 0, {})
     assert Point(1).tags is not Point(1).tags
@@ -27,7 +27,7 @@ def test_construction_defaults_and_factory():
     assert Point3(1, 2).z == 9 and Point3.__fields__ == ("x", "y", "tags", "z")
 
 
-def test_errors_like_dataclasses():
+def test_errors_like_dataclasses() -> None:
     with pytest.raises(TypeError):
         Point()
     with pytest.raises(TypeError):
@@ -46,7 +46,7 @@ class Pair(Record):
     b: tuple[int, ...] = ()
 
 
-def test_value_semantics_and_replace():
+def test_value_semantics_and_replace() -> None:
     assert Pair(1, (2,)) == Pair(1, (2,)) and hash(Pair(1)) == hash(Pair(1))
     assert {Pair(1), Pair(1)} == {Pair(1)}
     a, b = Point(1, 2), Point(1, 2)

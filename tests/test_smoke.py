@@ -1,7 +1,11 @@
 """The shipped data loads and the 7.2 table has what QEMU 7.2 has."""
 
+from __future__ import annotations
 
-def test_shipped_releases_load(db):
+from cpudb.query import Db
+
+
+def test_shipped_releases_load(db: Db) -> None:
     versions = [v.version for v in db.versions()]
     assert "7.2.0" in versions and "1.1.0" in versions
     rel = db.release("7.2.0")
@@ -11,7 +15,7 @@ def test_shipped_releases_load(db):
     assert "pdpe1gb" not in rel.cpu("Haswell-v4").features
 
 
-def test_every_package_is_installed_by_a_plain_install():
+def test_every_package_is_installed_by_a_plain_install() -> None:
     """`pip install .` (README's first command) ships only the packages pyproject lists:
     every folder of Python modules in the source tree must be among them."""
     import tomllib

@@ -26,7 +26,7 @@ def scraped(name: str):  # noqa: ANN201
 
 
 @pytest.mark.parametrize("name", sorted(MANIFEST))
-def test_scrape_is_deterministic_and_round_trips(name):
+def test_scrape_is_deterministic_and_round_trips(name) -> None:
     text = snapshot.dumps(scraped(name))
     assert snapshot.dumps(scraped(name)) == text  # re-running gives the same bytes
     again = snapshot.loads(text, name=f"{name}.json")
@@ -38,7 +38,7 @@ def test_scrape_is_deterministic_and_round_trips(name):
         assert c.get("features", []) == sorted(c.get("features", []))
 
 
-def test_json_shape_of_a_versioned_release():
+def test_json_shape_of_a_versioned_release() -> None:
     d = snapshot.to_dict(scraped("era_j_8_2"))
     assert set(d) == {
         "format", "version", "upstream", "origin", "source", "default_version", "words",
@@ -61,7 +61,7 @@ def test_json_shape_of_a_versioned_release():
                              "register": "edx"}  # fmt: skip
 
 
-def test_msr_words_and_dependencies_in_json():
+def test_msr_words_and_dependencies_in_json() -> None:
     d = snapshot.to_dict(scraped("era_h_5_0"))
     basic = [w for w in d["words"] if w["name"] == "FEAT_VMX_BASIC"][0]
     assert basic == {"name": "FEAT_VMX_BASIC", "type": "msr", "msr": "0x480"}
@@ -83,7 +83,7 @@ def test_msr_words_and_dependencies_in_json():
         (lambda d: d["models"][0].update(level="0xZZ"), "malformed snapshot"),
     ],
 )
-def test_malformed_snapshots_are_parse_errors(mangle, message):
+def test_malformed_snapshots_are_parse_errors(mangle, message) -> None:
     d = json.loads(snapshot.dumps(scraped("era_g_4_1")))
     mangle(d)
     with pytest.raises(ParseError, match=message) as ei:
@@ -91,7 +91,7 @@ def test_malformed_snapshots_are_parse_errors(mangle, message):
     assert ei.value.file == "data/qemu/4.1.0.json" and ei.value.hint
 
 
-def test_not_json_names_the_line():
+def test_not_json_names_the_line() -> None:
     with pytest.raises(ParseError, match="not JSON") as ei:
         snapshot.loads('{\n "format": 1,\n oops\n}', name="x.json")
     assert (ei.value.file, ei.value.line) == ("x.json", 3)
@@ -107,7 +107,7 @@ def _local_sources() -> list[tuple[Path, Path]]:
 
 
 @pytest.mark.integration
-def test_shipped_snapshots_reproduce_from_local_sources():
+def test_shipped_snapshots_reproduce_from_local_sources() -> None:
     """Every shipped snapshot whose sources are at hand re-scrapes to the same facts.
 
     Only `origin` (where the shipped copy was read from) may differ.

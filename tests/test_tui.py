@@ -37,6 +37,7 @@ from cpudb.describe import describe_cpu, filter_models
 from cpudb.diff import diff_cpus
 from cpudb.host_fit import blockers
 from cpudb.host_load import load_host
+from cpudb.query import Db
 from tests.conftest import need_hosts_dir
 
 Scenario = Callable[[CpudbApp, Pilot], Awaitable[None]]
@@ -107,7 +108,7 @@ async def type_into(pilot: Pilot, key: str, text: str) -> None:
 # ------------------------------------------------------------------ browse
 
 
-def test_first_screen_lists_every_cpu_name_of_the_newest_release(db) -> None:
+def test_first_screen_lists_every_cpu_name_of_the_newest_release(db: Db) -> None:
     rel = db.release()
 
     async def scenario(app: CpudbApp, pilot: Pilot) -> None:
@@ -134,7 +135,7 @@ def test_first_screen_lists_every_cpu_name_of_the_newest_release(db) -> None:
     drive(scenario)
 
 
-def test_needs_filter_keeps_the_names_that_have_every_need(db) -> None:
+def test_needs_filter_keeps_the_names_that_have_every_need(db: Db) -> None:
     rel = db.release("9.2")
 
     async def scenario(app: CpudbApp, pilot: Pilot) -> None:
@@ -156,7 +157,7 @@ def test_needs_filter_keeps_the_names_that_have_every_need(db) -> None:
     drive(scenario, qemu="9.2.0")
 
 
-def test_name_filter_and_unknown_need_are_reported_not_raised(db) -> None:
+def test_name_filter_and_unknown_need_are_reported_not_raised(db: Db) -> None:
     rel = db.release()
 
     async def scenario(app: CpudbApp, pilot: Pilot) -> None:
@@ -177,7 +178,7 @@ def test_name_filter_and_unknown_need_are_reported_not_raised(db) -> None:
     drive(scenario)
 
 
-def test_would_need_shows_what_the_advisor_adds_to_each_name(db) -> None:
+def test_would_need_shows_what_the_advisor_adds_to_each_name(db: Db) -> None:
     rel = db.release("9.2.0")
     advice = advise(rel, resolve_needs(rel, ["pdpe1gb"]))
     adds = {c.name: [a.name for a in c.adds] for c in advice.candidates}
@@ -210,7 +211,7 @@ def test_would_need_shows_what_the_advisor_adds_to_each_name(db) -> None:
     drive(scenario, qemu="9.2.0")
 
 
-def test_sort_by_key_and_by_clicking_a_header(db) -> None:
+def test_sort_by_key_and_by_clicking_a_header(db: Db) -> None:
     async def scenario(app: CpudbApp, pilot: Pilot) -> None:
         screen = browse(app)
         await pilot.press("s")  # next column: vendor
@@ -242,7 +243,7 @@ def test_sort_by_key_and_by_clicking_a_header(db) -> None:
     drive(scenario, qemu="8.2")
 
 
-def test_pick_another_release(db) -> None:
+def test_pick_another_release(db: Db) -> None:
     async def scenario(app: CpudbApp, pilot: Pilot) -> None:
         screen = browse(app)
         await pilot.press("r")
@@ -264,7 +265,7 @@ def test_pick_another_release(db) -> None:
 # ------------------------------------------------------------------ a model
 
 
-def test_open_a_model_shows_groups_bits_aliases_and_the_previous_version(db) -> None:
+def test_open_a_model_shows_groups_bits_aliases_and_the_previous_version(db: Db) -> None:
     rel = db.release("9.2.0")
     view = describe_cpu(rel, "Haswell-v4")
 
@@ -292,7 +293,7 @@ def test_open_a_model_shows_groups_bits_aliases_and_the_previous_version(db) -> 
     drive(scenario, qemu="9.2.0")
 
 
-def test_host_column_blockers_and_their_highlight(db) -> None:
+def test_host_column_blockers_and_their_highlight(db: Db) -> None:
     hosts = need_hosts_dir()
     dump = str(hosts / "intel-xeon-e5-2650-v3.cpuid")
     rel = db.release("7.2.0")
@@ -326,7 +327,7 @@ def test_host_column_blockers_and_their_highlight(db) -> None:
 # ------------------------------------------------------------------ a feature
 
 
-def test_open_a_feature_by_cpuid_location(db) -> None:
+def test_open_a_feature_by_cpuid_location(db: Db) -> None:
     rel = db.release("9.2.0")
     having = [c.name for c in rel.cpus if "pdpe1gb" in c.features]
 
@@ -360,7 +361,7 @@ def test_open_a_feature_by_cpuid_location(db) -> None:
 # ------------------------------------------------------------------ compare
 
 
-def test_compare_previous_version_and_across_releases(db) -> None:
+def test_compare_previous_version_and_across_releases(db: Db) -> None:
     old, new = db.release("2.12"), db.release("9.2.0")
     across = diff_cpus(old, "Skylake-Server", new, "Skylake-Server-v4")
     assert across.only_in_first or across.only_in_second
@@ -405,7 +406,7 @@ def test_compare_previous_version_and_across_releases(db) -> None:
 # ------------------------------------------------------------------ advise
 
 
-def test_advise_lists_candidates_and_copies_the_cpu_line(db) -> None:
+def test_advise_lists_candidates_and_copies_the_cpu_line(db: Db) -> None:
     rel = db.release("9.2.0")
     advice = advise(rel, resolve_needs(rel, ["pdpe1gb", "avx2"]), **facts.for_advice(rel))
     assert advice.best is not None
@@ -431,7 +432,7 @@ def test_advise_lists_candidates_and_copies_the_cpu_line(db) -> None:
     drive(scenario, qemu="9.2.0")
 
 
-def test_advise_on_a_host_that_cannot_says_why(db) -> None:
+def test_advise_on_a_host_that_cannot_says_why(db: Db) -> None:
     dump = str(need_hosts_dir() / "intel-xeon-e5-2650-v3.cpuid")
 
     async def scenario(app: CpudbApp, pilot: Pilot) -> None:
@@ -485,7 +486,7 @@ def test_usable_at_80x24() -> None:
     drive(scenario, size=(80, 24))
 
 
-def test_mouse_toggles_would_need(db) -> None:
+def test_mouse_toggles_would_need(db: Db) -> None:
     async def scenario(app: CpudbApp, pilot: Pilot) -> None:
         await pilot.click("#would")
         assert browse(app).query_one("#would", Checkbox).value
@@ -595,7 +596,7 @@ def test_tui_modules_import_no_cycle_and_screens_not_each_other() -> None:
 # ------------------------------------------------------------------ the command
 
 
-def test_cli_help_and_bad_arguments(capsys) -> None:
+def test_cli_help_and_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     from cpudb.cli import main
 
     with pytest.raises(SystemExit):

@@ -15,6 +15,8 @@ from textual.keys import _character_to_key
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled, WorkerFailed
 
+from cpudb.query import Db
+
 SIZE = (80, 24)
 QEMU = "9.2.0"
 
@@ -39,11 +41,11 @@ async def loaded(pilot: Pilot) -> None:
     assert screen.query_one("#models", QuickTable).row_count > 0
 
 
-def test_browse(snap_compare, db) -> None:
+def test_browse(snap_compare, db: Db) -> None:
     assert snap_compare(make_app(qemu=QEMU), terminal_size=SIZE, run_before=loaded)
 
 
-def test_browse_needs_filter(snap_compare, db) -> None:
+def test_browse_needs_filter(snap_compare, db: Db) -> None:
     async def run_before(pilot: Pilot) -> None:
         await loaded(pilot)
         await pilot.press("n", *keys("pdpe1gb la57"), "enter")
@@ -51,7 +53,7 @@ def test_browse_needs_filter(snap_compare, db) -> None:
     assert snap_compare(make_app(qemu=QEMU), terminal_size=SIZE, run_before=run_before)
 
 
-def test_browse_would_need(snap_compare, db) -> None:
+def test_browse_would_need(snap_compare, db: Db) -> None:
     async def run_before(pilot: Pilot) -> None:
         await loaded(pilot)
         await pilot.press("n", *keys("pdpe1gb"), "enter", "w")
@@ -62,7 +64,7 @@ def test_browse_would_need(snap_compare, db) -> None:
     assert snap_compare(make_app(qemu=QEMU), terminal_size=SIZE, run_before=run_before)
 
 
-def test_model(snap_compare, db) -> None:
+def test_model(snap_compare, db: Db) -> None:
     async def run_before(pilot: Pilot) -> None:
         await loaded(pilot)
         await pilot.press("slash", *keys("Haswell-v4"), "enter", "enter")
@@ -70,7 +72,7 @@ def test_model(snap_compare, db) -> None:
     assert snap_compare(make_app(qemu=QEMU), terminal_size=SIZE, run_before=run_before)
 
 
-def test_feature(snap_compare, db) -> None:
+def test_feature(snap_compare, db: Db) -> None:
     async def run_before(pilot: Pilot) -> None:
         await loaded(pilot)
         await pilot.press("f", *keys("pdpe1gb"), "enter")
@@ -80,7 +82,7 @@ def test_feature(snap_compare, db) -> None:
     assert snap_compare(make_app(qemu=QEMU), terminal_size=SIZE, run_before=run_before)
 
 
-def test_compare(snap_compare, db) -> None:
+def test_compare(snap_compare, db: Db) -> None:
     async def run_before(pilot: Pilot) -> None:
         await loaded(pilot)
         await pilot.press("slash", *keys("Haswell-v4"), "enter", "enter", "p")
@@ -90,7 +92,7 @@ def test_compare(snap_compare, db) -> None:
     assert snap_compare(make_app(qemu=QEMU), terminal_size=SIZE, run_before=run_before)
 
 
-def test_advise(snap_compare, db) -> None:
+def test_advise(snap_compare, db: Db) -> None:
     async def run_before(pilot: Pilot) -> None:
         await loaded(pilot)
         await pilot.press("n", *keys("pdpe1gb"), "enter", "a")
@@ -100,7 +102,7 @@ def test_advise(snap_compare, db) -> None:
     assert snap_compare(make_app(qemu=QEMU), terminal_size=SIZE, run_before=run_before)
 
 
-def test_help(snap_compare, db) -> None:
+def test_help(snap_compare, db: Db) -> None:
     async def run_before(pilot: Pilot) -> None:
         await loaded(pilot)
         await pilot.press("question_mark")
@@ -108,7 +110,7 @@ def test_help(snap_compare, db) -> None:
     assert snap_compare(make_app(qemu=QEMU), terminal_size=SIZE, run_before=run_before)
 
 
-def test_browse_light_theme(snap_compare, db) -> None:
+def test_browse_light_theme(snap_compare, db: Db) -> None:
     async def run_before(pilot: Pilot) -> None:
         await loaded(pilot)
         await pilot.press("t")
