@@ -349,7 +349,9 @@ def test_libvirt_nova_proxmox_use_libvirt_names(db: Db) -> None:
         (["--needs", "pdpe1gb", "--limit", "0"], "--limit"),
     ],
 )
-def test_bad_input_exits_2_with_one_line(capsys: pytest.CaptureFixture[str], argv, needle) -> None:
+def test_bad_input_exits_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], needle: str
+) -> None:
     code, out, err = run(capsys, "advise", *argv)
     assert code == 2 and out == ""
     assert needle in err and len(err.strip().splitlines()) == 1

@@ -257,7 +257,7 @@ def test_libvirt_locations_use_cpudb_ids() -> None:
         ("<cpus/>", "no <feature>"),
     ],
 )
-def test_libvirt_bad_xml_names_file_and_problem(xml, needle) -> None:
+def test_libvirt_bad_xml_names_file_and_problem(xml: str, needle: str) -> None:
     with pytest.raises(ParseError) as e:
         lv.parse_features(xml, file="x86_features.xml")
     assert needle in str(e.value) and "x86_features.xml" in str(e.value)

@@ -157,7 +157,7 @@ def test_single_bit_macros_are_unsigned_64bit(bit, one) -> None:
         ("0", 0),
     ],
 )
-def test_cpu_h_forms(text, value) -> None:
+def test_cpu_h_forms(text: str, value) -> None:
     assert ev(text) == value
 
 
@@ -174,7 +174,9 @@ def test_cpu_h_forms(text, value) -> None:
         ("09", "bad integer literal", "09"),
     ],
 )
-def test_bad_expressions_are_parse_errors_with_the_token(text, message, token) -> None:
+def test_bad_expressions_are_parse_errors_with_the_token(
+    text: str, message: str, token: str
+) -> None:
     with pytest.raises(ParseError, match=re.escape(message)) as ei:
         ev(text)
     assert ei.value.token == token

@@ -28,7 +28,7 @@ def _infos(db: Db):
         ("0.15.0", "1.1.0", "older than cpudb's data"),
     ],
 )
-def test_nearest_release(db: Db, version, want, note) -> None:
+def test_nearest_release(db: Db, version: str, want: str | None, note: str) -> None:
     got, why = installed.nearest_release(version, _infos(db))
     assert got == (want or db.resolve_version(None))
     assert note in why

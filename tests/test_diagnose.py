@@ -282,7 +282,7 @@ def test_cli_uses_the_version_the_log_names(capsys: pytest.CaptureFixture[str]) 
         (["diagnose", str(LOGS)], "is a directory"),
     ],
 )
-def test_cli_bad_input_exits_2(capsys: pytest.CaptureFixture[str], argv, message) -> None:
+def test_cli_bad_input_exits_2(capsys: pytest.CaptureFixture[str], argv, message: str) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "hint:" in err and len(err.strip().splitlines()) == 1

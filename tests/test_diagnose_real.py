@@ -84,7 +84,7 @@ def test_emulated_cr4_write_then_gp_names_la57(capsys: pytest.CaptureFixture[str
 
 
 @pytest.mark.parametrize("log", ["kvm-ok-host.log", "tcg-1g-default.log"])
-def test_successful_boots_have_no_cause(capsys: pytest.CaptureFixture[str], log) -> None:
+def test_successful_boots_have_no_cause(capsys: pytest.CaptureFixture[str], log: str) -> None:
     code, d = _diagnose(capsys, REAL / log)
     assert code == 1 and not _causes(d)
 

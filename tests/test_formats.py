@@ -102,7 +102,7 @@ def test_kubevirt_spec_and_cluster_default() -> None:
 
 
 @pytest.mark.parametrize("fmt", ["libvirt", "nova", "proxmox", "kubevirt", "qemu"])
-def test_every_format_from_baseline_and_pools(capsys: pytest.CaptureFixture[str], fmt) -> None:
+def test_every_format_from_baseline_and_pools(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
     nodes = str(HF / "kubevirt-nodes.json")
     assert main(["baseline", nodes, "--cross-vendor", "--format", fmt]) == 0
     out = capsys.readouterr().out

@@ -44,7 +44,7 @@ def test_parse_two_cpus() -> None:
         ),
     ],
 )
-def test_bad_cpuinfo(text, line, words) -> None:
+def test_bad_cpuinfo(text: str, line: int, words: str) -> None:
     with pytest.raises(ParseError) as e:
         cpuinfo.parse(text, "ci.txt")
     assert e.value.line == line and words in str(e.value)

@@ -46,7 +46,7 @@ def dump(*rows: str, name: str = "t.cpuid") -> HostCpu:
         (0x00020F32, (15, 35, 2)),  # family 15 (NetBurst): extended model is used
     ],
 )
-def test_family_model_stepping_rule(eax, fms) -> None:
+def test_family_model_stepping_rule(eax: int, fms: tuple[int, int, int]) -> None:
     assert signature_fms(eax) == fms
 
 

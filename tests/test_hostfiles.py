@@ -124,7 +124,7 @@ def test_kubevirt_nodes_are_many_hosts(capsys: pytest.CaptureFixture[str]) -> No
     ],
 )
 def test_what_is_not_a_host_file_gets_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], text, needle
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text, needle: str
 ) -> None:
     f = tmp_path / "input"
     f.write_text(text)

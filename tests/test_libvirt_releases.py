@@ -97,7 +97,7 @@ def test_every_libvirt_name_maps_to_qemu(version) -> None:
     ],
 )
 def test_each_shipped_release_is_what_the_scraper_makes_of_its_source(
-    version, pattern, suite
+    version: str, pattern: str, suite: str
 ) -> None:
     found = sorted(LIBVIRT.glob(pattern))
     if not found:

@@ -39,7 +39,7 @@ def test_shipped_table_holds_the_rows_the_advice_relies_on(db: Db) -> None:
     ("need", "accel"),
     [("avx2", "kvm"), ("avx512f", "kvm"), ("fma", "kvm"), ("avx2", "tcg"), ("fma", "tcg")],
 )
-def test_no_answer_gives_a_flag_a_linux_guest_would_clear(db: Db, need, accel) -> None:
+def test_no_answer_gives_a_flag_a_linux_guest_would_clear(db: Db, need: str, accel: str) -> None:
     rel = db.release("7.2.0")
     a = advise(rel, resolve_needs(rel, [need]), accel=accel, linux_deps=linux_deps.pairs())
     assert a.candidates

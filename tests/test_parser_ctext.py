@@ -126,7 +126,7 @@ def test_initializer_designators_compound_literals_and_trailing_commas() -> None
         ("x[] = {\n { .a = 1) }, \n};", "unbalanced", 2),
     ],
 )
-def test_broken_initializers_are_parse_errors(text, message, line) -> None:
+def test_broken_initializers_are_parse_errors(text: str, message: str, line: int) -> None:
     src = Source("target/i386/cpu.c", text)
     with pytest.raises(ParseError, match=message.replace("(", r"\(")) as ei:
         parse_initializer(src, text.index("{"))

@@ -530,7 +530,7 @@ def _line_of(text: str, snippet: str, token: str) -> int:
     ],
 )
 def test_unknown_things_are_parse_errors_naming_file_line_token(
-    name, old, new, token, message
+    name: str, old: str, new: str, token: str, message: str
 ) -> None:
     f = _mutated(name, old, new)
     with pytest.raises(ParseError) as ei:

@@ -13,7 +13,9 @@ from cpudb import paths
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="XDG fast path is Linux only")
 @pytest.mark.parametrize("xdg", [None, "/tmp/xdg-base"])
-def test_xdg_fast_path_matches_platformdirs(monkeypatch: pytest.MonkeyPatch, xdg) -> None:
+def test_xdg_fast_path_matches_platformdirs(
+    monkeypatch: pytest.MonkeyPatch, xdg: str | None
+) -> None:
     monkeypatch.delenv("CPUDB_USER_DIR", raising=False)
     monkeypatch.delenv("CPUDB_CACHE_DIR", raising=False)
     for var in ("XDG_DATA_HOME", "XDG_CACHE_HOME"):

@@ -85,7 +85,7 @@ def _warned(release, warnings: list[str]) -> set[str]:
 @pytest.mark.integration
 @pytest.mark.parametrize("cpu", ["qemu64", "Haswell-v2,pdpe1gb=on", "Skylake-Server-v1", "EPYC"])
 def test_tcg_guest_sees_what_qemu_says_it_gives(
-    qemu, machine: None, capsys: pytest.CaptureFixture[str], cpu
+    qemu, machine: None, capsys: pytest.CaptureFixture[str], cpu: str
 ) -> None:
     """Under TCG the guest sees exactly the requested features less those QEMU warned it
     dropped, and cpudb's TCG offer predicts those drops."""
@@ -218,7 +218,7 @@ def test_advise_verify_proves_the_tcg_answer(
 @pytest.mark.integration
 @pytest.mark.parametrize("need", ["nx", "pdpe1gb", "x86-64-v2", "la57"])
 def test_advise_verify_proves_every_this_machine_answer(
-    qemu, machine: None, capsys: pytest.CaptureFixture[str], need
+    qemu, machine: None, capsys: pytest.CaptureFixture[str], need: str
 ) -> None:
     """What advise offers for this machine must boot here and give the guest the need."""
     need_kvm()

@@ -119,7 +119,9 @@ def test_feature_spelling_history(capsys: pytest.CaptureFixture[str]) -> None:
         (["feature", "nosuchflag"], "unknown feature"),
     ],
 )
-def test_bad_input_one_line_exit_2(capsys: pytest.CaptureFixture[str], args, needle) -> None:
+def test_bad_input_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str], needle: str
+) -> None:
     code, out, err = run(capsys, *args)
     assert code == 2
     assert out == ""
@@ -258,7 +260,9 @@ def test_query_path_imports_nothing_heavy(tmp_path: Path) -> None:
     ],
     ids=lambda a: a[0],
 )
-def test_every_json_document_names_its_schema(capsys: pytest.CaptureFixture[str], argv) -> None:
+def test_every_json_document_names_its_schema(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
     """A CI script can rely on --json: one object, `schema` first (issue 13.8)."""
     main([*argv, "--json"])
     doc = json.loads(capsys.readouterr().out)

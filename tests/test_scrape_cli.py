@@ -541,7 +541,9 @@ def test_qmp_capture_to_release_uses_the_reference_catalogue() -> None:
         ("v7.2.22-dirty", "7.2.22-build", False),
     ],
 )
-def test_qmp_labels_never_pass_a_distro_build_off_as_upstream(package, label, upstream) -> None:
+def test_qmp_labels_never_pass_a_distro_build_off_as_upstream(
+    package: str, label: str, upstream: bool
+) -> None:
     from cpudb.scrapers.qmp import distro_label, to_release
 
     cap = _capture("7.2.22", package)

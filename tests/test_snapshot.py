@@ -83,7 +83,7 @@ def test_msr_words_and_dependencies_in_json() -> None:
         (lambda d: d["models"][0].update(level="0xZZ"), "malformed snapshot"),
     ],
 )
-def test_malformed_snapshots_are_parse_errors(mangle, message) -> None:
+def test_malformed_snapshots_are_parse_errors(mangle, message: str) -> None:
     d = json.loads(snapshot.dumps(scraped("era_g_4_1")))
     mangle(d)
     with pytest.raises(ParseError, match=message) as ei:

@@ -14,7 +14,7 @@ from cpudb.versions import version_key
     "location",
     ["cpuid.0x80000001.edx.26", "cpuid.0x7.0.ecx.16", "cpuid.0x1.ecx.0", "cpuid.0x7.0.edx.26"],
 )
-def test_feature_firsts_gives_the_timeline_answers(db: Db, version, location) -> None:
+def test_feature_firsts_gives_the_timeline_answers(db: Db, version: str, location: str) -> None:
     top = version_key(version)[0]
     ups = [i.version for i in db.versions() if i.upstream and version_key(i.version)[0] <= top]
     full = db.feature_timeline(location)

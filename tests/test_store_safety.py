@@ -58,7 +58,9 @@ def test_our_database_is_marked_and_rebuilt(
 
 
 @pytest.mark.parametrize("kind", ["folder", "fifo", "parent-is-a-file"])
-def test_unusable_db_paths_say_so(tmp_path: Path, capsys: pytest.CaptureFixture[str], kind) -> None:
+def test_unusable_db_paths_say_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
     if kind == "folder":
         path = tmp_path / "d"
         path.mkdir()

@@ -52,7 +52,9 @@ def test_kept_branches_are_those_of_the_64_bit_system_emulator() -> None:
         ("if", "0", None),
     ],
 )
-def test_conditions_are_decided_only_when_certain(kind, text, expected) -> None:
+def test_conditions_are_decided_only_when_certain(
+    kind: str, text: str, expected: bool | None
+) -> None:
     assert condition(kind, text, {"TARGET_X86_64": True, "CONFIG_USER_ONLY": False}) == expected
 
 
