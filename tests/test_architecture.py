@@ -95,7 +95,11 @@ def test_no_module_level_import_cycles() -> None:
     graph = {m: _top_level_imports(m, p, known) for m, p in mods.items()}
     # a package's __init__ importing its own modules is how packages work; a module
     # importing its package's __init__ back is the cycle
-    index, low, stack, on, cycles = {}, {}, [], set(), []
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    cycles: list[list[str]] = []
 
     def strong(v: str) -> None:  # Tarjan
         index[v] = low[v] = len(index)

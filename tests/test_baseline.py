@@ -11,13 +11,15 @@ from cpudb.baseline import baseline
 from cpudb.cli import main
 from cpudb.decide.offer import Offer, kvm_offer
 from cpudb.host_load import load_host
+from cpudb.model import Release
 from cpudb.query import Db
 from cpudb.record import replace
 from cpudb.resolve import with_accel
 from tests.conftest import need_hosts_dir
 
 
-def pool(release, *names: str) -> list[Offer]:
+def pool(release: Release, *names: str) -> list[Offer]:
+
     out = []
     for n in names:
         cpu = load_host(str(need_hosts_dir() / f"{n}.cpuid"))

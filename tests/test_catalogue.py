@@ -86,7 +86,8 @@ NEEDS = ["pdpe1gb", "avx2", "aes", "pcid", "nx", "x86-64-v2", "x86-64-v3", "la57
 
 
 @pytest.mark.parametrize("needs", NEEDS)
-def test_portable_first_answer_meets_the_share_at_the_highest_level(db: Db, needs) -> None:
+def test_portable_first_answer_meets_the_share_at_the_highest_level(db: Db, needs: str) -> None:
+
     rel = db.release("7.2.0")
     a = advise(rel, resolve_needs(rel, needs.split(",")), **facts.for_advice(rel))
     best = a.best

@@ -15,7 +15,8 @@ from tests.conftest import need_hosts_dir
 TSX_ON, TSX_OFF = "ebx=0xd39ffffb", f"ebx={0xD39FFFFB & ~(1 << 4 | 1 << 11):#010x}"
 
 
-def pair(tmp_path: Path):  # noqa: ANN201
+def pair(tmp_path: Path) -> tuple[Path, Path, Path]:
+
     src = (need_hosts_dir() / "intel-xeon-gold-6148.cpuid").read_text()
     assert TSX_ON in src
     before, after, peer = tmp_path / "before.cpuid", tmp_path / "after.cpuid", tmp_path / "peer"

@@ -107,7 +107,7 @@ def test_add_list_show_rm(capsys: pytest.CaptureFixture[str]) -> None:
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(
-    capsys: pytest.CaptureFixture[str], argv, words: str
+    capsys: pytest.CaptureFixture[str], argv: list[str], words: str
 ) -> None:
     code, out, err = run(capsys, *argv)
     assert code == 2

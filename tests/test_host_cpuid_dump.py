@@ -54,7 +54,8 @@ def test_rows_without_header_and_crlf() -> None:
         (f"CPU 0:\nCPU 1:\n{ROW0}\n", 2, "CPU header with no rows"),
     ],
 )
-def test_bad_input_names_the_line(text, line: int, words: str) -> None:
+def test_bad_input_names_the_line(text: str, line: int, words: str) -> None:
+
     with pytest.raises(ParseError) as e:
         cpuid_dump.parse(text, "box.cpuid")
     assert e.value.line == line

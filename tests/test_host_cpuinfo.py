@@ -16,7 +16,7 @@ from cpudb.host_cpu import HostCpu
 from cpudb.host_fit import blockers
 from cpudb.host_load import load_host
 from cpudb.query import Db
-from tests.conftest import FIXTURES, need_tool
+from tests.conftest import FIXTURES, cpu_named, need_tool
 
 TWO = FIXTURES / "hosts" / "cpuinfo-amd-23-1-2-two-cpus.txt"
 
@@ -69,8 +69,8 @@ def test_decoding_through_linux_names(db: Db) -> None:
     assert "invtsc" in hf.unknown  # only as synthetic constant_tsc/nonstop_tsc
     assert "mds-no" in hf.unknown  # MSR
     assert any("flags differ between CPUs: avx2" in n for n in hf.notes)
-    cpu = rel.cpu("EPYC-v1")
-    assert blockers(rel, cpu, hf) == ()
+    assert blockers(rel, cpu_named(rel, "EPYC-v1"), hf) == ()
+
     round_trip = HostCpu.from_json(h.to_json())
     assert round_trip.features_in(rel) == hf
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cpudb.scrapers import linux_cpufeatures as lc
@@ -124,7 +125,7 @@ def headers_tree(tmp_path: Path) -> Path:
     return root
 
 
-def _names(d: dict) -> dict:
+def _names(d: dict[str, Any]) -> dict[str, dict[str, str]]:
     """The /proc/cpuinfo names of the locations (hidden flags keep only a description)."""
     return {
         loc: {"linux_name": e["linux_name"]}
@@ -201,7 +202,8 @@ def test_location_format_is_cpudbs(db: Db) -> None:
     """Every shipped Linux location of a CPUID word QEMU also has is spelled exactly like
     cpudb's own location ids (subleaf only for subleaf-indexed leaves)."""
     shipped = json.loads((shipped_data_dir() / "linux-cpufeatures.json").read_text())
-    words: dict[tuple[int, str], set[int | None]] = {}
+    words: dict[tuple[int, str | None], set[int | None]] = {}
+
     for rel in db.releases():
         for w in rel.words:
             if w.type == "cpuid" and w.leaf is not None:

@@ -37,7 +37,8 @@ def test_comments_go_strings_stay_and_lines_survive() -> None:
 
 
 @given(st.text(alphabet="ab \n/*\"'\\", max_size=60))
-def test_strip_comments_keeps_offsets(text) -> None:
+def test_strip_comments_keeps_offsets(text: str) -> None:
+
     out = strip_comments(text)
     assert len(out) == len(text)
     assert [i for i, c in enumerate(out) if c == "\n"] == [

@@ -15,8 +15,9 @@ from cpudb.scrapers.qemu_parsed import ParsedTable, SourceFiles
 from cpudb.scrapers.qemu_table import parse_table
 
 from cpudb.errors import ParseError
-from cpudb.model import Release
+from cpudb.model import ModelDef, Release
 from cpudb.resolve import with_accel
+from tests.conftest import cpu_named
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "qemu"
 MANIFEST = json.loads((FIX / "fixtures.json").read_text())
@@ -42,9 +43,10 @@ def table(name: str) -> ParsedTable:
 
 def release(name: str, *, upstream: bool = True) -> Release:
     m = MANIFEST[name]
-    return qs.scrape(
+    r: Release = qs.scrape(
         qs.FetchedRelease(files(name), m["version"], f"fixture {name}"), upstream=upstream
     )
+    return r
 
 
 def feats(r: Release, cpu: str) -> frozenset[str]:
@@ -57,8 +59,9 @@ def locations(t: ParsedTable, name: str) -> list[str]:
     return sorted(f.location for f in t.features if f.name == name)
 
 
-def model(t: ParsedTable, name: str):  # noqa: ANN201
-    (m,) = [m for m in t.models if m.name == name]
+def model(t: ParsedTable, name: str) -> ModelDef:
+    found: list[ModelDef] = [m for m in t.models if m.name == name]
+    (m,) = found
     return m
 
 
@@ -266,7 +269,7 @@ def test_era_f_sibling_models_and_cache_info() -> None:
     assert ibpb.features - epyc.features == {"ibpb"}
     r = release("era_f_3_1")
     assert {c.kind for c in r.cpus} == {"model"}  # before 4.1 siblings are models
-    assert r.cpu("EPYC-IBPB").cache_info == "epyc_cache_info"
+    assert cpu_named(r, "EPYC-IBPB").cache_info == "epyc_cache_info"
 
 
 # ----------------------------------------------------------------- era G: 4.1
@@ -294,15 +297,15 @@ def test_era_g_versions_are_cumulative() -> None:
     v1 = feats(r, "Fixturewell-v1")
     assert v1 == model(t, "Fixturewell").features | {"hypervisor"}
     assert {"hle", "rtm"} <= v1
-    v2 = r.cpu("Fixturewell-v2")
+    v2 = cpu_named(r, "Fixturewell-v2")
     assert v1 - v2.features == {"hle", "rtm"} and v2.features <= v1
     assert (v2.stepping, v2.model_id) == (1, "Intel Core Processor (Fixturewell, no TSX)")
-    v3 = r.cpu("Fixturewell-v3")
+    v3 = cpu_named(r, "Fixturewell-v3")
     # hle comes back, rtm stays off (v2's props still apply); tsc_adjust is an alias spelling
     assert v3.features == v2.features | {"hle", "spec-ctrl", "tsc-adjust"}
     assert v3.model_id == "Intel Core Processor (Fixturewell, IBRS)"  # split literal joined
     assert v3.stepping == 1
-    v4 = r.cpu("Fixturewell-v4")
+    v4 = cpu_named(r, "Fixturewell-v4")
     assert v4.features == (v3.features | {"ssbd"}) - {"sse4.2"}  # sse4_2 is an alias
     assert v4.model_id == v3.model_id
     assert feats(r, "Fixturewell-IBRS") == v3.features
@@ -413,36 +416,36 @@ def test_era_h_kvm_defaults_turn_on_both_kvmclock_bits() -> None:
 
 def test_era_j_version_cache_info_notes_deprecation() -> None:
     r = release("era_j_8_2")
-    old = r.cpu("Fixture-Old-v1")
+    old = cpu_named(r, "Fixture-Old-v1")
     assert old.deprecation_note == "use Fixture-New instead"
-    assert r.cpu("Fixture-Old").deprecation_note == "use Fixture-New instead"
-    caches = [r.cpu(f"EPYC-v{n}").cache_info for n in (1, 2, 3, 4)]
+    assert cpu_named(r, "Fixture-Old").deprecation_note == "use Fixture-New instead"
+    caches = [cpu_named(r, f"EPYC-v{n}").cache_info for n in (1, 2, 3, 4)]
     assert caches == [
         "epyc_cache_info",
         "epyc_cache_info",
         "epyc_v4_cache_info",
         "epyc_v4_cache_info",
     ]  # the latest non-NULL one up to vN wins
-    assert [r.cpu(f"EPYC-v{n}").note for n in (1, 2, 3, 4)] == [
+    assert [cpu_named(r, f"EPYC-v{n}").note for n in (1, 2, 3, 4)] == [
         None,
         None,
         "no SVM, new cache model",
         None,
     ]
-    assert [r.cpu(f"EPYC-v{n}").model_number for n in (1, 2, 3, 4)] == [1, 1, 49, 49]
+    assert [cpu_named(r, f"EPYC-v{n}").model_number for n in (1, 2, 3, 4)] == [1, 1, 49, 49]
     v2, v3, v4 = (feats(r, f"EPYC-v{n}") for n in (2, 3, 4))
     assert v2 - feats(r, "EPYC-v1") == {"ibpb"}
     assert v2 - v3 == {"svm"} and v4 - v3 == {"amd-ssbd"}  # avx10-version is no feature
-    assert r.cpu("EPYC-IBPB").alias_of == "EPYC-v2"
-    assert r.cpu("EPYC-IBPB").model_id == "AMD EPYC Processor (with IBPB)"
+    assert cpu_named(r, "EPYC-IBPB").alias_of == "EPYC-v2"
+    assert cpu_named(r, "EPYC-IBPB").model_id == "AMD EPYC Processor (with IBPB)"
 
 
 def test_rhel_string_macro_deprecation_note_and_downstream_label() -> None:
     r = release("rhel_8_1", upstream=False)
     assert r.upstream is False
-    old = r.cpu("fixture-old-v1")
+    old = cpu_named(r, "fixture-old-v1")
     assert old.deprecation_note == "use at least 'Fixturewell' or 'host' / 'max'"
-    assert r.cpu("Fixturewell-v1").deprecation_note is None
+    assert cpu_named(r, "Fixturewell-v1").deprecation_note is None
 
 
 # ------------------------------------------------ what the parser refuses to guess

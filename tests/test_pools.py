@@ -10,18 +10,20 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cpudb.cli import main
-from cpudb.decide.offer import kvm_offer
+from cpudb.decide.offer import Offer, kvm_offer
 from cpudb.host_features import HostFeatures
 from cpudb.host_load import load_host
+from cpudb.model import Release
 from cpudb.pools import guest_features, pools
 from cpudb.query import open_db
-from tests.conftest import FIXTURES, need_hosts_dir
+from tests.conftest import FIXTURES, cpu_named, need_hosts_dir
 
 NODES = FIXTURES / "hostfiles" / "kubevirt-nodes.json"
 
 
 @cache
-def fleet():  # noqa: ANN201 - (release, offers by name), decoded once for the module
+def fleet() -> tuple[Release, dict[str, Offer]]:
+    """(release, offers by name), decoded once for the module."""
     rel = open_db().release("7.2.22")
     out = {}
     for p in sorted(need_hosts_dir().glob("*.cpuid")):
@@ -40,7 +42,8 @@ def test_pools_never_mix_vendors_and_every_member_runs_its_pool(
         assert {hosts[h].vendor for h in x.hosts} == {x.vendor}
         if x.model is None:
             continue
-        cpu = rel.cpu(x.model)
+        cpu = cpu_named(rel, x.model)
+
         guest = guest_features(x.baseline)
         for h in x.hosts:  # the pool's model and flags: no blocker on any member
             assert hosts[h].blockers_for((cpu.name,), guest) == (), (x.model, h)
@@ -79,7 +82,7 @@ def test_identical_cpus_are_decided_once_and_weights_count() -> None:
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
-def test_every_pools_model_is_usable_on_every_member(data) -> None:
+def test_every_pools_model_is_usable_on_every_member(data: st.DataObject) -> None:
     """Property: for any subset of real hosts, weights and min pool, each pool's model
     and flags have no blocker on any member, and pools never mix vendors."""
     rel, hosts = fleet()

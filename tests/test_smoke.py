@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cpudb.query import Db
+from tests.conftest import cpu_named
 
 
 def test_shipped_releases_load(db: Db) -> None:
@@ -11,8 +12,8 @@ def test_shipped_releases_load(db: Db) -> None:
     rel = db.release("7.2.0")
     assert rel.version == "7.2.0"
     assert len(rel.cpus) == 129
-    assert "pdpe1gb" in rel.cpu("Skylake-Server-v1").features
-    assert "pdpe1gb" not in rel.cpu("Haswell-v4").features
+    assert "pdpe1gb" in cpu_named(rel, "Skylake-Server-v1").features
+    assert "pdpe1gb" not in cpu_named(rel, "Haswell-v4").features
 
 
 def test_every_package_is_installed_by_a_plain_install() -> None:

@@ -62,7 +62,8 @@ def test_old_releases_do_not_claim_tcg_masks(db: Db) -> None:
     """Before 2.1 TCG's masks lived in realize code; the snapshot says nothing, not 'all'."""
     assert db.release("2.0.0").tcg_features is None
     assert tcg_offer(db.release("2.0.0")) is None
-    assert "pcid" not in db.release("7.2.0").tcg_features  # TCG 7.2 has no PCID
+    tcg = db.release("7.2.0").tcg_features
+    assert tcg is not None and "pcid" not in tcg  # TCG 7.2 has no PCID
 
 
 @pytest.mark.integration
