@@ -11,10 +11,11 @@ from cpudb import guest_os, installed
 from cpudb.app.inputs import resolve_needs
 from cpudb.cli import main
 from cpudb.query import Db
+from cpudb.store import ReleaseInfo
 from tests.conftest import need_tool
 
 
-def _infos(db: Db):
+def _infos(db: Db) -> list[ReleaseInfo]:
     return db.versions()
 
 
@@ -66,7 +67,8 @@ def test_default_release_is_the_installed_binarys(
     d = json.loads(capsys.readouterr().out)
     assert d["qemu"] == c.version and d["qemu_from"].startswith("installed qemu-system-x86_64")
     out = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout
-    assert installed.parse_version(out)[0] == cap.version
+    parsed = installed.parse_version(out)
+    assert parsed is not None and parsed[0] == cap.version
 
 
 def test_guest_os_needs_expand_to_the_vendors_statement(db: Db) -> None:

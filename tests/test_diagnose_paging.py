@@ -94,7 +94,9 @@ def ours(
     gbpages=st.booleans(),
     amd=st.booleans(),
 )
-def test_rules_agree_with_kvm(mode, level, entry, maxphy, nx, gbpages, amd) -> None:
+def test_rules_agree_with_kvm(
+    mode: str, level: int, entry: int, maxphy: int, nx: bool, gbpages: bool, amd: bool
+) -> None:
     top = paging.TOP_LEVEL[mode]
     level = min(level, top)
     if mode in ("PAE", "32-bit"):
@@ -131,8 +133,8 @@ def test_nx_bit_and_address_bits() -> None:
     assert hits == {"nxe": 1 << 63, "maxphyaddr": 1 << 41}
     assert paging.address(e, 1, "4-level") == (1 << 41)
     # in PAE paging the PDPTE has no XD bit: bit 63 is reserved whatever EFER says
-    hits = paging.check(3, (1 << 63) | 1, "PAE", 36)
-    assert {h.condition for h in hits} == {"always"}
+    pae = paging.check(3, (1 << 63) | 1, "PAE", 36)
+    assert {h.condition for h in pae} == {"always"}
 
 
 def test_bit_text() -> None:

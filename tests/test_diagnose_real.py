@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,12 +21,15 @@ REAL = FIXTURES / "logs" / "real"
 QEMU = "7.2.22"
 
 
-def _diagnose(capsys: pytest.CaptureFixture[str], log: Path, *args: str) -> tuple[int, dict]:
+def _diagnose(
+    capsys: pytest.CaptureFixture[str], log: Path, *args: str
+) -> tuple[int, dict[str, Any]]:
     code = main(["diagnose", str(log), "--qemu", QEMU, "--json", *args])
     return code, json.loads(capsys.readouterr().out)
 
 
-def _causes(d: dict) -> list[dict]:
+def _causes(d: dict[str, Any]) -> list[dict[str, Any]]:
+
     return [f for f in d["findings"] if f["role"] == "cause"]
 
 

@@ -16,7 +16,8 @@ from cpudb.advise import advise
 from cpudb.app.inputs import resolve_needs
 from cpudb.app.libvirt import libvirt_names, nova_traits
 from cpudb.cli import main
-from cpudb.libvirt_model import Answer, libvirt_cpu
+from cpudb.libvirt_model import Answer, LibvirtNames, libvirt_cpu
+from cpudb.model import Release
 from cpudb.query import open_db
 from cpudb.render.configs import kubevirt, libvirt_xml, nova
 from tests.conftest import FIXTURES, need_tool
@@ -31,13 +32,13 @@ DOMAIN = """<domain type='kvm'>
 """
 
 
-def matrix():  # noqa: ANN201 - [(need, Answer)]
+def matrix() -> tuple[Release, LibvirtNames, list[tuple[str, Answer]]]:
     """One answer per (need, vendor): every feature some QEMU 7.2 model enables that
     libvirt can name, as the need."""
     rel = open_db().release("7.2.22")
     names = libvirt_names(rel, "9.0.0")
     feats = sorted({f for c in rel.cpus for f in c.features if names.feature(f)})
-    out = []
+    out: list[tuple[str, Answer]] = []
     for need in feats:
         for vendor in ("GenuineIntel", "AuthenticAMD"):
             ns = resolve_needs(rel, [need])
@@ -66,7 +67,8 @@ def test_every_need_is_in_the_libvirt_cpu() -> None:
 
 def test_libvirt_xml_validates_with_libvirts_schema(tmp_path: Path) -> None:
     tool = need_tool("virt-xml-validate", "apt-get install libvirt-clients")
-    seen = {}
+    seen: dict[str, Answer] = {}
+
     for _, a in MATRIX:
         seen.setdefault(a.cpu.name, a)  # one per CPU name: the schema check is per shape
     files = []

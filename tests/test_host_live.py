@@ -68,7 +68,7 @@ def test_this_host_says_which_source() -> None:
     assert h.vendor and h.family > 0
 
 
-def _qmp_or_skip():
+def _qmp_or_skip() -> HostCpu:
     _linux_x86()
     need_tool("qemu-system-x86_64", "apt-get install qemu-system-x86")
     need_kvm()

@@ -22,7 +22,7 @@ from cpudb.host_cpu import HostCpu
 from cpudb.host_fit import blockers
 from cpudb.query import open_db
 from cpudb.record import replace
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, cpu_named
 
 HF = FIXTURES / "hostfiles"
 
@@ -46,8 +46,8 @@ def test_domcapabilities_host_model_and_qemus_verdicts() -> None:
     epyc = set(verdicts["EPYC-v1"])
     assert epyc and all(rel.feature(n) is not None for n in epyc) and "fxsr_opt" not in epyc
     # the decisions honour QEMU: Haswell-v1 is blocked by exactly what QEMU said
-    assert blockers(rel, rel.cpu("Haswell-v1"), hf) == ("hle", "rtm")
-    assert blockers(rel, rel.cpu("Haswell-v4"), hf) == ()
+    assert blockers(rel, cpu_named(rel, "Haswell-v1"), hf) == ("hle", "rtm")
+    assert blockers(rel, cpu_named(rel, "Haswell-v4"), hf) == ()
 
 
 def test_advise_on_a_domcapabilities_host_picks_a_model_qemu_said_is_usable(
@@ -102,7 +102,7 @@ def test_kubevirt_nodes_are_many_hosts(capsys: pytest.CaptureFixture[str]) -> No
     rel = open_db().release("7.2")
     a, b, c = (h.features_in(rel) for _, h in hosts)
     assert a == b and a != c
-    assert blockers(rel, rel.cpu("Skylake-Client-IBRS"), a) == ()  # labelled usable
+    assert blockers(rel, cpu_named(rel, "Skylake-Client-IBRS"), a) == ()  # labelled usable
     assert main(["host", str(HF / "kubevirt-nodes.json")]) == 2
     assert "3 hosts (node-a, node-b, node-c)" in capsys.readouterr().err
 
@@ -124,7 +124,7 @@ def test_kubevirt_nodes_are_many_hosts(capsys: pytest.CaptureFixture[str]) -> No
     ],
 )
 def test_what_is_not_a_host_file_gets_one_line(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], text, needle: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, needle: str
 ) -> None:
     f = tmp_path / "input"
     f.write_text(text)

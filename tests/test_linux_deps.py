@@ -12,6 +12,7 @@ from cpudb.app.inputs import resolve_needs
 from cpudb.decide.deps import Deps
 from cpudb.query import Db
 from cpudb.resolve import with_accel
+from tests.conftest import cpu_named
 
 SNIPPET = """
 static const struct cpuid_dep cpuid_deps[] = {
@@ -45,7 +46,7 @@ def test_no_answer_gives_a_flag_a_linux_guest_would_clear(db: Db, need: str, acc
     assert a.candidates
     deps = Deps(rel, linux_deps.pairs())
     for c in a.candidates[:20]:
-        guest = with_accel(rel, rel.cpu(c.name).features, accel) | {f.name for f in c.adds}
+        guest = with_accel(rel, cpu_named(rel, c.name).features, accel) | {f.name for f in c.adds}
         assert deps.requirements(need, frozenset(guest)) == [], c.name
 
 
@@ -57,5 +58,5 @@ def test_snowridge_is_not_made_an_avx512_cpu(db: Db) -> None:
     assert snowridge
     for c in snowridge:
         assert "avx" in {f.name for f in c.adds}
-        guest = rel.cpu(c.name).features | {f.name for f in c.adds}
+        guest = cpu_named(rel, c.name).features | {f.name for f in c.adds}
         assert deps.requirements("avx512f", frozenset(guest)) == []

@@ -161,7 +161,8 @@ def test_failed_build_leaves_database_as_it_was(
     store.build(path)
     before = path.read_bytes()
 
-    def boom(*a, **k) -> None:
+    def boom(*a: object, **k: object) -> None:
+
         raise RuntimeError("interrupted")
 
     monkeypatch.setattr(store, "_insert_release", boom)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cpudb.scrapers import qemu_source as qs
@@ -12,6 +14,7 @@ from cpudb.scrapers.qemu_parsed import SourceFiles
 
 from cpudb import snapshot
 from cpudb.errors import ParseError
+from cpudb.model import Release
 from cpudb.paths import shipped_data_dir
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "qemu"
@@ -19,14 +22,15 @@ MANIFEST = json.loads((FIX / "fixtures.json").read_text())
 QEMU_SRC = Path(os.environ.get("CPUDB_QEMU_SRC", "/root/qemu-src"))
 
 
-def scraped(name: str):  # noqa: ANN201
+def scraped(name: str) -> Release:
     m = MANIFEST[name]
     files = SourceFiles((FIX / m["c"]).read_text(), (FIX / m["h"]).read_text())
-    return qs.scrape(qs.FetchedRelease(files, m["version"], f"fixture {name}"))
+    r: Release = qs.scrape(qs.FetchedRelease(files, m["version"], f"fixture {name}"))
+    return r
 
 
 @pytest.mark.parametrize("name", sorted(MANIFEST))
-def test_scrape_is_deterministic_and_round_trips(name) -> None:
+def test_scrape_is_deterministic_and_round_trips(name: str) -> None:
     text = snapshot.dumps(scraped(name))
     assert snapshot.dumps(scraped(name)) == text  # re-running gives the same bytes
     again = snapshot.loads(text, name=f"{name}.json")
@@ -83,7 +87,10 @@ def test_msr_words_and_dependencies_in_json() -> None:
         (lambda d: d["models"][0].update(level="0xZZ"), "malformed snapshot"),
     ],
 )
-def test_malformed_snapshots_are_parse_errors(mangle, message: str) -> None:
+def test_malformed_snapshots_are_parse_errors(
+    mangle: Callable[[dict[str, Any]], object], message: str
+) -> None:
+
     d = json.loads(snapshot.dumps(scraped("era_g_4_1")))
     mangle(d)
     with pytest.raises(ParseError, match=message) as ei:

@@ -9,12 +9,14 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from cpudb import hoststore
 from cpudb.cli import main
+from cpudb.model import Release
 from cpudb.paths import cache_dir, user_data_dir
 from cpudb.query import Db
 from tests.conftest import FIXTURES
@@ -22,7 +24,7 @@ from tests.conftest import FIXTURES
 DUMP = FIXTURES / "hosts" / "intel-6-60-3-haswell-no-pdpe1gb.cpuid"
 
 
-def _cpudb(*argv: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+def _cpudb(*argv: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "cpudb", *argv],
         env=env or dict(os.environ),
@@ -120,9 +122,12 @@ def test_a_user_scrape_of_a_shipped_release_never_takes_the_shipped_data_down(
 def test_a_scrape_into_the_user_folder_gets_its_own_label(
     db: Db, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from cpudb.commands.scrape import _own_label
+    from cpudb.commands import scrape
 
+    # typed here: cpudb.commands.scrape._own_label carries no annotations (yet)
+    _own_label: Callable[[Release], Release] = scrape._own_label
     r = _own_label(db.release("7.2.0"))
+
     assert r.version == "7.2.0-user" and r.upstream is False
     assert "labelled 7.2.0-user" in capsys.readouterr().err
     assert _own_label(r) is r  # not a shipped label: kept
