@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from cpudb.model import CpuName, Release
+    from cpudb.model import CpuName, Feature, Release
     from cpudb.query import Db
 
 REPO = Path(__file__).resolve().parent.parent
@@ -80,3 +80,10 @@ def cpu_named(rel: Release, name: str) -> CpuName:
     cpu = rel.cpu(name)
     assert cpu is not None, f"{name} is not a CPU name of {rel.version}"
     return cpu
+
+
+def feature_named(rel: Release, name: str) -> Feature:
+    """rel's feature `name` (or alias), which the test expects to exist."""
+    feature = rel.feature(name)
+    assert feature is not None, f"{name} is not a feature of {rel.version}"
+    return feature

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TYPE_CHECKING
 
 import pytest
 from cpudb.scrapers import cpuid_dump
@@ -18,9 +19,14 @@ from cpudb.host_cpu import HostCpu
 from cpudb.host_features import HostFeatures
 from cpudb.host_fit import best_models, blockers, model_fits, unknown_of, usable_models
 from cpudb.host_load import load_host
+from cpudb.model import Release
 from cpudb.query import Db
 from cpudb.resolve import name_index
-from tests.conftest import FIXTURES, HOSTS_DIR, need_hosts_dir
+from tests.conftest import FIXTURES, HOSTS_DIR, cpu_named, need_hosts_dir
+
+if TYPE_CHECKING:
+    from _pytest.mark import ParameterSet  # pytest.param's type, not exported by pytest
+
 
 HASWELL = FIXTURES / "hosts" / "intel-6-60-3-haswell-no-pdpe1gb.cpuid"
 LEAF0 = "0x00000000 0x00: eax=0x{max:08x} ebx=0x756e6547 ecx=0x6c65746e edx=0x49656e69"
@@ -50,7 +56,7 @@ def test_family_model_stepping_rule(eax: int, fms: tuple[int, int, int]) -> None
     assert signature_fms(eax) == fms
 
 
-def _readme_rows() -> list:
+def _readme_rows() -> list[ParameterSet]:
     readme = HOSTS_DIR / "README.md"
     if not readme.is_file():
         return [pytest.param(None, id="no-shared-hosts")]
@@ -67,8 +73,9 @@ def _readme_rows() -> list:
 
 
 @pytest.mark.parametrize("row", _readme_rows())
-def test_shared_dump_decodes_to_readme_row(row) -> None:
+def test_shared_dump_decodes_to_readme_row(row: tuple[str, ...] | None) -> None:
     hosts = need_hosts_dir()
+    assert row is not None  # None only when the shared hosts are absent: skipped above
     stem, brand, sig, family, model, stepping = row
     vendor = json.loads((hosts / "expected.json").read_text())[stem]["decoded"]["vendor"]
     h = load_host(str(hosts / f"{stem}.cpuid"))
@@ -93,11 +100,11 @@ def test_readme_table_has_every_dump() -> None:
 
 
 @pytest.fixture(scope="module")
-def rel(db: Db):
+def rel(db: Db) -> Release:
     return db.release("10.2")
 
 
-def test_haswell_fixture_features(rel) -> None:
+def test_haswell_fixture_features(rel: Release) -> None:
     h = load_host(str(HASWELL))
     hf = h.features_in(rel)
     assert {"avx2", "fma", "invpcid", "xsaveopt", "invtsc", "syscall", "arat"} <= hf.present
@@ -113,12 +120,12 @@ def test_haswell_fixture_features(rel) -> None:
     assert not hf.present & hf.unknown
 
 
-def test_blockers_and_best(rel) -> None:
+def test_blockers_and_best(rel: Release) -> None:
     hf = load_host(str(HASWELL)).features_in(rel)
-    assert blockers(rel, rel.cpu("Haswell-v2"), hf) == ()
-    assert blockers(rel, rel.cpu("Haswell-noTSX"), hf) == ()
-    assert blockers(rel, rel.cpu("Haswell-v1"), hf) == ("hle", "rtm")
-    sky = blockers(rel, rel.cpu("Skylake-Server-v1"), hf)
+    assert blockers(rel, cpu_named(rel, "Haswell-v2"), hf) == ()
+    assert blockers(rel, cpu_named(rel, "Haswell-noTSX"), hf) == ()
+    assert blockers(rel, cpu_named(rel, "Haswell-v1"), hf) == ("hle", "rtm")
+    sky = blockers(rel, cpu_named(rel, "Skylake-Server-v1"), hf)
     assert "pdpe1gb" in sky and "avx512f" in sky
     cpu = load_host(str(HASWELL))
     assert best_models(rel, cpu, hf)[0] == "Haswell-v2"
@@ -131,7 +138,7 @@ def test_blockers_and_best(rel) -> None:
     assert usable_models(rel, hf) == tuple(f.name for f in fits.values() if f.usable)
 
 
-def test_kvm_gives_what_the_host_cpu_lacks(rel) -> None:
+def test_kvm_gives_what_the_host_cpu_lacks(rel: Release) -> None:
     """x2apic, tsc-deadline, hypervisor and the kvm* paravirt bits come from KVM/QEMU."""
     lacking = 0x7FFAFBFF & ~(1 << 21 | 1 << 24)  # CPUID.1:ECX without x2apic, tsc-deadline
     text = HASWELL.read_text().replace("ecx=0x7ffafbff", f"ecx=0x{lacking:08x}")
@@ -139,24 +146,24 @@ def test_kvm_gives_what_the_host_cpu_lacks(rel) -> None:
     assert not {"x2apic", "tsc-deadline", "hypervisor", "kvmclock"} & hf.present
     assert {"x2apic", "tsc-deadline", "hypervisor", "kvmclock"} <= with_kvm(rel, "Haswell-v2")
     assert {"x2apic", "tsc-deadline", "hypervisor", "kvmclock"} <= hf.kvm_supplied
-    assert blockers(rel, rel.cpu("Haswell-v2"), hf) == ()
+    assert blockers(rel, cpu_named(rel, "Haswell-v2"), hf) == ()
     # without those rules the same model would be blocked
-    assert blockers(rel, rel.cpu("Haswell-v2"), HostFeatures(hf.present, hf.unknown, ()))
+    assert blockers(rel, cpu_named(rel, "Haswell-v2"), HostFeatures(hf.present, hf.unknown, ()))
 
 
-def with_kvm(rel, name):
+def with_kvm(rel: Release, name: str) -> frozenset[str]:
     from cpudb.resolve import with_accel
 
-    return with_accel(rel, rel.cpu(name).features, "kvm")
+    return with_accel(rel, cpu_named(rel, name).features, "kvm")
 
 
-def test_tcg_blockers_do_not_get_kvm_rules(rel) -> None:
+def test_tcg_blockers_do_not_get_kvm_rules(rel: Release) -> None:
     hf = load_host(str(HASWELL)).features_in(rel)
     # a model that enables x2apic only through KVM's defaults: under tcg no x2apic is asked
-    assert "x2apic" not in blockers(rel, rel.cpu("qemu64-v1"), hf, accel="tcg")
+    assert "x2apic" not in blockers(rel, cpu_named(rel, "qemu64-v1"), hf, accel="tcg")
 
 
-def test_missing_leaf_is_unknown_and_reported(rel) -> None:
+def test_missing_leaf_is_unknown_and_reported(rel: Release) -> None:
     h = dump(
         LEAF0.format(max=7),
         "0x00000001 0x00: eax=0x000306c3 ebx=0x00100800 ecx=0x7ffafbff edx=0xbfebfbff",
@@ -165,11 +172,11 @@ def test_missing_leaf_is_unknown_and_reported(rel) -> None:
     assert "avx2" in hf.unknown and "avx2" not in hf.present
     assert "0x7.0" in hf.missing_leaves
     assert any("0x7.0" in n for n in hf.notes)
-    assert "avx2" not in blockers(rel, rel.cpu("Haswell-v2"), hf)
-    assert "avx2" in unknown_of(rel, rel.cpu("Haswell-v2"), hf)
+    assert "avx2" not in blockers(rel, cpu_named(rel, "Haswell-v2"), hf)
+    assert "avx2" in unknown_of(rel, cpu_named(rel, "Haswell-v2"), hf)
 
 
-def test_centaur_leaves_only_for_centaur_vendors(rel) -> None:
+def test_centaur_leaves_only_for_centaur_vendors(rel: Release) -> None:
     rows = [
         "0x00000001 0x00: eax=0x000507b3 ebx=0 ecx=0 edx=0x00000001",
         "0xc0000000 0x00: eax=0xc0000001 ebx=0 ecx=0 edx=0",
@@ -182,7 +189,7 @@ def test_centaur_leaves_only_for_centaur_vendors(rel) -> None:
     assert not {"xstore", "xcrypt"} & (intel.present | intel.unknown)
 
 
-def test_32_bit_capture_keeps_syscall(rel) -> None:
+def test_32_bit_capture_keeps_syscall(rel: Release) -> None:
     rows = [
         "0x00000001 0x00: eax=0x000306c3 ebx=0x00100800 ecx=0x7ffafbff edx=0xbfebfbff",
         "0x80000000 0x00: eax=0x80000001 ebx=0x00000000 ecx=0x00000000 edx=0x00000000",
@@ -193,7 +200,7 @@ def test_32_bit_capture_keeps_syscall(rel) -> None:
     assert any("32-bit" in n for n in hf.notes)
 
 
-def test_several_cpus_use_cpu0_and_say_what_differs(rel) -> None:
+def test_several_cpus_use_cpu0_and_say_what_differs(rel: Release) -> None:
     h = load_host(str(FIXTURES / "hosts" / "two-cpus-avx2-differs.cpuid"))
     assert h.cpu_count == 2 and h.source.startswith("cpuid -r dump")
     hf = h.features_in(rel)
@@ -202,7 +209,7 @@ def test_several_cpus_use_cpu0_and_say_what_differs(rel) -> None:
     assert any("2 CPUs" in n for n in hf.notes)
 
 
-def test_stored_form_round_trips(rel) -> None:
+def test_stored_form_round_trips(rel: Release) -> None:
     for p in (HASWELL, FIXTURES / "hosts" / "two-cpus-avx2-differs.cpuid"):
         h = load_host(str(p))
         back = HostCpu.from_json(json.loads(json.dumps(h.to_json())))
@@ -261,7 +268,7 @@ KNOWN_DIFFERENCES = {
 }
 
 
-def _captures():
+def _captures() -> list[ParameterSet]:
     p = HOSTS_DIR / "expected.json"
     if not p.is_file():
         return [pytest.param(None, id="no-shared-hosts")]
@@ -269,10 +276,11 @@ def _captures():
 
 
 @pytest.mark.parametrize("capture", _captures())
-def test_blockers_match_qemu_under_kvm(db: Db, capture) -> None:
+def test_blockers_match_qemu_under_kvm(db: Db, capture: str | None) -> None:
     """For every CPU name QEMU reported under KVM, our blockers are QEMU's unavailable
     features (less those the dump cannot tell), apart from the explained differences."""
     hosts = need_hosts_dir()
+    assert capture is not None  # None only when the shared hosts are absent: skipped above
     answers = json.loads((hosts / "expected.json").read_text())[capture]["qemu_kvm_cpu_definitions"]
     rel = db.release(QEMU_OF_CAPTURE[capture])
     idx = name_index(rel.features)
@@ -330,7 +338,7 @@ def libvirt_comparison(db: Db) -> list[tuple[str, str, str, str]]:
         concrete = target.alias_of if target is not None and target.alias_of else theirs
         if concrete == best:
             how = "same"
-        elif rel.cpu(best).model == (target.model if target else None):
+        elif cpu_named(rel, best).model == (target.model if target else None):
             how = "version"
         else:
             how = "other"

@@ -23,7 +23,7 @@ from cpudb.catalog import shipped_releases
 from cpudb.cli import main
 from cpudb.libvirt_model import Answer, libvirt_cpu
 from cpudb.render.configs import libvirt_xml
-from tests.conftest import need_tool
+from tests.conftest import feature_named, need_tool
 
 LIBVIRT = Path(os.environ.get("CPUDB_LIBVIRT_TARBALL_DIR", "/var/cache/cpudb-ci/libvirt"))
 RELEASES = shipped_releases()
@@ -42,7 +42,7 @@ def test_libvirt_releases_of_four_debian_suites_are_shipped() -> None:
 
 
 @pytest.mark.parametrize("version", sorted(ERA))
-def test_every_libvirt_model_is_a_qemu_name_of_its_era(version) -> None:
+def test_every_libvirt_model_is_a_qemu_name_of_its_era(version: str) -> None:
     from cpudb.versions import version_key
 
     qemu = ERA[version]
@@ -67,7 +67,7 @@ def test_no_libvirt_name_moved_to_another_bit_between_releases() -> None:
 def test_libvirt_12_vmx_bits_sit_where_qemu_has_them() -> None:
     rel = next(r for r in RELEASES if r.version == "11.1.0")
     for name in ("vmx-ept", "vmx-unrestricted-guest", "vmx-entry-load-efer", "vmx-intr-exit"):
-        want = rel.feature(name).location
+        want = feature_named(rel, name).location
         for v in ("11.3.0", "12.9.0"):
             where = {
                 e["libvirt_name"]: loc for loc, e in libvirt_releases.load(v)["locations"].items()
@@ -76,7 +76,7 @@ def test_libvirt_12_vmx_bits_sit_where_qemu_has_them() -> None:
 
 
 @pytest.mark.parametrize("version", sorted(libvirt_releases.available()))
-def test_every_libvirt_name_maps_to_qemu(version) -> None:
+def test_every_libvirt_name_maps_to_qemu(version: str) -> None:
     d = libvirt_releases.load(version)
     # every libvirt model is a QEMU CPU name, but RHEL's (cpu64-rhel5/6, from RHEL's QEMU
     # before the shipped 8.1.0-rhel) and pentiumpro, which libvirt defines and QEMU never had
@@ -123,7 +123,7 @@ def test_too_old_a_libvirt_is_one_line(capsys: pytest.CaptureFixture[str]) -> No
 
 
 @pytest.mark.parametrize("version", sorted(ERA))
-def test_outputs_use_only_the_names_that_libvirt_defines(tmp_path: Path, version) -> None:
+def test_outputs_use_only_the_names_that_libvirt_defines(tmp_path: Path, version: str) -> None:
     rel = next(r for r in RELEASES if r.version == "11.1.0")
     names = libvirt_names(rel, version)
     data = libvirt_releases.load(version)
@@ -190,7 +190,9 @@ def test_files_of_any_libvirt_release_are_read_with_its_names(
     rel = next(r for r in RELEASES if r.version == "11.1.0")
     hf = cpu.features_in(rel)
     assert {"its-no", "cet-ss", "ss"} <= hf.present
-    assert libvirt_releases.first_definition("Skylake-Client-IBRS")[0] == "7.0.0"
+    first = libvirt_releases.first_definition("Skylake-Client-IBRS")
+    assert first is not None and first[0] == "7.0.0"
+
     # libvirt 11.3's name for the bit QEMU calls vmx-invept-single-context (MSR 0x48c
     # bit 41, an INVVPID capability): unknown to libvirt 9.0, so this failed before
     assert main(["feature", "vmx-invvpid-single-context", "--qemu", "11.1", "--json"]) == 0

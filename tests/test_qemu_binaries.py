@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,7 +38,7 @@ def binary(suite: str) -> Path:
     return path
 
 
-def shipped_for(version: str) -> dict:
+def shipped_for(version: str) -> dict[str, Any]:
     """The shipped snapshot of the binary's release: X.Y.Z itself, else the newest X.Y.z
     shipped (stable releases do not change models: the comparison says if they did)."""
     base = version.split("-")[0]
@@ -50,12 +51,15 @@ def shipped_for(version: str) -> dict:
     )
     if pick is None:
         pytest.fail(f"no shipped snapshot of QEMU {series}.x for the {version} binary")
-    return json.loads((shipped_data_dir() / "qemu" / f"{pick}.json").read_text())
+    shipped: dict[str, Any] = json.loads((shipped_data_dir() / "qemu" / f"{pick}.json").read_text())
+    return shipped
 
 
 @pytest.fixture(scope="module", params=SUITES)
-def capture(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    suite = request.param
+def capture(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Path, dict[str, Any]]:
+    suite: str = request.param
     qemu = binary(suite)
     out = tmp_path_factory.mktemp(f"qmp-{suite}")
     args = ["scrape", "qmp", "--binary", str(qemu), "--accel", "tcg", "--label", "x"]
@@ -65,7 +69,7 @@ def capture(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 
 def test_every_cpu_name_has_the_features_the_binary_reports(
-    capture, capsys: pytest.CaptureFixture[str]
+    capture: tuple[str, Path, dict[str, Any]], capsys: pytest.CaptureFixture[str]
 ) -> None:
     suite, _, qmp = capture
     version = qmp["origin"].split()[2]  # "QMP qemu-system-x86_64 11.1.3 (Debian ...)"
@@ -87,7 +91,9 @@ def test_every_cpu_name_has_the_features_the_binary_reports(
     assert differ == {}
 
 
-def test_host_qmp_blockers_are_qemus_own(capture, capsys: pytest.CaptureFixture[str]) -> None:
+def test_host_qmp_blockers_are_qemus_own(
+    capture: tuple[str, Path, dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
     """Under KVM: the blockers cpudb computes from the `host` expansion alone (QEMU's
     verdicts set aside) are exactly the unavailable-features QEMU reports for every model
     (invtsc and AMD machine-check bits included, which the default migratable expansion
