@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cpudb.diagnose import events as ev
 from cpudb.diagnose import logparse as lp
 from cpudb.diagnose.guestcpu import parse_cpu_arg
 
@@ -27,6 +28,11 @@ def test_issue_log_events_in_order() -> None:
         "UserspaceExit",
     ]
     err, dump, exit_, walk, pml4, pdpt, werr, ok, fail, uexit = log.events
+    assert isinstance(err, ev.InternalError) and isinstance(dump, ev.RegisterDump)
+    assert isinstance(exit_, ev.KvmExit) and isinstance(walk, ev.WalkStart)
+    assert isinstance(pml4, ev.PagingElement) and isinstance(pdpt, ev.PagingElement)
+    assert isinstance(werr, ev.WalkerError) and isinstance(uexit, ev.UserspaceExit)
+    assert isinstance(ok, ev.EmulateInsn) and isinstance(fail, ev.EmulateInsn)
     assert (err.line, err.suberror, err.detail) == (1, 1, "emulation failure")
     assert dump.line == 3 and dump.regs["CR0"] == 0x80000011 and dump.regs["EFER"] == 0x500
     assert dump.regs["CR3"] == 0xBF8000 and dump.regs["EIP"] == 0x133025
