@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 
 from cpudb.cli import main
+from cpudb.diagnose.findings import Diagnosis
 from cpudb.diagnose.fixes import HostView
 from cpudb.diagnose.reason import diagnose_text
+from cpudb.model import Release
 from cpudb.query import Db
-from tests.conftest import need_hosts_dir, need_tool
+from tests.conftest import cpu_named, need_hosts_dir, need_tool
 
 LOGS = Path(__file__).parent / "fixtures" / "logs"
 QEMU = "7.2.0"
@@ -52,8 +54,12 @@ FIRST = {
 }
 
 
-def _diagnose(db: Db, name: str, **kw):
-    return diagnose_text((LOGS / name).read_text(), db.release(QEMU), source=name, **kw)
+def _diagnose(
+    db: Db, name: str, *, cpu_arg: str | None = None, host: HostView | None = None
+) -> Diagnosis:
+    return diagnose_text(
+        (LOGS / name).read_text(), db.release(QEMU), source=name, cpu_arg=cpu_arg, host=host
+    )
 
 
 def test_every_fixture_has_an_expectation() -> None:
@@ -61,7 +67,7 @@ def test_every_fixture_has_an_expectation() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_fixture_findings(db: Db, name) -> None:
+def test_fixture_findings(db: Db, name: str) -> None:
     d = _diagnose(db, name)
     assert [f.feature for f in d.findings] == EXPECTED[name], d.notes
     if not EXPECTED[name]:
@@ -69,7 +75,7 @@ def test_fixture_findings(db: Db, name) -> None:
 
 
 @pytest.mark.parametrize("name", sorted(FIRST))
-def test_fixture_first_finding(db: Db, name) -> None:
+def test_fixture_first_finding(db: Db, name: str) -> None:
     d = _diagnose(db, name)
     assert d.findings[0].feature == FIRST[name]
 
@@ -94,7 +100,7 @@ def test_issue_log_explains_the_chain(db: Db) -> None:
     assert "host" in f.host and "enforce" in f.host
 
 
-def gives(rel, cpu: str, feature: str) -> bool:
+def gives(rel: Release, cpu: str, feature: str) -> bool:
     """Does `-cpu NAME,flag=on,...` give the guest `feature` (resolved by the release)?"""
     name, *flags = cpu.split(",")
     c = rel.cpu(name)
@@ -206,13 +212,13 @@ def test_tcg_and_dependency_fixes(db: Db) -> None:
 
 def test_host_view_filters_models(db: Db) -> None:
     rel = db.release(QEMU)
-    haswell_host = HostView("haswell", rel.cpu("Haswell-v4").features | {"pdpe1gb"})
+    haswell_host = HostView("haswell", cpu_named(rel, "Haswell-v4").features | {"pdpe1gb"})
     (f,) = _diagnose(db, "pdpe1gb-issue8.log", cpu_arg="Haswell-v4", host=haswell_host).findings
     assert f.host_has is True
     for cpu in f.provides:  # only models the host can run
-        assert rel.cpu(cpu).features <= haswell_host.present | {"hypervisor"}
+        assert cpu_named(rel, cpu).features <= haswell_host.present | {"hypervisor"}
     assert "-cpu Haswell-v4,pdpe1gb=on" in f.fixes
-    old = HostView("core2", rel.cpu("Conroe-v1").features)
+    old = HostView("core2", cpu_named(rel, "Conroe-v1").features)
     (g,) = _diagnose(db, "pdpe1gb-issue8.log", cpu_arg="Haswell-v4", host=old).findings
     assert g.host_has is False and "lacks pdpe1gb" in g.host
 
@@ -282,7 +288,9 @@ def test_cli_uses_the_version_the_log_names(capsys: pytest.CaptureFixture[str]) 
         (["diagnose", str(LOGS)], "is a directory"),
     ],
 )
-def test_cli_bad_input_exits_2(capsys: pytest.CaptureFixture[str], argv, message: str) -> None:
+def test_cli_bad_input_exits_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "hint:" in err and len(err.strip().splitlines()) == 1

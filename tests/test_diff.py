@@ -6,14 +6,18 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Iterable
+from typing import Any
 
 import pytest
 
 from cpudb.cli import main
 from cpudb.diff import describe_location, diff_cpus, diff_releases
+from cpudb.model import Release
 from cpudb.names import FeatureNames
 from cpudb.query import Db
 from cpudb.versions import version_key
+from tests.conftest import cpu_named
 
 SIBLING = re.compile(r"-(IBRS|noTSX|IBPB)")
 
@@ -24,7 +28,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
     return code, out, err
 
 
-def locations(rel, names) -> dict[str, str]:  # noqa: ANN001
+def locations(rel: Release, names: Iterable[str]) -> dict[str, str]:
     """location -> name, through the name-lookup module (not the diff's own catalogue)."""
     fn = FeatureNames(rel)
     return {fn.lookup(n).location: n for n in names}
@@ -43,6 +47,7 @@ def test_4_0_to_4_1_siblings_became_aliases_not_removed(db: Db) -> None:
         assert name not in d.removed
         n = nature[name]
         assert (n.old_kind, n.new_kind) == ("model", "alias")
+        assert n.new_alias_of is not None
         target = new.cpu(n.new_alias_of)
         assert target is not None and target.kind == "version"
         assert re.fullmatch(re.escape(target.model) + r"-v\d+", target.name)
@@ -85,14 +90,15 @@ def test_2_7_to_2_8_renames_are_not_feature_changes(db: Db) -> None:
         assert FeatureNames(old).lookup(r.old).location == r.location
         assert FeatureNames(new).lookup(r.new).location == r.location
     # A name-based comparison would report changes: the models list the old spellings.
-    haswell_old, haswell_new = old.cpu("Haswell").features, new.cpu("Haswell").features
+    haswell_old = cpu_named(old, "Haswell").features
+    haswell_new = cpu_named(new, "Haswell").features
     assert "lahf_lm" in haswell_old and "lahf-lm" in haswell_new
     assert haswell_old != haswell_new
     unmoved = [
         c.name
         for c in old.cpus
-        if new.cpu(c.name) is not None
-        and set(locations(old, c.features)) == set(locations(new, new.cpu(c.name).features))
+        if (nc := new.cpu(c.name)) is not None
+        and set(locations(old, c.features)) == set(locations(new, nc.features))
     ]
     assert "Haswell" in unmoved and "phenom" in unmoved
     changed = {c.name for c in d.changed}
@@ -117,7 +123,7 @@ def _pairs() -> list[tuple[str, str]]:
     return list(zip(versions, versions[1:], strict=False))
 
 
-def _models_json(capsys: pytest.CaptureFixture[str], version: str) -> dict[str, dict]:  # noqa: ANN001
+def _models_json(capsys: pytest.CaptureFixture[str], version: str) -> dict[str, dict[str, Any]]:
     code, out, err = run_cli(capsys, "models", "--qemu", version, "--json")
     assert code == 0, err
     return {m["name"]: m for m in json.loads(out)["models"]}
@@ -144,7 +150,9 @@ def test_neighbouring_releases_agree_with_models_json(
     assert (d["from"], d["to"]) == (a, b)
     assert set(d["added"]) == mb.keys() - ma.keys()
     assert set(d["removed"]) == ma.keys() - mb.keys()
-    leaves = {w.leaf for r in (ra, rb) for w in r.words if w.subleaf is not None}
+    leaves = {
+        w.leaf for r in (ra, rb) for w in r.words if w.subleaf is not None and w.leaf is not None
+    }
     fa, fb = FeatureNames(ra), FeatureNames(rb)
     expect: dict[str, dict[str, set[str]]] = {}
     for name in ma.keys() & mb.keys():
@@ -200,7 +208,7 @@ def test_filtered_release_diff_is_the_full_diff_restricted(db: Db) -> None:
 def test_cpu_diff_in_one_release_is_set_difference(db: Db) -> None:
     rel = db.release("7.2.0")
     c = diff_cpus(rel, "Haswell", rel, "Broadwell")
-    h, b = rel.cpu("Haswell").features, rel.cpu("Broadwell").features
+    h, b = cpu_named(rel, "Haswell").features, cpu_named(rel, "Broadwell").features
     assert {r.name for r in c.only_in_first} == h - b
     assert {r.name for r in c.only_in_second} == b - h
     assert {r.name for r in c.common} == h & b
@@ -215,7 +223,9 @@ def test_cascadelake_v1_vs_v5(db: Db, capsys: pytest.CaptureFixture[str]) -> Non
     )
     assert code == 0
     d = json.loads(out)
-    v1, v5 = rel.cpu("Cascadelake-Server-v1").features, rel.cpu("Cascadelake-Server-v5").features
+    v1 = cpu_named(rel, "Cascadelake-Server-v1").features
+    v5 = cpu_named(rel, "Cascadelake-Server-v5").features
+
     assert set(d["only_in_first"]) == v1 - v5
     assert set(d["only_in_second"]) == v5 - v1
     assert set(d["common"]) == v1 & v5

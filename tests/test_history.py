@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cpudb.cli import main
-from cpudb.history import cpu_history, feature_history, gaps
+from cpudb.history import Event, History, cpu_history, feature_history, gaps
+from cpudb.model import Release
 from cpudb.names import FeatureNames
 from cpudb.query import Db
 from cpudb.versions import version_key
@@ -25,17 +27,17 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
     return code, out, err
 
 
-def upstream(db: Db) -> list:  # noqa: ANN001
+def upstream(db: Db) -> list[Release]:
     return [r for r in db.releases() if r.upstream]
 
 
-def without(db: Db, *versions: str) -> list:  # noqa: ANN001
+def without(db: Db, *versions: str) -> list[Release]:
     return [r for r in db.releases() if r.version not in versions]
 
 
-def events(h, version: str) -> dict[str, list]:  # noqa: ANN001
+def events(h: History, version: str) -> dict[str, list[Event]]:
     step = next(s for s in h.steps if s.version == version)
-    out: dict[str, list] = {}
+    out: dict[str, list[Event]] = {}
     for e in step.events:
         out.setdefault(e.kind, []).append(e)
     return out
@@ -116,7 +118,7 @@ def test_icelake_client_deprecated_then_removed(db: Db) -> None:
     assert not any(s.present for s in h.steps if version_key(s.version) >= version_key("7.1.0"))
 
 
-def _locs(rel, names, leaves: set[int]) -> set[str]:  # noqa: ANN001
+def _locs(rel: Release, names: Iterable[str], leaves: set[int]) -> set[str]:
     fn = FeatureNames(rel)
     out = set()
     for n in names:
@@ -131,7 +133,7 @@ def test_feature_events_replay_to_the_matrix(db: Db) -> None:
     """Property: for any CPU name, applying each release's +/- to the previous release's
     features (by location) gives exactly that release's features."""
     rels = upstream(db)
-    leaves = {w.leaf for r in rels for w in r.words if w.subleaf is not None}
+    leaves = {w.leaf for r in rels for w in r.words if w.subleaf is not None and w.leaf is not None}
     names = sorted({c.name for r in rels for c in r.cpus})
 
     @settings(max_examples=60, deadline=None)
@@ -205,7 +207,8 @@ def test_downstream_releases_are_branches(db: Db) -> None:
         assert step.since == base
 
     # the upstream chain is the same with or without branches
-    def chain(x):  # noqa: ANN001, ANN202
+    def chain(x: History) -> list[tuple[str, str | None, tuple[Event, ...]]]:
+
         return [(s.version, s.since, s.events) for s in x.steps if s.upstream]
 
     assert chain(h) == chain(plain)

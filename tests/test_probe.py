@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cpudb.scrapers import qemu_probe
 
 from cpudb.cli import main
+from cpudb.model import Release
 from cpudb.names import FeatureNames
 from cpudb.probe import parse_serial
 from cpudb.query import Db
@@ -60,7 +62,7 @@ def test_serial_that_stops_mid_check_blames_the_running_check() -> None:
 
 
 @pytest.fixture(scope="module")
-def qemu(db: Db):
+def qemu(db: Db) -> tuple[str, Release]:
     binary = need_tool("qemu-system-x86_64", "apt-get install qemu-system-x86")
     from cpudb.installed import ask, nearest_release
 
@@ -70,12 +72,13 @@ def qemu(db: Db):
     return binary, db.release(version)
 
 
-def _probe(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict]:
+def _probe(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
     code = main(["probe", *args, "--json"])
     return code, json.loads(capsys.readouterr().out)
 
 
-def _warned(release, warnings: list[str]) -> set[str]:
+def _warned(release: Release, warnings: list[str]) -> set[str]:
+
     from cpudb.probe import _WARNED
 
     names = FeatureNames(release)
@@ -85,7 +88,7 @@ def _warned(release, warnings: list[str]) -> set[str]:
 @pytest.mark.integration
 @pytest.mark.parametrize("cpu", ["qemu64", "Haswell-v2,pdpe1gb=on", "Skylake-Server-v1", "EPYC"])
 def test_tcg_guest_sees_what_qemu_says_it_gives(
-    qemu, machine: None, capsys: pytest.CaptureFixture[str], cpu: str
+    qemu: tuple[str, Release], machine: None, capsys: pytest.CaptureFixture[str], cpu: str
 ) -> None:
     """Under TCG the guest sees exactly the requested features less those QEMU warned it
     dropped, and cpudb's TCG offer predicts those drops."""
@@ -114,7 +117,7 @@ def test_tcg_guest_sees_what_qemu_says_it_gives(
 
 @pytest.mark.integration
 def test_enforce_refusal_is_a_result(
-    qemu, machine: None, capsys: pytest.CaptureFixture[str]
+    qemu: tuple[str, Release], machine: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, d = _probe(capsys, "--cpu", "Haswell-v4,enforce", "--accel", "tcg")
     assert code == 1
@@ -125,7 +128,7 @@ def test_enforce_refusal_is_a_result(
 
 @pytest.mark.integration
 def test_no_handlers_turns_the_fault_into_a_silent_triple_fault(
-    qemu, machine: None, capsys: pytest.CaptureFixture[str]
+    qemu: tuple[str, Release], machine: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """The story's crash, under KVM: the default model lacks pdpe1gb, KVM's page walker
     refuses the 1 GiB page, and a kernel without handlers dies without a word."""
@@ -140,7 +143,7 @@ def test_no_handlers_turns_the_fault_into_a_silent_triple_fault(
 
 @pytest.mark.integration
 def test_tcg_guest_gets_1g_pages_with_the_advised_answer(
-    qemu, machine: None, capsys: pytest.CaptureFixture[str]
+    qemu: tuple[str, Release], machine: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     binary, release = qemu
     main(["advise", "--needs", "pdpe1gb", "--accel", "tcg", "--json"])
@@ -152,7 +155,7 @@ def test_tcg_guest_gets_1g_pages_with_the_advised_answer(
 
 @pytest.mark.integration
 def test_kvm_pdpe1gb_is_proven_or_cpudb_says_kvm_cannot(
-    qemu, machine: None, capsys: pytest.CaptureFixture[str]
+    qemu: tuple[str, Release], machine: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Where this machine's KVM offers pdpe1gb (cpudb's reading of KVM), the this-machine
     answer gives a guest working 1 GiB pages; where it does not, advise says so."""
@@ -172,7 +175,7 @@ def test_kvm_pdpe1gb_is_proven_or_cpudb_says_kvm_cannot(
 
 @pytest.mark.integration
 def test_kvm_host_probe_against_qemus_own_host_expansion(
-    qemu, machine: None, capsys: pytest.CaptureFixture[str]
+    qemu: tuple[str, Release], machine: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`-cpu host` asks for QEMU's host expansion; whatever the guest does not see of it
     is reported dropped, and the la57 check agrees with the guest's CPUID."""
@@ -207,7 +210,7 @@ def test_probe_command_line_is_what_qemu_gets() -> None:
 
 @pytest.mark.integration
 def test_advise_verify_proves_the_tcg_answer(
-    qemu, machine: None, capsys: pytest.CaptureFixture[str]
+    qemu: tuple[str, Release], machine: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = main(["advise", "--needs", "pdpe1gb", "--accel", "tcg", "--verify", "--json"])
     v = json.loads(capsys.readouterr().out)["verified"]
@@ -218,7 +221,7 @@ def test_advise_verify_proves_the_tcg_answer(
 @pytest.mark.integration
 @pytest.mark.parametrize("need", ["nx", "pdpe1gb", "x86-64-v2", "la57"])
 def test_advise_verify_proves_every_this_machine_answer(
-    qemu, machine: None, capsys: pytest.CaptureFixture[str], need: str
+    qemu: tuple[str, Release], machine: None, capsys: pytest.CaptureFixture[str], need: str
 ) -> None:
     """What advise offers for this machine must boot here and give the guest the need."""
     need_kvm()
@@ -232,7 +235,7 @@ def test_advise_verify_proves_every_this_machine_answer(
 
 @pytest.mark.integration
 def test_kvm_refuses_efer_nxe_without_nx_and_tcg_does_not(
-    qemu, machine: None, capsys: pytest.CaptureFixture[str]
+    qemu: tuple[str, Release], machine: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """KVM checks EFER writes against the guest's CPUID (`__kvm_valid_efer`); QEMU 7.2's
     TCG does not: the probe tells them apart, and says TCG's ok is not enforcement."""
