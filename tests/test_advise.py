@@ -9,6 +9,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,10 +22,11 @@ from cpudb.decide.plan import vendor_only
 from cpudb.host_fit import blockers
 from cpudb.host_load import load_host
 from cpudb.libvirt_model import Answer, LibvirtNames
+from cpudb.model import Release
 from cpudb.query import Db
 from cpudb.render.configs import libvirt_xml, nova, proxmox
 from cpudb.resolve import with_accel
-from tests.conftest import need_hosts_dir
+from tests.conftest import cpu_named, feature_named, need_hosts_dir
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -33,17 +35,17 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def as_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
+def as_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
     code, out, _ = run(capsys, *argv, "--json")
     return code, json.loads(out)
 
 
-def host(release, name: str) -> Offer:
+def host(release: Release, name: str) -> Offer:
     cpu = load_host(str(need_hosts_dir() / f"{name}.cpuid"))
     return kvm_offer(name, cpu.vendor, cpu.features_in(release))
 
 
-def needs(release, *texts: str) -> list[Need]:
+def needs(release: Release, *texts: str) -> list[Need]:
     return resolve_needs(release, list(texts))
 
 
@@ -104,7 +106,7 @@ def test_la57_on_a_haswell_host_is_impossible_and_says_why(
     tcg = re.search(r"under TCG .*: -accel tcg -cpu (\S+)", err)
     assert tcg and "enforce" in tcg.group(1)
     cpu = tcg.group(1).split(",")
-    assert "la57=on" in cpu or "la57" in db.release("7.2.0").cpu(cpu[0]).features
+    assert "la57=on" in cpu or "la57" in cpu_named(db.release("7.2.0"), cpu[0]).features
     assert "No CPU name works" in out
     code, d = as_json(capsys, "advise", "--needs", "la57", "--qemu", "7.2.0", "--host", str(dump))
     assert code == 1 and d["candidates"] == [] and d["impossible"]
@@ -123,7 +125,7 @@ def test_every_host_dump_advised_its_own_features_runs_every_candidate(db: Db) -
         hf = cpu.features_in(rel)
         h = kvm_offer(path.stem, cpu.vendor, hf)
         wanted = sorted((hf.present & worthy) - builder.off)
-        own = [Need(n, n, rel.feature(n).location, "") for n in wanted]  # type: ignore[union-attr]
+        own = [Need(n, n, feature_named(rel, n).location, "") for n in wanted]
         a = advise(rel, own, hosts=[h])
         for c in a.candidates:
             cpu_name = rel.cpu(c.name)
@@ -153,7 +155,7 @@ def test_dependency_brings_the_required_feature(db: Db) -> None:
     assert "mds-no" in has.features  # it survives QEMU's feature_dependencies[]
     # without the dependency QEMU would clear it again
     assert "mds-no" not in GuestBuilder(rel, "kvm").guest(
-        rel.cpu("Haswell-v4").features, ["mds-no"]
+        cpu_named(rel, "Haswell-v4").features, ["mds-no"]
     )
     # names that have arch-capabilities natively need only the one flag
     casc = next(c for c in a.candidates if c.name == "Cascadelake-Server-v2")
@@ -177,12 +179,12 @@ def test_kvm_defaults_are_applied_and_can_be_overridden(db: Db) -> None:
     a = advise(rel, needs(rel, "svm"))  # KVM's defaults turn svm off, even on EPYC
     epyc = next(c for c in a.candidates if c.name == "EPYC-v1")
     assert [x.name for x in epyc.adds] == ["svm"]
-    epyc_features = rel.cpu("EPYC-v1").features
+    epyc_features = cpu_named(rel, "EPYC-v1").features
     assert "svm" in with_accel(rel, epyc_features, "tcg")  # TCG's defaults leave it on
     assert "svm" not in with_accel(rel, epyc_features, "kvm")
     t = advise(rel, needs(rel, "svm"), accel="tcg")
     natives = [c for c in t.candidates if c.native]
-    assert natives and all("svm" in rel.cpu(c.name).features for c in natives)
+    assert natives and all("svm" in cpu_named(rel, c.name).features for c in natives)
 
 
 def test_guest_builder_is_with_accel(db: Db) -> None:
@@ -227,6 +229,11 @@ def test_hosts_drop_blocked_names_and_never_add_what_a_host_lacks(db: Db) -> Non
 def test_recommended_flags_only_those_every_host_has(db: Db) -> None:
     rel = db.release("7.2.0")
     hs = [host(rel, "intel-xeon-e5-2650-v3")]
+
+    def qemu_name(n: str) -> str | None:
+        f = rel.feature(n)
+        return f.name if f else None
+
     used, rec = pick_recommended(
         json.loads(
             (
@@ -234,7 +241,7 @@ def test_recommended_flags_only_those_every_host_has(db: Db) -> None:
             ).read_text()
         ),
         rel.version,
-        lambda n: rel.feature(n).name if rel.feature(n) else None,
+        qemu_name,
     )
     assert used == "7.2.0" and [r.name for r in rec["Intel"]][:2] == ["pcid", "spec-ctrl"]
     a = advise(rel, needs(rel, "pdpe1gb"), hosts=hs, recommended=rec)
@@ -242,6 +249,7 @@ def test_recommended_flags_only_those_every_host_has(db: Db) -> None:
         assert all(x.name in hs[0].present for x in c.extras)
     ivy = next(c for c in a.candidates if c.model == "IvyBridge")
     assert "pcid" in [x.name for x in ivy.extras]
+    assert a.best is not None
     skipped = dict(a.best.extras_skipped)
     assert "cannot tell" in skipped["mds-no"]  # an MSR bit: a CPUID dump cannot say
     # without hosts nothing is added, and the advice says so
@@ -253,7 +261,7 @@ def test_recommended_flags_only_those_every_host_has(db: Db) -> None:
 def test_mutually_exclusive_recommendations(db: Db) -> None:
     rel = db.release("7.2.0")
     hs = [host(rel, "amd-epyc-9334")]
-    rec = {
+    rec: dict[str, tuple[RecommendedFlag, ...]] = {
         "AMD": (
             RecommendedFlag("virt-ssbd", "x"),
             RecommendedFlag("amd-ssbd", "x"),
@@ -313,9 +321,11 @@ def test_libvirt_nova_proxmox_use_libvirt_names(db: Db) -> None:
 
     names = libvirt_names(rel, "9.0.0")
     xml = ET.fromstring(libvirt_xml(Answer(c), names))
-    assert xml.find("model").text == "Nehalem"  # libvirt has no versioned names
-    assert xml.find("model").get("fallback") == "forbid"
-    feats = [(f.get("policy"), f.get("name")) for f in xml.findall("feature")]
+    model = xml.find("model")
+    assert model is not None
+    assert model.text == "Nehalem"  # libvirt has no versioned names
+    assert model.get("fallback") == "forbid"
+    feats = [(f.get("policy"), f.attrib["name"]) for f in xml.findall("feature")]
     # cpudb's flags first, in libvirt's spelling; then what makes libvirt's Nehalem QEMU's
     assert feats[:2] == [("require", "pclmuldq"), ("require", "pdpe1gb")]
     lv = names.model_features["Nehalem"]

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import responses
@@ -24,6 +25,10 @@ from responses import matchers
 from cpudb import snapshot
 from cpudb.cli import main
 from tests.conftest import need_tool
+
+if TYPE_CHECKING:
+    from cpudb.scrapers.qmp import QmpCapture
+
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "qemu"
 MANIFEST = json.loads((FIX / "fixtures.json").read_text())
@@ -67,17 +72,17 @@ def nothing_written(out_dir: Path) -> bool:
     return not out_dir.exists() or not any(out_dir.iterdir())
 
 
-def expected_json(name: str, **kw: object) -> dict:
+def expected_json(name: str, **kw: object) -> dict[str, Any]:
     m = MANIFEST[name]
     c, h = texts(name)
     files = qs.SourceFiles(c, h, f"{m['dir']}/cpu.c", f"{m['dir']}/cpu.h")
-    d = snapshot.to_dict(qs.scrape(qs.FetchedRelease(files, m["version"], "x"), **kw))  # type: ignore[arg-type]
+    d = snapshot.to_dict(qs.scrape(qs.FetchedRelease(files, m["version"], "x"), **kw))
     d.pop("origin")
     return d
 
 
-def read_json(path: Path) -> dict:
-    d = json.loads(path.read_text())
+def read_json(path: Path) -> dict[str, Any]:
+    d: dict[str, Any] = json.loads(path.read_text())
     d.pop("origin")
     return d
 
@@ -190,7 +195,7 @@ def repo(tmp_path: Path) -> Path:
 
 
 def test_git_tags_glob_scrapes_every_matching_tag(
-    repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
     rc, stdout, err = run(capsys, "qemu", "--git", str(repo), "--tags", "v*", "--out", str(out))
@@ -202,7 +207,7 @@ def test_git_tags_glob_scrapes_every_matching_tag(
     assert json.loads((out / "5.0.0.json").read_text())["origin"].startswith("git v5.0.0 (")
 
 
-def test_git_refs(repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_git_refs(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
     rc, _, err = run(capsys, "qemu", "--git", str(repo), "--ref", "v2.8.0", "master",
                      "--json")  # fmt: skip
@@ -225,7 +230,7 @@ def _split_json_docs(capsys: pytest.CaptureFixture[str], stdout: str) -> list[st
 
 
 def test_git_bad_refs_write_nothing(
-    repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
     rc, _, err = run(capsys, "qemu", "--git", str(repo), "--ref", "v2.8.0", "v9.9.9",
@@ -243,7 +248,7 @@ def test_git_bad_refs_write_nothing(
     assert nothing_written(out)
 
 
-def test_git_argument_errors(repo, capsys: pytest.CaptureFixture[str]) -> None:
+def test_git_argument_errors(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rc, _, err = run(capsys, "qemu", "--git", str(repo))
     assert rc == 2 and "--ref" in err and "--tags" in err
     rc, _, err = run(capsys, "qemu", "--source", str(repo), "--tags", "v*")
@@ -251,7 +256,7 @@ def test_git_argument_errors(repo, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_git_a_broken_release_among_good_ones_writes_nothing(
-    repo, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     c, _ = texts("era_h_5_0")
     cut = c[: c.index('.name = "Fixture-NoVMX"')]
@@ -268,7 +273,8 @@ def test_git_a_broken_release_among_good_ones_writes_nothing(
 
 
 def raw(tag: str, path: str) -> str:
-    return qs.UPSTREAM_RAW.format(ref=tag, path=path)
+    url: str = qs.UPSTREAM_RAW.format(ref=tag, path=path)
+    return url
 
 
 def register_release(rsps: responses.RequestsMock, tag: str, name: str) -> None:
@@ -288,14 +294,14 @@ def register_release(rsps: responses.RequestsMock, tag: str, name: str) -> None:
 
 
 @pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     c = tmp_path / "cache"
     monkeypatch.setenv("CPUDB_CACHE_DIR", str(c))
     return c
 
 
 def test_https_tag_downloads_caches_and_scrapes(
-    tmp_path: Path, cache, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
@@ -305,8 +311,9 @@ def test_https_tag_downloads_caches_and_scrapes(
         fetched = [c.request.url for c in rsps.calls]
         assert fetched[0] == raw("v5.0.0", "VERSION")
         assert raw("v5.0.0", "target/i386/cpu.c") in fetched
-        assert all(u.startswith("https://gitlab.com/qemu-project/qemu/-/raw/v5.0.0/")
-                   for u in fetched)  # fmt: skip
+        base = "https://gitlab.com/qemu-project/qemu/-/raw/v5.0.0/"
+        assert all(u is not None and u.startswith(base) for u in fetched)
+
         assert read_json(out / "5.0.0.json") == expected_json("era_h_5_0")
         assert json.loads((out / "5.0.0.json").read_text())["origin"] == (
             "upstream tag v5.0.0 over HTTPS"
@@ -320,7 +327,7 @@ def test_https_tag_downloads_caches_and_scrapes(
     assert not list(cache.rglob("*.part"))
 
 
-def test_https_old_layout(tmp_path: Path, cache, capsys: pytest.CaptureFixture[str]) -> None:
+def test_https_old_layout(tmp_path: Path, cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         register_release(rsps, "v2.8.0", "era_e_2_8")
         rc, stdout, err = run(capsys, "qemu", "--tag", "v2.8.0", "--json")
@@ -331,7 +338,7 @@ def test_https_old_layout(tmp_path: Path, cache, capsys: pytest.CaptureFixture[s
 
 
 def test_https_offline_is_one_clear_error(
-    tmp_path: Path, cache, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
     with responses.RequestsMock(assert_all_requests_are_fired=False):  # nothing answers
@@ -342,7 +349,7 @@ def test_https_offline_is_one_clear_error(
 
 
 def test_https_unknown_tag_and_server_errors(
-    tmp_path: Path, cache, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
@@ -355,14 +362,14 @@ def test_https_unknown_tag_and_server_errors(
         rsps.get(raw("v8.1.0", "VERSION"), status=503, body="unavailable")  # retried, then:
         rc, _, err = run(capsys, "qemu", "--tag", "v8.1.0", "--out", str(out))
         assert_one_line_error(rc, err, "kept failing", raw("v8.1.0", "VERSION"))
-        assert len([c for c in rsps.calls if "v8.1.0" in c.request.url]) == 4
+        assert len([c for c in rsps.calls if "v8.1.0" in (c.request.url or "")]) == 4
     rc, _, err = run(capsys, "qemu", "--tag", "master", "--out", str(out))
     assert_one_line_error(rc, err, "not a QEMU release tag")
     assert nothing_written(out)
 
 
 def test_https_truncated_download_is_a_parse_error(
-    tmp_path: Path, cache, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, cache: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     c, h = texts("era_g_4_1")
     out = tmp_path / "out"
@@ -378,7 +385,7 @@ def test_https_truncated_download_is_a_parse_error(
     assert nothing_written(out)
 
 
-def _tag(name: str, i: int) -> dict:
+def _tag(name: str, i: int) -> dict[str, Any]:
     """One entry in the shape of GitLab's /repository/tags API."""
     sha = f"{i:040x}"
     return {
@@ -392,7 +399,7 @@ def _tag(name: str, i: int) -> dict:
     }  # fmt: skip
 
 
-def test_list_tags_pages_and_filters(capsys: pytest.CaptureFixture[str], cache) -> None:
+def test_list_tags_pages_and_filters(capsys: pytest.CaptureFixture[str], cache: Path) -> None:
     page1 = [_tag(f"v1.{i}.0", i) for i in range(98)] + [_tag("v7.2.0", 98), _tag("v7.2.0-rc4", 99)]
     page2 = [_tag("v10.2.0", 100), _tag("v2.12.1", 101), _tag("stable-2.12", 102)]
     with responses.RequestsMock() as rsps:
@@ -407,7 +414,7 @@ def test_list_tags_pages_and_filters(capsys: pytest.CaptureFixture[str], cache) 
     assert "v7.2.0-rc4" not in tags and "stable-2.12" not in tags
 
 
-def test_list_tags_offline(capsys: pytest.CaptureFixture[str], cache) -> None:
+def test_list_tags_offline(capsys: pytest.CaptureFixture[str], cache: Path) -> None:
     with responses.RequestsMock(assert_all_requests_are_fired=False):
         rc, _, err = run(capsys, "qemu", "--list-tags")
     assert_one_line_error(rc, err, "cannot list upstream tags", "offline?")
@@ -491,7 +498,7 @@ def test_bad_input_through_the_real_command(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- scrape qmp
 
 
-def _capture(version: str = "4.1.0", package: str = ""):  # noqa: ANN202
+def _capture(version: str = "4.1.0", package: str = "") -> QmpCapture:
     from cpudb.scrapers.qmp import QmpCapture, QmpCpu
 
     ident = {"vendor": "GenuineIntel", "family": 6, "model": 60, "stepping": 4}
