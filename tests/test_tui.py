@@ -40,10 +40,12 @@ from cpudb.host_load import load_host
 from cpudb.query import Db
 from tests.conftest import need_hosts_dir
 
-Scenario = Callable[[CpudbApp, Pilot], Awaitable[None]]
+Scenario = Callable[[CpudbApp, Pilot[int]], Awaitable[None]]
 
 
-async def wait_for(pilot: Pilot, cond: Callable[[], Any], what: str, timeout: float = 20) -> None:
+async def wait_for(
+    pilot: Pilot[int], cond: Callable[[], Any], what: str, timeout: float = 20
+) -> None:
     end = time.monotonic() + timeout
     while not cond():
         if time.monotonic() > end:
@@ -51,7 +53,7 @@ async def wait_for(pilot: Pilot, cond: Callable[[], Any], what: str, timeout: fl
         await pilot.pause(0.02)
 
 
-async def settle(pilot: Pilot) -> None:
+async def settle(pilot: Pilot[int]) -> None:
     """Wait for every worker (and the workers their answers start) to finish and for the
     answers to be shown."""
     await pilot.pause()
@@ -98,7 +100,7 @@ def keys(text: str) -> list[str]:
     return [_character_to_key(ch) for ch in text]
 
 
-async def type_into(pilot: Pilot, key: str, text: str) -> None:
+async def type_into(pilot: Pilot[int], key: str, text: str) -> None:
     """Focus a box with its key (from the table) and type."""
     await pilot.press(key)
     await pilot.press(*keys(text))
@@ -111,7 +113,7 @@ async def type_into(pilot: Pilot, key: str, text: str) -> None:
 def test_first_screen_lists_every_cpu_name_of_the_newest_release(db: Db) -> None:
     rel = db.release()
 
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         screen = browse(app)
         assert sorted(names(app)) == sorted(c.name for c in rel.cpus)
         assert names(app) == sorted(names(app), key=str.lower)  # sorted by name
@@ -138,7 +140,7 @@ def test_first_screen_lists_every_cpu_name_of_the_newest_release(db: Db) -> None
 def test_needs_filter_keeps_the_names_that_have_every_need(db: Db) -> None:
     rel = db.release("9.2")
 
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         await type_into(pilot, "n", "pdpe1gb la57")
         shown = names(app)
         expected = [c.name for c, _ in filter_models(rel, has=["pdpe1gb", "la57"])]
@@ -160,7 +162,7 @@ def test_needs_filter_keeps_the_names_that_have_every_need(db: Db) -> None:
 def test_name_filter_and_unknown_need_are_reported_not_raised(db: Db) -> None:
     rel = db.release()
 
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         await type_into(pilot, "slash", "haswell")
         assert names(app) and all("haswell" in n.lower() for n in names(app))
         assert len(names(app)) == sum("haswell" in c.name.lower() for c in rel.cpus)
@@ -184,7 +186,7 @@ def test_would_need_shows_what_the_advisor_adds_to_each_name(db: Db) -> None:
     adds = {c.name: [a.name for a in c.adds] for c in advice.candidates}
     assert adds["Haswell-v4"] == ["pdpe1gb"] and adds["Skylake-Server-v1"] == []
 
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         await type_into(pilot, "n", "pdpe1gb")
         filtered = len(names(app))
         await pilot.press("escape", "w")
@@ -212,7 +214,7 @@ def test_would_need_shows_what_the_advisor_adds_to_each_name(db: Db) -> None:
 
 
 def test_sort_by_key_and_by_clicking_a_header(db: Db) -> None:
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         screen = browse(app)
         await pilot.press("s")  # next column: vendor
         assert screen.sort_key == "vendor"
@@ -244,7 +246,7 @@ def test_sort_by_key_and_by_clicking_a_header(db: Db) -> None:
 
 
 def test_pick_another_release(db: Db) -> None:
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         screen = browse(app)
         await pilot.press("r")
         select = screen.query_one("#release", Select)
@@ -269,7 +271,7 @@ def test_open_a_model_shows_groups_bits_aliases_and_the_previous_version(db: Db)
     rel = db.release("9.2.0")
     view = describe_cpu(rel, "Haswell-v4")
 
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         await type_into(pilot, "slash", "Haswell-v4")
         await pilot.press("enter", "enter")  # to the table, open the highlighted name
         await wait_for(pilot, lambda: isinstance(app.screen, ModelScreen), "the model screen")
@@ -301,7 +303,7 @@ def test_host_column_blockers_and_their_highlight(db: Db) -> None:
     expected = {c.name: blockers(rel, c, hf, "kvm") for c in rel.cpus}
     assert expected["Haswell-noTSX"] == () and expected["Skylake-Client-v1"]
 
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         screen = browse(app)
         table = screen.query_one("#models", QuickTable)
         assert [c.label for c in table.columns][:2] == ["CPU name ▲", "on host"]
@@ -331,7 +333,7 @@ def test_open_a_feature_by_cpuid_location(db: Db) -> None:
     rel = db.release("9.2.0")
     having = [c.name for c in rel.cpus if "pdpe1gb" in c.features]
 
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         await pilot.press("f")
         assert isinstance(app.screen, FeaturePrompt)
         await pilot.press(*"pdpe1gx", "enter")
@@ -366,7 +368,7 @@ def test_compare_previous_version_and_across_releases(db: Db) -> None:
     across = diff_cpus(old, "Skylake-Server", new, "Skylake-Server-v4")
     assert across.only_in_first or across.only_in_second
 
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         await type_into(pilot, "slash", "Haswell-v4")
         await pilot.press("enter", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ModelScreen), "the model screen")
@@ -411,7 +413,7 @@ def test_advise_lists_candidates_and_copies_the_cpu_line(db: Db) -> None:
     advice = advise(rel, resolve_needs(rel, ["pdpe1gb", "avx2"]), **facts.for_advice(rel))
     assert advice.best is not None
 
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         await type_into(pilot, "n", "pdpe1gb avx2")
         await pilot.press("escape", "a")
         screen = app.screen
@@ -435,7 +437,7 @@ def test_advise_lists_candidates_and_copies_the_cpu_line(db: Db) -> None:
 def test_advise_on_a_host_that_cannot_says_why(db: Db) -> None:
     dump = str(need_hosts_dir() / "intel-xeon-e5-2650-v3.cpuid")
 
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         await pilot.press("a")
         screen = app.screen
         assert isinstance(screen, AdviseScreen)
@@ -456,7 +458,7 @@ def test_advise_on_a_host_that_cannot_says_why(db: Db) -> None:
 
 
 def test_help_theme_and_quit() -> None:
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
@@ -474,7 +476,7 @@ def test_help_theme_and_quit() -> None:
 
 
 def test_usable_at_80x24() -> None:
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         screen = browse(app)
         assert screen.query_one("#models", QuickTable).size.height >= 15
         footer = " ".join(
@@ -487,7 +489,7 @@ def test_usable_at_80x24() -> None:
 
 
 def test_mouse_toggles_would_need(db: Db) -> None:
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         await pilot.click("#would")
         assert browse(app).query_one("#would", Checkbox).value
         assert browse(app).would_mode
