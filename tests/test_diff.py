@@ -58,7 +58,7 @@ def test_4_0_to_4_1_siblings_became_aliases_not_removed(db: Db) -> None:
     assert d.removed == ()
 
 
-def test_4_0_to_4_1_cli_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+def test_4_0_to_4_1_cli_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, "diff", "--qemu", "4.0", "4.1", "--json")
     assert code == 0
     doc = json.loads(out)
@@ -139,7 +139,7 @@ def _norm(loc: str, leaves: set[int]) -> str:
 @pytest.mark.parametrize(("a", "b"), _pairs())
 def test_neighbouring_releases_agree_with_models_json(
     db: Db, capsys: pytest.CaptureFixture[str], a: str, b: str
-) -> None:  # noqa: ANN001
+) -> None:
     """`cpudb diff --qemu A B --json` == comparing `cpudb models --json` of A and B by bit."""
     pytest.importorskip("cpudb.commands.models")
     ra, rb = db.release(a), db.release(b)
@@ -216,7 +216,7 @@ def test_cpu_diff_in_one_release_is_set_difference(db: Db) -> None:
     assert c.renamed == ()
 
 
-def test_cascadelake_v1_vs_v5(db: Db, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+def test_cascadelake_v1_vs_v5(db: Db, capsys: pytest.CaptureFixture[str]) -> None:
     rel = db.release()
     code, out, _ = run_cli(
         capsys, "diff", "Cascadelake-Server-v1", "Cascadelake-Server-v5", "--json"
@@ -234,7 +234,7 @@ def test_cascadelake_v1_vs_v5(db: Db, capsys: pytest.CaptureFixture[str]) -> Non
     assert d["locations"]["hle"] == "cpuid.0x7.0.ebx.4"
 
 
-def test_skylake_server_across_releases(db: Db, capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+def test_skylake_server_across_releases(db: Db, capsys: pytest.CaptureFixture[str]) -> None:
     """QEMU 3.1 added pku to Skylake-Server, 4.0 removed mpx from the models."""
     code, out, _ = run_cli(capsys, "diff", "Skylake-Server@2.12", "Skylake-Server@9.2", "--json")
     assert code == 0
@@ -257,7 +257,7 @@ def test_leaf7_without_subleaf_in_1_4_is_the_same_bit(db: Db) -> None:
 
 def test_markdown_and_colour(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:  # noqa: ANN001
+) -> None:
     code, out, _ = run_cli(capsys, "diff", "--qemu", "2.7", "2.8", "--markdown")
     assert code == 0
     assert out.startswith("## QEMU 2.7.0 → 2.8.0")
@@ -269,7 +269,7 @@ def test_markdown_and_colour(
     assert "\x1b[" not in out and "+ amx-tile" in out
 
 
-def test_names_after_qemu_limit_the_release_diff(capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+def test_names_after_qemu_limit_the_release_diff(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(
         capsys, "diff", "--qemu", "3.1", "4.0", "Skylake-Server", "486", "--json"
     )
@@ -296,7 +296,7 @@ def test_names_after_qemu_limit_the_release_diff(capsys: pytest.CaptureFixture[s
 )
 def test_bad_arguments_exit_2_with_one_line(
     capsys: pytest.CaptureFixture[str], argv: list[str], message: str
-) -> None:  # noqa: ANN001
+) -> None:
     code, out, err = run_cli(capsys, *argv)
     assert code == 2
     assert out == ""

@@ -77,7 +77,7 @@ def test_gap_rules(db: Db) -> None:
 
 def test_gap_shown_by_the_cli(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:  # noqa: ANN001
+) -> None:
     data = tmp_path / "data"
     (data / "qemu").mkdir(parents=True)
     for v in ("4.0.0", "4.1.0", "5.0.0"):
@@ -217,7 +217,7 @@ def test_downstream_releases_are_branches(db: Db) -> None:
 # ------------------------------------------------------------------ CLI
 
 
-def test_cli_history_json_and_markdown(capsys: pytest.CaptureFixture[str]) -> None:  # noqa: ANN001
+def test_cli_history_json_and_markdown(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(
         capsys, "history", "--feature", "pdpe1gb", "--model", "Haswell", "--json"
     )
@@ -246,7 +246,7 @@ def test_cli_history_json_and_markdown(capsys: pytest.CaptureFixture[str]) -> No
 )
 def test_history_bad_arguments(
     capsys: pytest.CaptureFixture[str], argv: list[str], message: str
-) -> None:  # noqa: ANN001
+) -> None:
     code, out, err = run_cli(capsys, *argv)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and message in err and "hint:" in err
