@@ -18,8 +18,6 @@ MACROS = {"CPUID_EXT2_LM": 1 << 29, "MSR_VMX_EPT_INVVPID": 1 << 32, "ALL_ONES": 
 
 # cpudb.scrapers is the scrapers/ folder mapped by the install, which mypy cannot
 # follow: its names are Any here, hence the annotated locals below
-
-
 def toks(text: str) -> list[Token]:
     out: list[Token] = tokenize(Source("<expr>", text))
     return out
