@@ -5,8 +5,13 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from cpudb.model import CpuName, Feature, Release
+    from cpudb.query import Db
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -37,7 +42,7 @@ def machine(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture(scope="session")
-def db():
+def db() -> Db:
     """The database built from the shipped snapshots (built once per session)."""
     from cpudb.query import open_db
 
@@ -68,3 +73,17 @@ def need_hosts_dir() -> Path:
             pytest.fail(f"{HOSTS_DIR} missing in CI")
         pytest.skip(f"{HOSTS_DIR} absent (the shared CPUID dumps sit beside the repository)")
     return HOSTS_DIR
+
+
+def cpu_named(rel: Release, name: str) -> CpuName:
+    """rel's CPU name `name`, which the test expects to exist."""
+    cpu = rel.cpu(name)
+    assert cpu is not None, f"{name} is not a CPU name of {rel.version}"
+    return cpu
+
+
+def feature_named(rel: Release, name: str) -> Feature:
+    """rel's feature `name` (or alias), which the test expects to exist."""
+    feature = rel.feature(name)
+    assert feature is not None, f"{name} is not a feature of {rel.version}"
+    return feature

@@ -9,11 +9,13 @@ advise prints when /dev/kvm works), or, when cpudb says nothing works here, QEMU
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from cpudb.scrapers.qemu_start import try_start
 
 from cpudb.cli import main
+from cpudb.query import Db
 from tests.conftest import need_kvm, need_tool
 
 NEEDS = [
@@ -32,7 +34,7 @@ NEEDS = [
 
 
 @pytest.fixture(scope="module")
-def qemu(db):
+def qemu(db: Db) -> tuple[str, str]:
     """The installed QEMU and the release cpudb has for it."""
     binary = need_tool("qemu-system-x86_64", "apt-get install qemu-system-x86")
     import subprocess
@@ -48,15 +50,17 @@ def qemu(db):
     return binary, version
 
 
-def _advise(capsys, *args: str) -> dict:
+def _advise(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
     code = main(["advise", *args, "--json"])
-    d = json.loads(capsys.readouterr().out)
+    d: dict[str, Any] = json.loads(capsys.readouterr().out)
     assert code == (0 if d["candidates"] else 1)
     return d
 
 
 @pytest.mark.parametrize("need", NEEDS)
-def test_tcg_answer_starts_under_tcg(qemu, capsys, need):
+def test_tcg_answer_starts_under_tcg(
+    qemu: tuple[str, str], capsys: pytest.CaptureFixture[str], need: str
+) -> None:
     binary, version = qemu
     d = _advise(capsys, "--needs", need, "--qemu", version, "--accel", "tcg")
     if not d["candidates"]:
@@ -73,7 +77,9 @@ def test_tcg_answer_starts_under_tcg(qemu, capsys, need):
 
 
 @pytest.mark.parametrize("need", NEEDS)
-def test_this_machine_answer_starts_under_kvm(qemu, capsys, machine, need):
+def test_this_machine_answer_starts_under_kvm(
+    qemu: tuple[str, str], capsys: pytest.CaptureFixture[str], machine: None, need: str
+) -> None:
     binary, version = qemu
     need_kvm()
     d = _advise(capsys, "--needs", need, "--qemu", version)

@@ -8,6 +8,8 @@ import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,35 +22,39 @@ from cpudb.decide.plan import vendor_only
 from cpudb.host_fit import blockers
 from cpudb.host_load import load_host
 from cpudb.libvirt_model import Answer, LibvirtNames
+from cpudb.model import Release
+from cpudb.query import Db
 from cpudb.render.configs import libvirt_xml, nova, proxmox
 from cpudb.resolve import with_accel
-from tests.conftest import need_hosts_dir
+from tests.conftest import cpu_named, feature_named, need_hosts_dir
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
 
 
-def as_json(capsys, *argv: str) -> tuple[int, dict]:
+def as_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any]]:
     code, out, _ = run(capsys, *argv, "--json")
     return code, json.loads(out)
 
 
-def host(release, name: str) -> Offer:
+def host(release: Release, name: str) -> Offer:
     cpu = load_host(str(need_hosts_dir() / f"{name}.cpuid"))
     return kvm_offer(name, cpu.vendor, cpu.features_in(release))
 
 
-def needs(release, *texts: str) -> list[Need]:
+def needs(release: Release, *texts: str) -> list[Need]:
     return resolve_needs(release, list(texts))
 
 
 # ------------------------------------------------------------------ the issue's evidence
 
 
-def test_pdpe1gb_portable_first_answer_runs_on_most_catalogued_cpus(capsys):
+def test_pdpe1gb_portable_first_answer_runs_on_most_catalogued_cpus(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code, d = as_json(capsys, "advise", "--needs", "pdpe1gb", "--qemu", "7.2.0")
     assert code == 0 and d["qemu"] == "7.2.0"
     assert d["needs"][0]["name"] == "pdpe1gb"
@@ -77,7 +83,7 @@ def test_pdpe1gb_portable_first_answer_runs_on_most_catalogued_cpus(capsys):
     assert len(cands) == len({c["model"] for c in cands})
 
 
-def test_la57_only_icelake_server_natively(capsys, db):
+def test_la57_only_icelake_server_natively(capsys: pytest.CaptureFixture[str], db: Db) -> None:
     code, d = as_json(capsys, "advise", "--needs", "la57", "--qemu", "7.2.0")
     assert code == 0
     native = [c["model"] for c in d["candidates"] if c["native"]]
@@ -86,7 +92,9 @@ def test_la57_only_icelake_server_natively(capsys, db):
     assert sorted(native) == sorted(expected) and len(native) == 6
 
 
-def test_la57_on_a_haswell_host_is_impossible_and_says_why(capsys, db):
+def test_la57_on_a_haswell_host_is_impossible_and_says_why(
+    capsys: pytest.CaptureFixture[str], db: Db
+) -> None:
     dump = need_hosts_dir() / "intel-xeon-e5-2650-v3.cpuid"
     code, out, err = run(
         capsys, "advise", "--needs", "la57", "--qemu", "7.2.0", "--host", str(dump)
@@ -98,13 +106,13 @@ def test_la57_on_a_haswell_host_is_impossible_and_says_why(capsys, db):
     tcg = re.search(r"under TCG .*: -accel tcg -cpu (\S+)", err)
     assert tcg and "enforce" in tcg.group(1)
     cpu = tcg.group(1).split(",")
-    assert "la57=on" in cpu or "la57" in db.release("7.2.0").cpu(cpu[0]).features
+    assert "la57=on" in cpu or "la57" in cpu_named(db.release("7.2.0"), cpu[0]).features
     assert "No CPU name works" in out
     code, d = as_json(capsys, "advise", "--needs", "la57", "--qemu", "7.2.0", "--host", str(dump))
     assert code == 1 and d["candidates"] == [] and d["impossible"]
 
 
-def test_every_host_dump_advised_its_own_features_runs_every_candidate(db):
+def test_every_host_dump_advised_its_own_features_runs_every_candidate(db: Db) -> None:
     """Advise each real CPU's own (model-worthy) feature set back: nothing it can't run."""
     rel = db.release("7.2.0")
     worthy = model_features(rel)
@@ -117,7 +125,7 @@ def test_every_host_dump_advised_its_own_features_runs_every_candidate(db):
         hf = cpu.features_in(rel)
         h = kvm_offer(path.stem, cpu.vendor, hf)
         wanted = sorted((hf.present & worthy) - builder.off)
-        own = [Need(n, n, rel.feature(n).location, "") for n in wanted]  # type: ignore[union-attr]
+        own = [Need(n, n, feature_named(rel, n).location, "") for n in wanted]
         a = advise(rel, own, hosts=[h])
         for c in a.candidates:
             cpu_name = rel.cpu(c.name)
@@ -138,7 +146,7 @@ def test_every_host_dump_advised_its_own_features_runs_every_candidate(db):
 # ------------------------------------------------------------------ rules
 
 
-def test_dependency_brings_the_required_feature(db):
+def test_dependency_brings_the_required_feature(db: Db) -> None:
     rel = db.release("7.2.0")
     a = advise(rel, needs(rel, "mds-no"))
     has = next(c for c in a.candidates if c.name == "Haswell-v4")
@@ -147,14 +155,14 @@ def test_dependency_brings_the_required_feature(db):
     assert "mds-no" in has.features  # it survives QEMU's feature_dependencies[]
     # without the dependency QEMU would clear it again
     assert "mds-no" not in GuestBuilder(rel, "kvm").guest(
-        rel.cpu("Haswell-v4").features, ["mds-no"]
+        cpu_named(rel, "Haswell-v4").features, ["mds-no"]
     )
     # names that have arch-capabilities natively need only the one flag
     casc = next(c for c in a.candidates if c.name == "Cascadelake-Server-v2")
     assert casc.native or [x.name for x in casc.adds] == ["mds-no"]
 
 
-def test_vendor_rule_keeps_amd_only_flags_off_intel_models(db):
+def test_vendor_rule_keeps_amd_only_flags_off_intel_models(db: Db) -> None:
     rel = db.release("7.2.0")
     assert vendor_only(rel)["svm"] == "AMD"
     assert "pdpe1gb" not in vendor_only(rel)  # Intel and AMD models have it
@@ -166,20 +174,20 @@ def test_vendor_rule_keeps_amd_only_flags_off_intel_models(db):
     assert any(c.name == "Haswell-v4" for c in b.candidates)
 
 
-def test_kvm_defaults_are_applied_and_can_be_overridden(db):
+def test_kvm_defaults_are_applied_and_can_be_overridden(db: Db) -> None:
     rel = db.release("7.2.0")
     a = advise(rel, needs(rel, "svm"))  # KVM's defaults turn svm off, even on EPYC
     epyc = next(c for c in a.candidates if c.name == "EPYC-v1")
     assert [x.name for x in epyc.adds] == ["svm"]
-    epyc_features = rel.cpu("EPYC-v1").features
+    epyc_features = cpu_named(rel, "EPYC-v1").features
     assert "svm" in with_accel(rel, epyc_features, "tcg")  # TCG's defaults leave it on
     assert "svm" not in with_accel(rel, epyc_features, "kvm")
     t = advise(rel, needs(rel, "svm"), accel="tcg")
     natives = [c for c in t.candidates if c.native]
-    assert natives and all("svm" in rel.cpu(c.name).features for c in natives)
+    assert natives and all("svm" in cpu_named(rel, c.name).features for c in natives)
 
 
-def test_guest_builder_is_with_accel(db):
+def test_guest_builder_is_with_accel(db: Db) -> None:
     for version in ("2.12.0", "7.2.0", "10.2.2"):
         rel = db.release(version)
         for accel in (None, "kvm", "tcg"):
@@ -188,7 +196,7 @@ def test_guest_builder_is_with_accel(db):
                 assert b.guest(c.features) == with_accel(rel, c.features, accel), (version, c.name)
 
 
-def test_x86_64_level_as_a_need(db, capsys):
+def test_x86_64_level_as_a_need(db: Db, capsys: pytest.CaptureFixture[str]) -> None:
     code, d = as_json(
         capsys, "advise", "--needs", "x86-64-v3", "--qemu", "7.2.0", "--vendor", "amd"
     )
@@ -199,7 +207,7 @@ def test_x86_64_level_as_a_need(db, capsys):
     assert d["candidates"][0]["native"]
 
 
-def test_hosts_drop_blocked_names_and_never_add_what_a_host_lacks(db):
+def test_hosts_drop_blocked_names_and_never_add_what_a_host_lacks(db: Db) -> None:
     rel = db.release("7.2.0")
     hs = [host(rel, "intel-xeon-e5-2650-v3"), host(rel, "intel-xeon-gold-6148")]
     a = advise(rel, needs(rel, "pdpe1gb"), hosts=hs)
@@ -218,9 +226,14 @@ def test_hosts_drop_blocked_names_and_never_add_what_a_host_lacks(db):
     assert b.best is None and "intel-xeon-e5-2650-v3 cannot give avx512f" in b.impossible[0]
 
 
-def test_recommended_flags_only_those_every_host_has(db):
+def test_recommended_flags_only_those_every_host_has(db: Db) -> None:
     rel = db.release("7.2.0")
     hs = [host(rel, "intel-xeon-e5-2650-v3")]
+
+    def qemu_name(n: str) -> str | None:
+        f = rel.feature(n)
+        return f.name if f else None
+
     used, rec = pick_recommended(
         json.loads(
             (
@@ -228,7 +241,7 @@ def test_recommended_flags_only_those_every_host_has(db):
             ).read_text()
         ),
         rel.version,
-        lambda n: rel.feature(n).name if rel.feature(n) else None,
+        qemu_name,
     )
     assert used == "7.2.0" and [r.name for r in rec["Intel"]][:2] == ["pcid", "spec-ctrl"]
     a = advise(rel, needs(rel, "pdpe1gb"), hosts=hs, recommended=rec)
@@ -236,6 +249,7 @@ def test_recommended_flags_only_those_every_host_has(db):
         assert all(x.name in hs[0].present for x in c.extras)
     ivy = next(c for c in a.candidates if c.model == "IvyBridge")
     assert "pcid" in [x.name for x in ivy.extras]
+    assert a.best is not None
     skipped = dict(a.best.extras_skipped)
     assert "cannot tell" in skipped["mds-no"]  # an MSR bit: a CPUID dump cannot say
     # without hosts nothing is added, and the advice says so
@@ -244,10 +258,10 @@ def test_recommended_flags_only_those_every_host_has(db):
     assert any("--recommended" in x for x in n.notes)
 
 
-def test_mutually_exclusive_recommendations(db):
+def test_mutually_exclusive_recommendations(db: Db) -> None:
     rel = db.release("7.2.0")
     hs = [host(rel, "amd-epyc-9334")]
-    rec = {
+    rec: dict[str, tuple[RecommendedFlag, ...]] = {
         "AMD": (
             RecommendedFlag("virt-ssbd", "x"),
             RecommendedFlag("amd-ssbd", "x"),
@@ -265,7 +279,7 @@ def test_mutually_exclusive_recommendations(db):
 # ------------------------------------------------------------------ output forms
 
 
-def test_formats(capsys, db):
+def test_formats(capsys: pytest.CaptureFixture[str], db: Db) -> None:
     code, d = as_json(capsys, "advise", "--needs", "pdpe1gb", "--qemu", "7.2.0")
     best = d["candidates"][0]["qemu_args"]
     code, out, _ = run(
@@ -298,7 +312,7 @@ def names_of(names: LibvirtNames, libvirt_name: str) -> str:
     return next(q for q, lv in names.features.items() if lv == libvirt_name)
 
 
-def test_libvirt_nova_proxmox_use_libvirt_names(db):
+def test_libvirt_nova_proxmox_use_libvirt_names(db: Db) -> None:
     rel = db.release("7.2.0")
     a = advise(rel, needs(rel, "pclmulqdq", "pdpe1gb"), vendors=["GenuineIntel"])
     c = next(x for x in a.candidates if x.name == "Nehalem-v1")
@@ -307,9 +321,11 @@ def test_libvirt_nova_proxmox_use_libvirt_names(db):
 
     names = libvirt_names(rel, "9.0.0")
     xml = ET.fromstring(libvirt_xml(Answer(c), names))
-    assert xml.find("model").text == "Nehalem"  # libvirt has no versioned names
-    assert xml.find("model").get("fallback") == "forbid"
-    feats = [(f.get("policy"), f.get("name")) for f in xml.findall("feature")]
+    model = xml.find("model")
+    assert model is not None
+    assert model.text == "Nehalem"  # libvirt has no versioned names
+    assert model.get("fallback") == "forbid"
+    feats = [(f.get("policy"), f.attrib["name"]) for f in xml.findall("feature")]
     # cpudb's flags first, in libvirt's spelling; then what makes libvirt's Nehalem QEMU's
     assert feats[:2] == [("require", "pclmuldq"), ("require", "pdpe1gb")]
     lv = names.model_features["Nehalem"]
@@ -343,13 +359,15 @@ def test_libvirt_nova_proxmox_use_libvirt_names(db):
         (["--needs", "pdpe1gb", "--limit", "0"], "--limit"),
     ],
 )
-def test_bad_input_exits_2_with_one_line(capsys, argv, needle):
+def test_bad_input_exits_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], needle: str
+) -> None:
     code, out, err = run(capsys, "advise", *argv)
     assert code == 2 and out == ""
     assert needle in err and len(err.strip().splitlines()) == 1
 
 
-def test_any_spelling_of_a_need(db):
+def test_any_spelling_of_a_need(db: Db) -> None:
     rel = db.release("7.2.0")
     for text in ("pdpe1gb", "CPUID.80000001H:EDX[26]", "0x80000001.edx.26"):
         assert [n.name for n in needs(rel, text)] == ["pdpe1gb"], text
@@ -359,7 +377,7 @@ def test_any_spelling_of_a_need(db):
 # ------------------------------------------------------------------ the fast path
 
 
-def test_advise_imports_nothing_heavy(tmp_path):
+def test_advise_imports_nothing_heavy(tmp_path: Path) -> None:
     env = dict(os.environ, CPUDB_CACHE_DIR=os.environ["CPUDB_CACHE_DIR"])
     code = (
         "import sys, io, contextlib\n"

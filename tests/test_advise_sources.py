@@ -13,6 +13,7 @@ from cpudb.scrapers import qemu_docs as qd
 
 from cpudb.errors import ParseError, SourceError
 from cpudb.paths import shipped_data_dir
+from cpudb.query import Db
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "advise"
 QEMU_SRC = Path("/root/qemu-src")
@@ -103,7 +104,7 @@ def names(flags: qd.Recommended) -> dict[str, list[str]]:
     return {v: [r.name for r in flags[v]] for v in flags}
 
 
-def test_rst_lists_per_vendor_with_summaries_and_exclusions():
+def test_rst_lists_per_vendor_with_summaries_and_exclusions() -> None:
     flags = qd.parse_rst(RST)
     assert names(flags) == {"intel": ["pcid", "pdpe1gb"], "amd": ["virt-ssbd", "amd-no-ssb"]}
     assert flags["intel"][0].summary == (
@@ -113,13 +114,13 @@ def test_rst_lists_per_vendor_with_summaries_and_exclusions():
     assert flags["amd"][0].excludes == ()
 
 
-def test_texi_lists_per_vendor():
+def test_texi_lists_per_vendor() -> None:
     flags = qd.parse_texi(TEXI)
     assert names(flags) == {"intel": ["spec-ctrl", "ssbd"], "amd": ["ibpb"]}
     assert flags["intel"][1].summary == "Required to enable the CVE-2018-3639 fix"
 
 
-def test_docs_without_the_lists_are_refused_with_the_file():
+def test_docs_without_the_lists_are_refused_with_the_file() -> None:
     with pytest.raises(ParseError) as e:
         qd.parse_rst("Title\n=====\n\nnothing here\n", file="x.rst.inc")
     assert "x.rst.inc" in str(e.value) and "Intel" in str(e.value)
@@ -127,7 +128,7 @@ def test_docs_without_the_lists_are_refused_with_the_file():
         qd.parse_html("<html><body><h2>Other</h2></body></html>")
 
 
-def test_html_page_over_https_recorded_response():
+def test_html_page_over_https_recorded_response() -> None:
     responses = pytest.importorskip("responses")
     html = (FIXTURES / "qemu-7.2-cpu-models-excerpt.html").read_text(encoding="utf-8")
     url = qd.HTML_URL.format(version="7.2.0")
@@ -156,7 +157,7 @@ def test_html_page_over_https_recorded_response():
     }
 
 
-def test_html_http_error_is_a_source_error():
+def test_html_http_error_is_a_source_error() -> None:
     responses = pytest.importorskip("responses")
     url = qd.HTML_URL.format(version="99.0.0")
     with responses.RequestsMock() as rsps:
@@ -166,7 +167,7 @@ def test_html_http_error_is_a_source_error():
     assert url in str(e.value)
 
 
-def test_tarball_member_is_found(tmp_path):
+def test_tarball_member_is_found(tmp_path: Path) -> None:
     tar_path = tmp_path / "qemu-7.2.0.tar.xz"
     with tarfile.open(tar_path, "w:xz") as tar:
         for name, text in (("qemu-7.2.0/VERSION", "7.2.0\n"), (f"qemu-7.2.0/{qd.RST_PATH}", RST)):
@@ -181,7 +182,7 @@ def test_tarball_member_is_found(tmp_path):
         qd.from_tarball(tmp_path / "missing.tar.xz")
 
 
-def test_main_merges_into_the_data_file(tmp_path):
+def test_main_merges_into_the_data_file(tmp_path: Path) -> None:
     tree = tmp_path / "tree"
     (tree / "docs" / "system").mkdir(parents=True)
     (tree / "VERSION").write_text("9.9.0\n")
@@ -195,7 +196,7 @@ def test_main_merges_into_the_data_file(tmp_path):
     assert qd.main(["--source", str(tmp_path / "nope")]) == 2
 
 
-def test_shipped_recommended_flags_match_the_source_trees():
+def test_shipped_recommended_flags_match_the_source_trees() -> None:
     """Each shipped entry is what the scraper reads from that release's docs today."""
     shipped = json.loads((shipped_data_dir() / "qemu-recommended-flags.json").read_text())
     trees = [QEMU_SRC / v for v in shipped["releases"] if (QEMU_SRC / v).is_dir()]
@@ -235,7 +236,7 @@ WORDS = lv.subleaf_words(
 )
 
 
-def test_libvirt_locations_use_cpudb_ids():
+def test_libvirt_locations_use_cpudb_ids() -> None:
     feats = lv.parse_features(FEATURES_XML)
     assert lv.to_locations(feats, WORDS) == {
         "cpuid.0x1.ecx.0": {"libvirt_name": "pni", "libvirt_aliases": ["sse3"]},
@@ -256,13 +257,13 @@ def test_libvirt_locations_use_cpudb_ids():
         ("<cpus/>", "no <feature>"),
     ],
 )
-def test_libvirt_bad_xml_names_file_and_problem(xml, needle):
+def test_libvirt_bad_xml_names_file_and_problem(xml: str, needle: str) -> None:
     with pytest.raises(ParseError) as e:
         lv.parse_features(xml, file="x86_features.xml")
     assert needle in str(e.value) and "x86_features.xml" in str(e.value)
 
 
-def test_shipped_libvirt_names_match_cpudb_locations(db):
+def test_shipped_libvirt_names_match_cpudb_locations(db: Db) -> None:
     data = json.loads((shipped_data_dir() / "libvirt-features.json").read_text())
     rel = db.release("7.2.0")
     locs = {f.location: f.name for f in rel.features}
@@ -277,7 +278,7 @@ def test_shipped_libvirt_names_match_cpudb_locations(db):
     assert {"Haswell-noTSX-IBRS", "Skylake-Server", "EPYC"} <= set(data["models"])
 
 
-def test_shipped_libvirt_data_matches_installed_cpu_map(tmp_path):
+def test_shipped_libvirt_data_matches_installed_cpu_map(tmp_path: Path) -> None:
     if not (CPU_MAP / lv.FEATURES_FILE).is_file():
         pytest.skip(f"{CPU_MAP} absent: apt-get install -y libvirt-daemon")
     shipped = json.loads((shipped_data_dir() / "libvirt-features.json").read_text())

@@ -25,7 +25,7 @@ def _contracts() -> configparser.ConfigParser:
     return cp
 
 
-def test_every_cpudb_module_sits_in_a_layer():
+def test_every_cpudb_module_sits_in_a_layer() -> None:
     listed = set(_contracts()["importlinter:contract:decisions"]["source_modules"].split())
     placed = listed | ABOVE
     found = set()
@@ -102,13 +102,17 @@ def _top_level_imports(name: str, path: Path, known: set[str]) -> set[str]:
     return out
 
 
-def test_no_module_level_import_cycles():
+def test_no_module_level_import_cycles() -> None:
     mods = _modules()
     known = set(mods)
     graph = {m: _top_level_imports(m, p, known) for m, p in mods.items()}
     # a package's __init__ importing its own modules is how packages work; a module
     # importing its package's __init__ back is the cycle
-    index, low, stack, on, cycles = {}, {}, [], set(), []
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    cycles: list[list[str]] = []
 
     def strong(v: str) -> None:  # Tarjan
         index[v] = low[v] = len(index)
@@ -138,7 +142,7 @@ def test_no_module_level_import_cycles():
     assert cycles == []
 
 
-def test_import_linter_contracts_hold():
+def test_import_linter_contracts_hold() -> None:
     tool = shutil.which("lint-imports") or str(Path(sys.executable).parent / "lint-imports")
     if not Path(tool).exists():
         pytest.skip("no lint-imports: pip install -e '.[test]' (import-linter)")

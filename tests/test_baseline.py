@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from cpudb.app.inputs import resolve_needs
 from cpudb.baseline import baseline
 from cpudb.cli import main
 from cpudb.decide.offer import Offer, kvm_offer
 from cpudb.host_load import load_host
+from cpudb.model import Release
+from cpudb.query import Db
 from cpudb.record import replace
 from cpudb.resolve import with_accel
 from tests.conftest import need_hosts_dir
 
 
-def pool(release, *names: str) -> list[Offer]:
+def pool(release: Release, *names: str) -> list[Offer]:
+
     out = []
     for n in names:
         cpu = load_host(str(need_hosts_dir() / f"{n}.cpuid"))
@@ -22,7 +27,7 @@ def pool(release, *names: str) -> list[Offer]:
     return out
 
 
-def test_haswell_and_skylake_pool(db):
+def test_haswell_and_skylake_pool(db: Db) -> None:
     rel = db.release("7.2.0")
     hosts = pool(rel, "intel-xeon-e5-2650-v3", "intel-xeon-gold-6148", "intel-core-i7-5600u")
     b = baseline(rel, hosts)
@@ -35,7 +40,9 @@ def test_haswell_and_skylake_pool(db):
         assert {a.name for a in b.extras} <= h.present
     assert "pdpe1gb" in [a.name for a in b.extras]  # every host has 1 GiB pages
     # KVM's defaults turn these off: never "shared extras"
-    assert "monitor" not in b.cpu() and "acpi" not in b.cpu()  # type: ignore[operator]
+    args = b.cpu()
+    assert args is not None and "monitor" not in args and "acpi" not in args
+
     skipped = dict(b.skipped)
     assert "kvm_default_props" in skipped["monitor"]
     # the next model up is Broadwell, and it is the Haswell host that blocks it
@@ -45,7 +52,7 @@ def test_haswell_and_skylake_pool(db):
     assert {"adx", "rdseed", "smap"} <= set(missing)
 
 
-def test_pool_with_needs_and_impossible_needs(db, capsys):
+def test_pool_with_needs_and_impossible_needs(db: Db, capsys: pytest.CaptureFixture[str]) -> None:
     rel = db.release("7.2.0")
     hosts = pool(rel, "intel-xeon-gold-6148", "intel-xeon-platinum-9242")
     b = baseline(rel, hosts, resolve_needs(rel, ["avx512f"]))
@@ -69,7 +76,7 @@ def test_pool_with_needs_and_impossible_needs(db, capsys):
     assert code == 1 and "can give la57" in err
 
 
-def test_unmigratable_invtsc_is_never_added(db):
+def test_unmigratable_invtsc_is_never_added(db: Db) -> None:
     rel = db.release("10.2.2")
     hosts = pool(rel, "intel-xeon-gold-6148", "intel-xeon-platinum-9242")
     assert all("invtsc" in h.present for h in hosts)
@@ -78,7 +85,7 @@ def test_unmigratable_invtsc_is_never_added(db):
     assert "unmigratable" in dict(b.skipped)["invtsc"]
 
 
-def test_cli_json_shape(capsys):
+def test_cli_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     d = need_hosts_dir()
     code = main(
         [
@@ -102,6 +109,6 @@ def test_cli_json_shape(capsys):
     assert all(b["host"] in out["hosts"] and b["missing"] for b in nxt["blockers"])
 
 
-def test_cli_bad_host_is_exit_2(capsys):
+def test_cli_bad_host_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["baseline", "/nonexistent.cpuid"]) == 2
     assert "no file and no stored host" in capsys.readouterr().err

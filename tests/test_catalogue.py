@@ -17,6 +17,7 @@ from cpudb.cli import main
 from cpudb.decide.offer import kvm_offer
 from cpudb.host_load import load_host
 from cpudb.paths import shipped_data_dir
+from cpudb.query import Db
 from tests.conftest import need_hosts_dir
 
 XML = """<!-- Intel(R) Xeon(R) CPU E5-2650 v3 @ 2.30GHz -->
@@ -28,7 +29,7 @@ XML = """<!-- Intel(R) Xeon(R) CPU E5-2650 v3 @ 2.30GHz -->
 """  # noqa: E501
 
 
-def test_scraper_keeps_cpus_drops_derived_files_baselines_and_variants(tmp_path):
+def test_scraper_keeps_cpus_drops_derived_files_baselines_and_variants(tmp_path: Path) -> None:
     d = tmp_path / "libvirt-11.3.0" / "tests" / "cputestdata"
     d.mkdir(parents=True)
     (d / "x86_64-cpuid-Xeon-E5-2650-v3.xml").write_text(XML)
@@ -45,7 +46,7 @@ def test_scraper_keeps_cpus_drops_derived_files_baselines_and_variants(tmp_path)
     assert doc["skipped_not_a_cpu"] == ["baseline-A+B"]
 
 
-def test_shipped_catalogue_is_what_the_scraper_makes_of_libvirts_source():
+def test_shipped_catalogue_is_what_the_scraper_makes_of_libvirts_source() -> None:
     shipped = json.loads((shipped_data_dir() / cpus.FILE).read_text())
     version = shipped["libvirt_version"]
     where = Path(os.environ.get("CPUDB_LIBVIRT_TARBALL_DIR", "/var/cache/cpudb-ci/libvirt"))
@@ -58,7 +59,7 @@ def test_shipped_catalogue_is_what_the_scraper_makes_of_libvirts_source():
     assert lc.scrape(tarball) == shipped
 
 
-def test_a_catalogued_cpu_is_a_host(capsys):
+def test_a_catalogued_cpu_is_a_host(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["host", "Xeon Gold 6148", "--qemu", "7.2.0", "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["family"] == 6 and d["model"] == 85 and "avx512f" in d["features"]
@@ -67,7 +68,9 @@ def test_a_catalogued_cpu_is_a_host(capsys):
     assert err.count("\n") == 1 and "21 catalogued CPUs: Xeon-5110" in err
 
 
-def test_offers_are_cached_and_equal_to_a_fresh_decoding(db, tmp_path, monkeypatch):
+def test_offers_are_cached_and_equal_to_a_fresh_decoding(
+    db: Db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rel = db.release("7.2.0")
     monkeypatch.setenv("CPUDB_CACHE_DIR", str(tmp_path / "cache"))
     first = cpus.offers(rel)
@@ -83,7 +86,8 @@ NEEDS = ["pdpe1gb", "avx2", "aes", "pcid", "nx", "x86-64-v2", "x86-64-v3", "la57
 
 
 @pytest.mark.parametrize("needs", NEEDS)
-def test_portable_first_answer_meets_the_share_at_the_highest_level(db, needs):
+def test_portable_first_answer_meets_the_share_at_the_highest_level(db: Db, needs: str) -> None:
+
     rel = db.release("7.2.0")
     a = advise(rel, resolve_needs(rel, needs.split(",")), **facts.for_advice(rel))
     best = a.best
@@ -97,7 +101,7 @@ def test_portable_first_answer_meets_the_share_at_the_highest_level(db, needs):
     assert best.coverage.runs == max(c.coverage.runs for c in same if c.coverage)
 
 
-def test_first_answers_run_on_most_real_cpus_outside_the_catalogue(db):
+def test_first_answers_run_on_most_real_cpus_outside_the_catalogue(db: Db) -> None:
     """The shared dumps (not shipped, partly not in the catalogue): the first answer
     without a host runs on at least 70% of those that can give the needs."""
     hosts = sorted(need_hosts_dir().glob("*.cpuid"))
@@ -117,7 +121,7 @@ def test_first_answers_run_on_most_real_cpus_outside_the_catalogue(db):
     assert runs >= 0.7 * able
 
 
-def test_first_answer_for_each_shared_dump_runs_on_it(db):
+def test_first_answer_for_each_shared_dump_runs_on_it(db: Db) -> None:
     """With --host DUMP the first answer is usable on that host by the same core, or the
     advice says why nothing is."""
     rel = db.release("7.2.0")

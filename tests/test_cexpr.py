@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 from cpudb.scrapers.cexpr import MASK64, eval_int, eval_str, parse_int_literal
@@ -15,28 +16,35 @@ from cpudb.errors import ParseError
 MACROS = {"CPUID_EXT2_LM": 1 << 29, "MSR_VMX_EPT_INVVPID": 1 << 32, "ALL_ONES": MASK64, "ZERO": 0}
 
 
+# cpudb.scrapers is the scrapers/ folder mapped by the install, which mypy cannot
+# follow: its names are Any here, hence the annotated locals below
 def toks(text: str) -> list[Token]:
-    return tokenize(Source("<expr>", text))
+    out: list[Token] = tokenize(Source("<expr>", text))
+    return out
 
 
 def resolve(t: Token) -> int:
     if t.text not in MACROS:
         raise t.error("unknown macro in expression")
-    return MACROS[t.text]
+    value: int = MACROS[t.text]
+    return value
 
 
 def ev(text: str) -> int:
-    return eval_int(toks(text), resolve)
+    value: int = eval_int(toks(text), resolve)
+    return value
 
 
 # ------------------------------------------------------------ generated expressions
 # A tree is ("lit", value, c_text) | ("id", name) | ("~", t) | (op, left, right).
+Tree = tuple[Any, ...]
+Lit = tuple[str, int, str]
 
 SUFFIXES = ["", "u", "U", "ull", "ULL", "UL", "l"]
 
 
 @st.composite
-def literals(draw: st.DrawFn, max_value: int = MASK64) -> tuple:
+def literals(draw: st.DrawFn, max_value: int = MASK64) -> Lit:
     v = draw(st.integers(0, max_value))
     form = draw(st.sampled_from(["dec", "hex", "HEX", "oct"]))
     if form == "dec":
@@ -53,7 +61,7 @@ def literals(draw: st.DrawFn, max_value: int = MASK64) -> tuple:
 leaves = st.one_of(literals(), st.sampled_from(sorted(MACROS)).map(lambda n: ("id", n)))
 
 
-def _extend(children: st.SearchStrategy) -> st.SearchStrategy:
+def _extend(children: st.SearchStrategy[Tree]) -> st.SearchStrategy[Tree]:
     binop = st.tuples(st.sampled_from(["|", "&", "^"]), children, children)
     shift = st.tuples(st.sampled_from(["<<", ">>"]), children, literals(max_value=63))
     return st.one_of(binop, shift, st.tuples(st.just("~"), children))
@@ -64,13 +72,15 @@ trees = st.recursive(leaves, _extend, max_leaves=12)
 PREC = {"|": 1, "^": 2, "&": 3, "<<": 4, ">>": 4, "~": 5, "lit": 6, "id": 6}
 
 
-def c_text(t: tuple, *, full: bool) -> str:
+def c_text(t: Tree, *, full: bool) -> str:
     """C source for a tree: fully parenthesised, or with only the parentheses C needs."""
     kind = t[0]
     if kind == "lit":
-        return t[2]
+        lit: str = t[2]
+        return lit
     if kind == "id":
-        return t[1]
+        name: str = t[1]
+        return name
     if kind == "~":
         inner = c_text(t[1], full=full)
         return f"~({inner})" if full or PREC[t[1][0]] < PREC["~"] else f"~{inner}"
@@ -84,7 +94,7 @@ def c_text(t: tuple, *, full: bool) -> str:
     return f"{left} {kind} {right}"
 
 
-def py_text(t: tuple) -> str:
+def py_text(t: Tree) -> str:
     """The same tree as a Python expression with uint64_t semantics made explicit."""
     kind = t[0]
     if kind == "lit":
@@ -101,13 +111,13 @@ def py_text(t: tuple) -> str:
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 @given(trees)
-def test_evaluator_agrees_with_python_fully_parenthesised(tree):
+def test_evaluator_agrees_with_python_fully_parenthesised(tree: Tree) -> None:
     assert ev(c_text(tree, full=True)) == eval(py_text(tree))  # noqa: S307
 
 
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
 @given(trees)
-def test_evaluator_agrees_with_python_using_c_precedence(tree):
+def test_evaluator_agrees_with_python_using_c_precedence(tree: Tree) -> None:
     """`a | b & c << 2` without parentheses: the evaluator must apply C's precedence."""
     assert ev(c_text(tree, full=False)) == eval(py_text(tree))  # noqa: S307
 
@@ -116,7 +126,7 @@ def test_evaluator_agrees_with_python_using_c_precedence(tree):
     st.lists(literals(max_value=(1 << 32) - 1), min_size=1, max_size=8),
     st.lists(st.sampled_from(["|", "&", "^", ">>"]), min_size=7, max_size=7),
 )
-def test_mask_free_expressions_equal_plain_python_eval(lits, ops):
+def test_mask_free_expressions_equal_plain_python_eval(lits: list[Lit], ops: list[str]) -> None:
     """Without ~ and <<, plain Python evaluates C's text (suffixes dropped) the same way."""
     c_parts, py_parts = [lits[0][2]], [str(lits[0][1])]
     for (_, v, text), op in zip(lits[1:], ops, strict=False):
@@ -128,7 +138,7 @@ def test_mask_free_expressions_equal_plain_python_eval(lits, ops):
 
 
 @given(st.integers(0, 63), st.sampled_from(["1", "1U", "1u", "1ULL", "1ull", "1L"]))
-def test_single_bit_macros_are_unsigned_64bit(bit, one):
+def test_single_bit_macros_are_unsigned_64bit(bit: int, one: str) -> None:
     assert ev(f"({one} << {bit})") == 1 << bit
 
 
@@ -157,7 +167,8 @@ def test_single_bit_macros_are_unsigned_64bit(bit, one):
         ("0", 0),
     ],
 )
-def test_cpu_h_forms(text, value):
+def test_cpu_h_forms(text: str, value: int) -> None:
+
     assert ev(text) == value
 
 
@@ -174,26 +185,28 @@ def test_cpu_h_forms(text, value):
         ("09", "bad integer literal", "09"),
     ],
 )
-def test_bad_expressions_are_parse_errors_with_the_token(text, message, token):
+def test_bad_expressions_are_parse_errors_with_the_token(
+    text: str, message: str, token: str
+) -> None:
     with pytest.raises(ParseError, match=re.escape(message)) as ei:
         ev(text)
     assert ei.value.token == token
     assert ei.value.file == "<expr>" and ei.value.line == 1
 
 
-def test_empty_expression():
+def test_empty_expression() -> None:
     with pytest.raises(ParseError):
         eval_int([], resolve)
 
 
-def test_parse_int_literal_suffixes():
+def test_parse_int_literal_suffixes() -> None:
     assert parse_int_literal("0x80000008") == 0x80000008
     assert parse_int_literal("0X1fULL") == 31
     assert parse_int_literal("42u") == 42
     assert parse_int_literal("017") == 15
 
 
-def test_strings_concatenate_and_expand_macros():
+def test_strings_concatenate_and_expand_macros() -> None:
     names = {"QEMU_VERSION": "7.2.0", "NOTE": "use X"}
 
     def sresolve(t: Token) -> str:

@@ -16,9 +16,12 @@ from pathlib import Path
 import pytest
 
 from cpudb.cli import main
+from cpudb.diagnose.findings import Diagnosis
 from cpudb.diagnose.fixes import HostView
 from cpudb.diagnose.reason import diagnose_text
-from tests.conftest import need_hosts_dir, need_tool
+from cpudb.model import Release
+from cpudb.query import Db
+from tests.conftest import cpu_named, need_hosts_dir, need_tool
 
 LOGS = Path(__file__).parent / "fixtures" / "logs"
 QEMU = "7.2.0"
@@ -51,16 +54,20 @@ FIRST = {
 }
 
 
-def _diagnose(db, name: str, **kw):
-    return diagnose_text((LOGS / name).read_text(), db.release(QEMU), source=name, **kw)
+def _diagnose(
+    db: Db, name: str, *, cpu_arg: str | None = None, host: HostView | None = None
+) -> Diagnosis:
+    return diagnose_text(
+        (LOGS / name).read_text(), db.release(QEMU), source=name, cpu_arg=cpu_arg, host=host
+    )
 
 
-def test_every_fixture_has_an_expectation():
+def test_every_fixture_has_an_expectation() -> None:
     assert {p.name for p in LOGS.glob("*.log")} == set(EXPECTED) | set(FIRST)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_fixture_findings(db, name):
+def test_fixture_findings(db: Db, name: str) -> None:
     d = _diagnose(db, name)
     assert [f.feature for f in d.findings] == EXPECTED[name], d.notes
     if not EXPECTED[name]:
@@ -68,12 +75,12 @@ def test_fixture_findings(db, name):
 
 
 @pytest.mark.parametrize("name", sorted(FIRST))
-def test_fixture_first_finding(db, name):
+def test_fixture_first_finding(db: Db, name: str) -> None:
     d = _diagnose(db, name)
     assert d.findings[0].feature == FIRST[name]
 
 
-def test_issue_log_explains_the_chain(db):
+def test_issue_log_explains_the_chain(db: Db) -> None:
     (f,) = _diagnose(db, "pdpe1gb-issue8.log", cpu_arg="Haswell-v4").findings
     assert f.certainty == "certain" and f.kinds == ("page-walk",)
     assert f.location == "cpuid.0x80000001.edx.26" and f.cpuid == "CPUID.80000001H:EDX[26]"
@@ -93,7 +100,7 @@ def test_issue_log_explains_the_chain(db):
     assert "host" in f.host and "enforce" in f.host
 
 
-def gives(rel, cpu: str, feature: str) -> bool:
+def gives(rel: Release, cpu: str, feature: str) -> bool:
     """Does `-cpu NAME,flag=on,...` give the guest `feature` (resolved by the release)?"""
     name, *flags = cpu.split(",")
     c = rel.cpu(name)
@@ -101,7 +108,7 @@ def gives(rel, cpu: str, feature: str) -> bool:
     return feature in c.features | {f.removesuffix("=on") for f in flags}
 
 
-def test_provided_answers_give_the_feature(db):
+def test_provided_answers_give_the_feature(db: Db) -> None:
     rel = db.release(QEMU)
     for name, feature in (
         ("pdpe1gb-issue8.log", "pdpe1gb"),
@@ -117,13 +124,13 @@ def test_provided_answers_give_the_feature(db):
         assert models == [f"-cpu {p}" for p in f.provides]
 
 
-def test_the_current_model_with_the_flag_comes_first(db):
+def test_the_current_model_with_the_flag_comes_first(db: Db) -> None:
     (f,) = _diagnose(db, "pdpe1gb-issue8.log", cpu_arg="Haswell-v4").findings
     assert f.fixes[0] == "-cpu Haswell-v4,pdpe1gb=on"
     assert "-cpu Haswell-v4,pdpe1gb=on,enforce" in f.fixes
 
 
-def test_command_line_cpu_is_used(db):
+def test_command_line_cpu_is_used(db: Db) -> None:
     (f,) = _diagnose(db, "pdpe1gb-libvirt.log").findings
     assert any(
         x.startswith("-cpu Haswell-noTSX-IBRS,vme=on,") and x.endswith(",pdpe1gb=on")
@@ -133,7 +140,7 @@ def test_command_line_cpu_is_used(db):
     assert "-cpu Haswell-noTSX-IBRS" in f.explanation  # "... has no pdpe1gb"
 
 
-def test_nx_reasoning(db):
+def test_nx_reasoning(db: Db) -> None:
     (f,) = _diagnose(db, "nx-pae-xd-without-nxe.log").findings
     assert "EFER.NXE is 0 in the register dump" in f.chain
     assert "-cpu pentium3,nx=on" in f.fixes
@@ -144,7 +151,7 @@ def test_nx_reasoning(db):
     assert any("guest never enabled NXE" in n for n in bug.notes)
 
 
-def test_la57_from_a_5_level_dump_on_a_cpu_without_it(db):
+def test_la57_from_a_5_level_dump_on_a_cpu_without_it(db: Db) -> None:
     (f,) = _diagnose(db, "la57-five-level-dump.log", cpu_arg="Cascadelake-Server-v1").findings
     assert f.feature == "la57" and f.kinds == ("paging-mode",) and f.certainty == "likely"
     assert any("CR4.LA57=1" in s for s in f.chain)
@@ -153,7 +160,7 @@ def test_la57_from_a_5_level_dump_on_a_cpu_without_it(db):
     assert not _diagnose(db, "la57-five-level-dump.log", cpu_arg="Icelake-Server-v1").findings
 
 
-def test_phys_bits(db):
+def test_phys_bits(db: Db) -> None:
     (f,) = _diagnose(db, "phys-bits-walk.log").findings
     assert f.fixes == ("-cpu Haswell-v4,phys-bits=41", "-cpu Haswell-v4,host-phys-bits=on")
     assert any("needs 41 address bits" in s for s in f.chain)
@@ -172,7 +179,7 @@ def test_phys_bits(db):
     )
 
 
-def test_host_warnings_and_enforce(db):
+def test_host_warnings_and_enforce(db: Db) -> None:
     fs = _diagnose(db, "qemu-host-enforce.log").findings
     pd = next(f for f in fs if f.feature == "pdpe1gb")
     assert pd.kinds == ("qemu-host",) and pd.host_has is False
@@ -181,7 +188,7 @@ def test_host_warnings_and_enforce(db):
     assert [e.line for e in pd.evidence] == [4, 5]
 
 
-def test_warning_and_walk_merge_into_one_finding(db):
+def test_warning_and_walk_merge_into_one_finding(db: Db) -> None:
     """The walk says the guest lacked pdpe1gb; the warning says why: the host lacks it."""
     text = (LOGS / "pdpe1gb-issue8.log").read_text() + (
         "qemu-system-x86_64: warning: host doesn't support requested feature: "
@@ -193,7 +200,7 @@ def test_warning_and_walk_merge_into_one_finding(db):
     assert f.host_has is False
 
 
-def test_tcg_and_dependency_fixes(db):
+def test_tcg_and_dependency_fixes(db: Db) -> None:
     fs = _diagnose(db, "qemu-tcg-vmx.log").findings
     vmx = fs[0]
     assert vmx.kinds == ("qemu-tcg",)
@@ -203,20 +210,20 @@ def test_tcg_and_dependency_fixes(db):
     assert dep.fixes[0] == "-cpu Skylake-Client-v1,arch-capabilities=on,taa-no=on"
 
 
-def test_host_view_filters_models(db):
+def test_host_view_filters_models(db: Db) -> None:
     rel = db.release(QEMU)
-    haswell_host = HostView("haswell", rel.cpu("Haswell-v4").features | {"pdpe1gb"})
+    haswell_host = HostView("haswell", cpu_named(rel, "Haswell-v4").features | {"pdpe1gb"})
     (f,) = _diagnose(db, "pdpe1gb-issue8.log", cpu_arg="Haswell-v4", host=haswell_host).findings
     assert f.host_has is True
     for cpu in f.provides:  # only models the host can run
-        assert rel.cpu(cpu).features <= haswell_host.present | {"hypervisor"}
+        assert cpu_named(rel, cpu).features <= haswell_host.present | {"hypervisor"}
     assert "-cpu Haswell-v4,pdpe1gb=on" in f.fixes
-    old = HostView("core2", rel.cpu("Conroe-v1").features)
+    old = HostView("core2", cpu_named(rel, "Conroe-v1").features)
     (g,) = _diagnose(db, "pdpe1gb-issue8.log", cpu_arg="Haswell-v4", host=old).findings
     assert g.host_has is False and "lacks pdpe1gb" in g.host
 
 
-def test_no_finding_notes_say_what_is_missing(db):
+def test_no_finding_notes_say_what_is_missing(db: Db) -> None:
     d = _diagnose(db, "none-emulation-failure-no-trace.log")
     assert any("trace-cmd record -e kvm -e kvmmmu" in n for n in d.notes)
     d = _diagnose(db, "none-firmware-avx-mmio.log")
@@ -230,7 +237,7 @@ def test_no_finding_notes_say_what_is_missing(db):
 # --- the command -------------------------------------------------------------------------
 
 
-def test_cli_json_shape_and_exit_codes(capsys):
+def test_cli_json_shape_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
     rc = main(
         [
             "diagnose",
@@ -255,7 +262,7 @@ def test_cli_json_shape_and_exit_codes(capsys):
     assert rc == 1 and out["findings"] == [] and out["notes"]
 
 
-def test_cli_text(capsys):
+def test_cli_text(capsys: pytest.CaptureFixture[str]) -> None:
     rc = main(["diagnose", str(LOGS / "pdpe1gb-issue8.log"), "--qemu", QEMU])
     out = capsys.readouterr().out
     assert rc == 0
@@ -263,7 +270,7 @@ def test_cli_text(capsys):
     assert "   13: " in out  # evidence with line numbers
 
 
-def test_cli_uses_the_version_the_log_names(capsys):
+def test_cli_uses_the_version_the_log_names(capsys: pytest.CaptureFixture[str]) -> None:
     main(["diagnose", str(LOGS / "pdpe1gb-libvirt.log"), "--json"])
     assert json.loads(capsys.readouterr().out)["qemu"] == "7.2.0"
 
@@ -281,13 +288,17 @@ def test_cli_uses_the_version_the_log_names(capsys):
         (["diagnose", str(LOGS)], "is a directory"),
     ],
 )
-def test_cli_bad_input_exits_2(capsys, argv, message):
+def test_cli_bad_input_exits_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "hint:" in err and len(err.strip().splitlines()) == 1
 
 
-def test_cli_reads_stdin(monkeypatch, capsys):
+def test_cli_reads_stdin(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import io
 
     monkeypatch.setattr("sys.stdin", io.StringIO((LOGS / "la57-cr4-gp.log").read_text()))
@@ -296,7 +307,7 @@ def test_cli_reads_stdin(monkeypatch, capsys):
     assert out["source"] == "<stdin>" and out["findings"][0]["feature"] == "la57"
 
 
-def test_cli_host_dump(capsys):
+def test_cli_host_dump(capsys: pytest.CaptureFixture[str]) -> None:
     hosts = need_hosts_dir()
     rc = main(
         [
@@ -331,7 +342,7 @@ def test_cli_host_dump(capsys):
 
 
 @pytest.mark.integration
-def test_live_qemu_warning_is_diagnosed(db, tmp_path):
+def test_live_qemu_warning_is_diagnosed(db: Db, tmp_path: Path) -> None:
     """Run the installed QEMU with a flag TCG cannot give; diagnose its real stderr."""
     qemu = need_tool("qemu-system-x86_64", "apt-get install qemu-system-x86")
     proc = subprocess.run(
@@ -389,7 +400,7 @@ def test_live_qemu_warning_is_diagnosed(db, tmp_path):
     assert shutil.which("qemu-system-x86_64")
 
 
-def test_cpu_host_means_the_host_lacks_it(db):
+def test_cpu_host_means_the_host_lacks_it(db: Db) -> None:
     text = (
         "$ qemu-system-x86_64 -enable-kvm -cpu host -m 1G\n"
         + (LOGS / "pdpe1gb-issue8.log").read_text()
@@ -400,7 +411,7 @@ def test_cpu_host_means_the_host_lacks_it(db):
     assert any("lacks pdpe1gb" in a for a in f.advice)
 
 
-def test_model_has_it_but_the_host_dropped_it(db):
+def test_model_has_it_but_the_host_dropped_it(db: Db) -> None:
     lines = (LOGS / "la57-cr4-gp.log").read_text().splitlines()
     text = "\n".join(
         [
@@ -415,13 +426,13 @@ def test_model_has_it_but_the_host_dropped_it(db):
     assert any("Icelake-Server-v1 has la57, but QEMU dropped it" in s for s in f.chain)
 
 
-def test_oldest_release_and_warning_format(db):
+def test_oldest_release_and_warning_format(db: Db) -> None:
     text = "warning: host cpuid 8000_0001 lacks requested flag 'pdpe1gb' [0x04000000]\n"
     (f,) = diagnose_text(text, db.release("1.1.0")).findings
     assert f.feature == "pdpe1gb" and f.kinds == ("qemu-host",)
     assert f.provides and all(gives(db.release("1.1.0"), p, "pdpe1gb") for p in f.provides)
 
 
-def test_unnamed_xsave_bits_are_explained(db):
+def test_unnamed_xsave_bits_are_explained(db: Db) -> None:
     d = _diagnose(db, "qemu-host-phys-bits-mismatch.log")
     assert any("CPUID leaf 0xd bit 6, a bit without a feature name" in n for n in d.notes)

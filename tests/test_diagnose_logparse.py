@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cpudb.diagnose import events as ev
 from cpudb.diagnose import logparse as lp
 from cpudb.diagnose.guestcpu import parse_cpu_arg
 
 LOGS = Path(__file__).parent / "fixtures" / "logs"
 
 
-def test_issue_log_events_in_order():
+def test_issue_log_events_in_order() -> None:
     log = lp.parse((LOGS / "pdpe1gb-issue8.log").read_text(), "issue")
     kinds = [type(e).__name__ for e in log.events]
     assert kinds == [
@@ -27,6 +28,11 @@ def test_issue_log_events_in_order():
         "UserspaceExit",
     ]
     err, dump, exit_, walk, pml4, pdpt, werr, ok, fail, uexit = log.events
+    assert isinstance(err, ev.InternalError) and isinstance(dump, ev.RegisterDump)
+    assert isinstance(exit_, ev.KvmExit) and isinstance(walk, ev.WalkStart)
+    assert isinstance(pml4, ev.PagingElement) and isinstance(pdpt, ev.PagingElement)
+    assert isinstance(werr, ev.WalkerError) and isinstance(uexit, ev.UserspaceExit)
+    assert isinstance(ok, ev.EmulateInsn) and isinstance(fail, ev.EmulateInsn)
     assert (err.line, err.suberror, err.detail) == (1, 1, "emulation failure")
     assert dump.line == 3 and dump.regs["CR0"] == 0x80000011 and dump.regs["EFER"] == 0x500
     assert dump.regs["CR3"] == 0xBF8000 and dump.regs["EIP"] == 0x133025
@@ -41,7 +47,7 @@ def test_issue_log_events_in_order():
     assert uexit.reason == "KVM_EXIT_INTERNAL_ERROR"
 
 
-def test_feature_warning_formats():
+def test_feature_warning_formats() -> None:
     text = "\n".join(
         [
             # QEMU 2.x-10.0
@@ -79,7 +85,7 @@ def test_feature_warning_formats():
     assert isinstance(ev[-1], lp.FeaturesRefused) and ev[-1].line == 8
 
 
-def test_phys_bits_messages():
+def test_phys_bits_messages() -> None:
     text = (LOGS / "qemu-phys-bits-too-low.log").read_text()
     ev = lp.parse(text).events
     mism = [e for e in ev if isinstance(e, lp.PhysBitsMismatch)]
@@ -88,7 +94,7 @@ def test_phys_bits_messages():
     assert [(a.limit, a.needed, a.phys_bits) for a in lim] == [(0x1FFFFFFFF, 0x4BFFFFFFF, 33)]
 
 
-def test_libvirt_messages():
+def test_libvirt_messages() -> None:
     text = "\n".join(
         [
             "error: operation failed: guest CPU doesn't match specification: missing features: "
@@ -104,7 +110,7 @@ def test_libvirt_messages():
     assert isinstance(c, lp.LibvirtIncompatible) and c.features == ("xsave", "avx")
 
 
-def test_libvirt_domain_log_command_line_and_version():
+def test_libvirt_domain_log_command_line_and_version() -> None:
     log = lp.parse((LOGS / "pdpe1gb-libvirt.log").read_text())
     assert log.from_libvirt
     (ver,) = log.of(lp.QemuVersion)
@@ -121,7 +127,7 @@ def test_libvirt_domain_log_command_line_and_version():
     assert werr.pferr == 0x19
 
 
-def test_command_line_forms():
+def test_command_line_forms() -> None:
     argv = ["qemu-system-x86_64", "-M", "pc-i440fx-2.12,accel=kvm", "-cpu", "Haswell,+pdpe1gb"]
     assert lp.parse_cpu_machine(argv) == ("Haswell,+pdpe1gb", "pc-i440fx-2.12", "kvm")
     argv = ["qemu-system-x86_64", "-machine", "type=q35", "-enable-kvm"]
@@ -135,7 +141,7 @@ def test_command_line_forms():
     )
 
 
-def test_cpu_arg_parsing():
+def test_cpu_arg_parsing() -> None:
     a = parse_cpu_arg("Haswell-v4,+pdpe1gb,-hle,x2apic=off,phys-bits=46,enforce,model-id=A,,B")
     assert a.model == "Haswell-v4"
     assert a.props == (
@@ -158,7 +164,7 @@ def test_cpu_arg_parsing():
     )
 
 
-def test_trace_variants():
+def test_trace_variants() -> None:
     text = "\n".join(
         [
             # perf script
@@ -182,7 +188,7 @@ def test_trace_variants():
     assert b.task == c.task == "qemu-system-x86-1234"
 
 
-def test_unrelated_text_is_ignored():
+def test_unrelated_text_is_ignored() -> None:
     log = lp.parse("Booting Linux...\nhello kvm world\n\nEAX is a register\n")
     assert log.events == ()
     assert log.line_count == 4

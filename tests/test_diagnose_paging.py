@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from cpudb.diagnose import paging
 from cpudb.diagnose.registers import CR4_GATES, EFER_GATES, GuestState, flags, guest_state
+from cpudb.query import Db
 
 
 def rsvd_bits(lo: int, hi: int) -> int:
@@ -93,7 +94,9 @@ def ours(
     gbpages=st.booleans(),
     amd=st.booleans(),
 )
-def test_rules_agree_with_kvm(mode, level, entry, maxphy, nx, gbpages, amd):
+def test_rules_agree_with_kvm(
+    mode: str, level: int, entry: int, maxphy: int, nx: bool, gbpages: bool, amd: bool
+) -> None:
     top = paging.TOP_LEVEL[mode]
     level = min(level, top)
     if mode in ("PAE", "32-bit"):
@@ -103,20 +106,20 @@ def test_rules_agree_with_kvm(mode, level, entry, maxphy, nx, gbpages, amd):
     assert ours(mode, level, entry, maxphy=maxphy, nx=nx, gbpages=gbpages, amd=amd) == expected
 
 
-def test_issue_entry_is_a_1g_page_reserved_without_pdpe1gb():
+def test_issue_entry_is_a_1g_page_reserved_without_pdpe1gb() -> None:
     hits = paging.check(3, 0xA3, "4-level", 40)
     assert [h.condition for h in hits] == ["pdpe1gb"]
     assert hits[0].set_bits == 1 << 7
     assert "1 GiB" in hits[0].rule.why
 
 
-def test_ps_at_level_4_and_5_is_always_reserved():
+def test_ps_at_level_4_and_5_is_always_reserved() -> None:
     for mode, level in (("4-level", 4), ("5-level", 5), ("5-level", 4)):
         hits = paging.check(level, 0x83, mode, 40)
         assert [h.condition for h in hits] == ["always"]
 
 
-def test_level5_entries_exist_only_in_5_level_paging():
+def test_level5_entries_exist_only_in_5_level_paging() -> None:
     assert paging.infer_mode([5, 4, 3]) == "5-level"
     assert paging.infer_mode([4, 3]) == "4-level"
     assert paging.infer_mode([3, 2, 1]) == "PAE"
@@ -124,23 +127,23 @@ def test_level5_entries_exist_only_in_5_level_paging():
     assert paging.LEVEL_NAMES["5-level"][5] == "PML5E"
 
 
-def test_nx_bit_and_address_bits():
+def test_nx_bit_and_address_bits() -> None:
     e = (1 << 63) | (1 << 41) | 0x63
     hits = {h.condition: h.set_bits for h in paging.check(1, e, "4-level", 40)}
     assert hits == {"nxe": 1 << 63, "maxphyaddr": 1 << 41}
     assert paging.address(e, 1, "4-level") == (1 << 41)
     # in PAE paging the PDPTE has no XD bit: bit 63 is reserved whatever EFER says
-    hits = paging.check(3, (1 << 63) | 1, "PAE", 36)
-    assert {h.condition for h in hits} == {"always"}
+    pae = paging.check(3, (1 << 63) | 1, "PAE", 36)
+    assert {h.condition for h in pae} == {"always"}
 
 
-def test_bit_text():
+def test_bit_text() -> None:
     assert paging.bit_text(1 << 7) == "bit 7"
     assert paging.bit_text(paging.bits(13, 29)) == "bits 13-29"
     assert paging.bit_text((1 << 40) | (1 << 45)) == "bits 40, 45"
 
 
-def test_guest_state_modes():
+def test_guest_state_modes() -> None:
     assert GuestState(0x11, 0, 0x20, 0).mode == "off"
     assert GuestState(0x80000011, 0, 0x0, 0).mode == "32-bit"
     assert GuestState(0x80000011, 0, 0x20, 0).mode == "PAE"
@@ -149,7 +152,7 @@ def test_guest_state_modes():
     assert GuestState(None, None, None, None).mode is None
 
 
-def test_decode_issue_registers():
+def test_decode_issue_registers() -> None:
     st_ = guest_state({"CR0": 0x80000011, "CR3": 0xBF8000, "CR4": 0x20, "EFER": 0x500})
     text = st_.describe()
     assert text[0] == "CR0=0x80000011 (PE ET PG)"
@@ -159,7 +162,7 @@ def test_decode_issue_registers():
     assert st_.has("EFER", "NXE") is False
 
 
-def test_gates_name_real_cpuid_bits(db):
+def test_gates_name_real_cpuid_bits(db: Db) -> None:
     """Every CR4/EFER gate points at a bit QEMU names (in the newest release)."""
     from cpudb.names import FeatureNames
 

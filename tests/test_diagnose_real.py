@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,16 +21,21 @@ REAL = FIXTURES / "logs" / "real"
 QEMU = "7.2.22"
 
 
-def _diagnose(capsys, log: Path, *args: str) -> tuple[int, dict]:
+def _diagnose(
+    capsys: pytest.CaptureFixture[str], log: Path, *args: str
+) -> tuple[int, dict[str, Any]]:
     code = main(["diagnose", str(log), "--qemu", QEMU, "--json", *args])
     return code, json.loads(capsys.readouterr().out)
 
 
-def _causes(d: dict) -> list[dict]:
+def _causes(d: dict[str, Any]) -> list[dict[str, Any]]:
+
     return [f for f in d["findings"] if f["role"] == "cause"]
 
 
-def test_silent_triple_fault_has_no_cause_and_says_how_to_see_one(capsys):
+def test_silent_triple_fault_has_no_cause_and_says_how_to_see_one(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code, d = _diagnose(capsys, REAL / "kvm-1g-default.log")
     assert code == 1 and not _causes(d)
     assert [(f["feature"], f["role"]) for f in d["findings"]] == [("pni", "note")]
@@ -39,7 +45,7 @@ def test_silent_triple_fault_has_no_cause_and_says_how_to_see_one(capsys):
     assert "cpudb probe --cpu qemu64 --accel kvm" in said
 
 
-def test_power_on_reset_dumps_are_not_the_failing_state(capsys):
+def test_power_on_reset_dumps_are_not_the_failing_state(capsys: pytest.CaptureFixture[str]) -> None:
     code, d = _diagnose(capsys, REAL / "kvm-1g-default-cpu-reset.log")
     assert code == 1 and not _causes(d)
     assert d["registers"] == []  # no "paging off" read from the reset state
@@ -47,7 +53,9 @@ def test_power_on_reset_dumps_are_not_the_failing_state(capsys):
     assert any("CPU reset" in n for n in d["notes"])
 
 
-def test_twenty_seven_warnings_are_notes_with_the_asked_one_named(capsys):
+def test_twenty_seven_warnings_are_notes_with_the_asked_one_named(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code, d = _diagnose(capsys, REAL / "kvm-1g-haswell.log")
     assert code == 1 and not _causes(d)
     assert len(d["findings"]) == 27 and "pdpe1gb" in [f["feature"] for f in d["findings"]]
@@ -57,7 +65,9 @@ def test_twenty_seven_warnings_are_notes_with_the_asked_one_named(capsys):
     assert "asked for by name on the command line and dropped: pdpe1gb" in out
 
 
-def test_traced_1g_fault_is_the_cause_and_the_fix_keeps_the_default_model(capsys):
+def test_traced_1g_fault_is_the_cause_and_the_fix_keeps_the_default_model(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     code, d = _diagnose(capsys, REAL / "kvm-1g-default-trace.log")
     causes = _causes(d)
     assert code == 0 and [c["feature"] for c in causes] == ["pdpe1gb"]
@@ -66,7 +76,7 @@ def test_traced_1g_fault_is_the_cause_and_the_fix_keeps_the_default_model(capsys
     assert [f["feature"] for f in d["findings"] if f["role"] == "note"] == ["pni"]
 
 
-def test_emulated_cr4_write_then_gp_names_la57(capsys):
+def test_emulated_cr4_write_then_gp_names_la57(capsys: pytest.CaptureFixture[str]) -> None:
     code, d = _diagnose(capsys, REAL / "kvm-la57-trace.log")
     causes = _causes(d)
     assert code == 0 and [c["feature"] for c in causes] == ["la57"]
@@ -78,7 +88,7 @@ def test_emulated_cr4_write_then_gp_names_la57(capsys):
 
 
 @pytest.mark.parametrize("log", ["kvm-ok-host.log", "tcg-1g-default.log"])
-def test_successful_boots_have_no_cause(capsys, log):
+def test_successful_boots_have_no_cause(capsys: pytest.CaptureFixture[str], log: str) -> None:
     code, d = _diagnose(capsys, REAL / log)
     assert code == 1 and not _causes(d)
 
@@ -102,7 +112,9 @@ def _tracefs() -> Path:
 
 
 @pytest.mark.integration
-def test_live_crash_traced_is_diagnosed_as_what_the_guest_did(tmp_path, capsys, machine):
+def test_live_crash_traced_is_diagnosed_as_what_the_guest_did(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], machine: None
+) -> None:
     """Boot the probe guest without handlers under KVM (no -cpu: qemu64), trace KVM,
     and diagnose the log: pdpe1gb is the cause, as the guest's own probe says."""
     need_kvm()
@@ -137,7 +149,7 @@ def test_live_crash_traced_is_diagnosed_as_what_the_guest_did(tmp_path, capsys, 
     assert [c["feature"] for c in _causes(d)] == ["pdpe1gb"], d["notes"]
 
 
-def test_refused_efer_nxe_write_names_nx(capsys):
+def test_refused_efer_nxe_write_names_nx(capsys: pytest.CaptureFixture[str]) -> None:
     code, d = _diagnose(capsys, REAL / "kvm-nx-trace.log")
     causes = _causes(d)
     assert code == 0 and [c["feature"] for c in causes] == ["nx"]

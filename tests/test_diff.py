@@ -6,13 +6,18 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Iterable
+from typing import Any
 
 import pytest
 
 from cpudb.cli import main
 from cpudb.diff import describe_location, diff_cpus, diff_releases
+from cpudb.model import Release
 from cpudb.names import FeatureNames
+from cpudb.query import Db
 from cpudb.versions import version_key
+from tests.conftest import cpu_named
 
 SIBLING = re.compile(r"-(IBRS|noTSX|IBPB)")
 
@@ -23,7 +28,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
     return code, out, err
 
 
-def locations(rel, names) -> dict[str, str]:  # noqa: ANN001
+def locations(rel: Release, names: Iterable[str]) -> dict[str, str]:
     """location -> name, through the name-lookup module (not the diff's own catalogue)."""
     fn = FeatureNames(rel)
     return {fn.lookup(n).location: n for n in names}
@@ -32,7 +37,7 @@ def locations(rel, names) -> dict[str, str]:  # noqa: ANN001
 # ------------------------------------------------------------------ 4.0 -> 4.1
 
 
-def test_4_0_to_4_1_siblings_became_aliases_not_removed(db) -> None:
+def test_4_0_to_4_1_siblings_became_aliases_not_removed(db: Db) -> None:
     old, new = db.release("4.0.0"), db.release("4.1.0")
     siblings = [c.name for c in old.cpus if SIBLING.search(c.name)]
     assert len(siblings) == 13  # Nehalem-IBRS ... Skylake-Server-IBRS, EPYC-IBPB
@@ -42,6 +47,7 @@ def test_4_0_to_4_1_siblings_became_aliases_not_removed(db) -> None:
         assert name not in d.removed
         n = nature[name]
         assert (n.old_kind, n.new_kind) == ("model", "alias")
+        assert n.new_alias_of is not None
         target = new.cpu(n.new_alias_of)
         assert target is not None and target.kind == "version"
         assert re.fullmatch(re.escape(target.model) + r"-v\d+", target.name)
@@ -52,7 +58,7 @@ def test_4_0_to_4_1_siblings_became_aliases_not_removed(db) -> None:
     assert d.removed == ()
 
 
-def test_4_0_to_4_1_cli_text_and_json(capsys) -> None:  # noqa: ANN001
+def test_4_0_to_4_1_cli_text_and_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, "diff", "--qemu", "4.0", "4.1", "--json")
     assert code == 0
     doc = json.loads(out)
@@ -74,7 +80,7 @@ def test_4_0_to_4_1_cli_text_and_json(capsys) -> None:  # noqa: ANN001
 # ------------------------------------------------------------------ 2.7 -> 2.8
 
 
-def test_2_7_to_2_8_renames_are_not_feature_changes(db) -> None:
+def test_2_7_to_2_8_renames_are_not_feature_changes(db: Db) -> None:
     old, new = db.release("2.7.0"), db.release("2.8.0")
     d = diff_releases(old, new)
     pairs = {(r.old, r.new) for r in d.renamed}
@@ -84,14 +90,15 @@ def test_2_7_to_2_8_renames_are_not_feature_changes(db) -> None:
         assert FeatureNames(old).lookup(r.old).location == r.location
         assert FeatureNames(new).lookup(r.new).location == r.location
     # A name-based comparison would report changes: the models list the old spellings.
-    haswell_old, haswell_new = old.cpu("Haswell").features, new.cpu("Haswell").features
+    haswell_old = cpu_named(old, "Haswell").features
+    haswell_new = cpu_named(new, "Haswell").features
     assert "lahf_lm" in haswell_old and "lahf-lm" in haswell_new
     assert haswell_old != haswell_new
     unmoved = [
         c.name
         for c in old.cpus
-        if new.cpu(c.name) is not None
-        and set(locations(old, c.features)) == set(locations(new, new.cpu(c.name).features))
+        if (nc := new.cpu(c.name)) is not None
+        and set(locations(old, c.features)) == set(locations(new, nc.features))
     ]
     assert "Haswell" in unmoved and "phenom" in unmoved
     changed = {c.name for c in d.changed}
@@ -99,7 +106,7 @@ def test_2_7_to_2_8_renames_are_not_feature_changes(db) -> None:
     assert d.added == d.removed == () and d.nature == ()
 
 
-def test_cross_release_cpu_diff_lists_renames_apart(db) -> None:
+def test_cross_release_cpu_diff_lists_renames_apart(db: Db) -> None:
     c = diff_cpus(db.release("2.7.0"), "phenom", db.release("2.8.0"), "phenom")
     assert c.only_in_first == c.only_in_second == ()
     assert ("fxsr_opt", "fxsr-opt") in {(r.old, r.new) for r in c.renamed}
@@ -116,7 +123,7 @@ def _pairs() -> list[tuple[str, str]]:
     return list(zip(versions, versions[1:], strict=False))
 
 
-def _models_json(capsys, version: str) -> dict[str, dict]:  # noqa: ANN001
+def _models_json(capsys: pytest.CaptureFixture[str], version: str) -> dict[str, dict[str, Any]]:
     code, out, err = run_cli(capsys, "models", "--qemu", version, "--json")
     assert code == 0, err
     return {m["name"]: m for m in json.loads(out)["models"]}
@@ -130,7 +137,9 @@ def _norm(loc: str, leaves: set[int]) -> str:
 
 
 @pytest.mark.parametrize(("a", "b"), _pairs())
-def test_neighbouring_releases_agree_with_models_json(db, capsys, a: str, b: str) -> None:  # noqa: ANN001
+def test_neighbouring_releases_agree_with_models_json(
+    db: Db, capsys: pytest.CaptureFixture[str], a: str, b: str
+) -> None:
     """`cpudb diff --qemu A B --json` == comparing `cpudb models --json` of A and B by bit."""
     pytest.importorskip("cpudb.commands.models")
     ra, rb = db.release(a), db.release(b)
@@ -141,7 +150,9 @@ def test_neighbouring_releases_agree_with_models_json(db, capsys, a: str, b: str
     assert (d["from"], d["to"]) == (a, b)
     assert set(d["added"]) == mb.keys() - ma.keys()
     assert set(d["removed"]) == ma.keys() - mb.keys()
-    leaves = {w.leaf for r in (ra, rb) for w in r.words if w.subleaf is not None}
+    leaves = {
+        w.leaf for r in (ra, rb) for w in r.words if w.subleaf is not None and w.leaf is not None
+    }
     fa, fb = FeatureNames(ra), FeatureNames(rb)
     expect: dict[str, dict[str, set[str]]] = {}
     for name in ma.keys() & mb.keys():
@@ -164,7 +175,7 @@ def test_neighbouring_releases_agree_with_models_json(db, capsys, a: str, b: str
         assert describe_location(loc).startswith(("CPUID.", "MSR ")), name
 
 
-def test_filtered_release_diff_is_the_full_diff_restricted(db) -> None:
+def test_filtered_release_diff_is_the_full_diff_restricted(db: Db) -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
@@ -194,10 +205,10 @@ def test_filtered_release_diff_is_the_full_diff_restricted(db) -> None:
 # ------------------------------------------------------------------ CPU names
 
 
-def test_cpu_diff_in_one_release_is_set_difference(db) -> None:
+def test_cpu_diff_in_one_release_is_set_difference(db: Db) -> None:
     rel = db.release("7.2.0")
     c = diff_cpus(rel, "Haswell", rel, "Broadwell")
-    h, b = rel.cpu("Haswell").features, rel.cpu("Broadwell").features
+    h, b = cpu_named(rel, "Haswell").features, cpu_named(rel, "Broadwell").features
     assert {r.name for r in c.only_in_first} == h - b
     assert {r.name for r in c.only_in_second} == b - h
     assert {r.name for r in c.common} == h & b
@@ -205,14 +216,16 @@ def test_cpu_diff_in_one_release_is_set_difference(db) -> None:
     assert c.renamed == ()
 
 
-def test_cascadelake_v1_vs_v5(db, capsys) -> None:  # noqa: ANN001
+def test_cascadelake_v1_vs_v5(db: Db, capsys: pytest.CaptureFixture[str]) -> None:
     rel = db.release()
     code, out, _ = run_cli(
         capsys, "diff", "Cascadelake-Server-v1", "Cascadelake-Server-v5", "--json"
     )
     assert code == 0
     d = json.loads(out)
-    v1, v5 = rel.cpu("Cascadelake-Server-v1").features, rel.cpu("Cascadelake-Server-v5").features
+    v1 = cpu_named(rel, "Cascadelake-Server-v1").features
+    v5 = cpu_named(rel, "Cascadelake-Server-v5").features
+
     assert set(d["only_in_first"]) == v1 - v5
     assert set(d["only_in_second"]) == v5 - v1
     assert set(d["common"]) == v1 & v5
@@ -221,7 +234,7 @@ def test_cascadelake_v1_vs_v5(db, capsys) -> None:  # noqa: ANN001
     assert d["locations"]["hle"] == "cpuid.0x7.0.ebx.4"
 
 
-def test_skylake_server_across_releases(db, capsys) -> None:  # noqa: ANN001
+def test_skylake_server_across_releases(db: Db, capsys: pytest.CaptureFixture[str]) -> None:
     """QEMU 3.1 added pku to Skylake-Server, 4.0 removed mpx from the models."""
     code, out, _ = run_cli(capsys, "diff", "Skylake-Server@2.12", "Skylake-Server@9.2", "--json")
     assert code == 0
@@ -231,7 +244,7 @@ def test_skylake_server_across_releases(db, capsys) -> None:  # noqa: ANN001
     assert d["second"]["alias_of"] == "Skylake-Server-v1"
 
 
-def test_leaf7_without_subleaf_in_1_4_is_the_same_bit(db) -> None:
+def test_leaf7_without_subleaf_in_1_4_is_the_same_bit(db: Db) -> None:
     """QEMU 1.4 declares leaf 7 without needs_ecx; it is still CPUID.07H.0."""
     d = diff_releases(db.release("1.3.0"), db.release("1.4.0"))
     assert not [r for r in d.features_dropped if r.name in ("fsgsbase", "bmi1", "hle")]
@@ -242,7 +255,9 @@ def test_leaf7_without_subleaf_in_1_4_is_the_same_bit(db) -> None:
 # ------------------------------------------------------------------ CLI edge
 
 
-def test_markdown_and_colour(capsys, monkeypatch) -> None:  # noqa: ANN001
+def test_markdown_and_colour(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, out, _ = run_cli(capsys, "diff", "--qemu", "2.7", "2.8", "--markdown")
     assert code == 0
     assert out.startswith("## QEMU 2.7.0 → 2.8.0")
@@ -254,7 +269,7 @@ def test_markdown_and_colour(capsys, monkeypatch) -> None:  # noqa: ANN001
     assert "\x1b[" not in out and "+ amx-tile" in out
 
 
-def test_names_after_qemu_limit_the_release_diff(capsys) -> None:  # noqa: ANN001
+def test_names_after_qemu_limit_the_release_diff(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(
         capsys, "diff", "--qemu", "3.1", "4.0", "Skylake-Server", "486", "--json"
     )
@@ -279,7 +294,9 @@ def test_names_after_qemu_limit_the_release_diff(capsys) -> None:  # noqa: ANN00
         (["diff", "--qemu", "4.0", "4.1", "Haswell@4.0"], "NAME@RELEASE compares two CPU names"),
     ],
 )
-def test_bad_arguments_exit_2_with_one_line(capsys, argv: list[str], message: str) -> None:  # noqa: ANN001
+def test_bad_arguments_exit_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
     code, out, err = run_cli(capsys, *argv)
     assert code == 2
     assert out == ""

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import pytest
 
 from cpudb.cli import main
 from tests.conftest import need_hosts_dir
@@ -12,7 +15,8 @@ from tests.conftest import need_hosts_dir
 TSX_ON, TSX_OFF = "ebx=0xd39ffffb", f"ebx={0xD39FFFFB & ~(1 << 4 | 1 << 11):#010x}"
 
 
-def pair(tmp_path):  # noqa: ANN201
+def pair(tmp_path: Path) -> tuple[Path, Path, Path]:
+
     src = (need_hosts_dir() / "intel-xeon-gold-6148.cpuid").read_text()
     assert TSX_ON in src
     before, after, peer = tmp_path / "before.cpuid", tmp_path / "after.cpuid", tmp_path / "peer"
@@ -22,7 +26,9 @@ def pair(tmp_path):  # noqa: ANN201
     return before, after, peer
 
 
-def test_tsx_off_after_a_microcode_update(tmp_path, capsys):
+def test_tsx_off_after_a_microcode_update(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     before, after, peer = pair(tmp_path)
     argv = ["host", "diff", str(before), str(after), "--pool", str(peer), "--qemu", "7.2"]
     assert main([*argv, "--json"]) == 1
@@ -36,7 +42,7 @@ def test_tsx_off_after_a_microcode_update(tmp_path, capsys):
     assert "BREAKS" in capsys.readouterr().out
 
 
-def test_no_change_and_the_way_back(tmp_path, capsys):
+def test_no_change_and_the_way_back(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     before, after, _ = pair(tmp_path)
     assert main(["host", "diff", str(before), str(before)]) == 0
     assert "no change a guest would see" in capsys.readouterr().out
@@ -45,7 +51,7 @@ def test_no_change_and_the_way_back(tmp_path, capsys):
     assert d["gained"] == ["hle", "rtm"] and "Skylake-Server-v1" in d["newly_usable"]
 
 
-def test_diff_needs_two_hosts(capsys):
+def test_diff_needs_two_hosts(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["host", "diff", "x"]) == 2
     assert "takes BEFORE and AFTER" in capsys.readouterr().err
 
@@ -62,7 +68,9 @@ VM = """<domain type='kvm'>
 """
 
 
-def test_can_this_vm_start_or_migrate_there(tmp_path, capsys):
+def test_can_this_vm_start_or_migrate_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Issue 14.1: a domain's <cpu> checked against hosts: TSX on, it starts; after the
     TSX-off update libvirt's Skylake-Client-IBRS (with hle and rtm) cannot."""
     from tests.conftest import FIXTURES

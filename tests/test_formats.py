@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +16,8 @@ from cpudb.advise import advise
 from cpudb.app.inputs import resolve_needs
 from cpudb.app.libvirt import libvirt_names, nova_traits
 from cpudb.cli import main
-from cpudb.libvirt_model import Answer, libvirt_cpu
+from cpudb.libvirt_model import Answer, LibvirtNames, libvirt_cpu
+from cpudb.model import Release
 from cpudb.query import open_db
 from cpudb.render.configs import kubevirt, libvirt_xml, nova
 from tests.conftest import FIXTURES, need_tool
@@ -30,13 +32,13 @@ DOMAIN = """<domain type='kvm'>
 """
 
 
-def matrix():  # noqa: ANN201 - [(need, Answer)]
+def matrix() -> tuple[Release, LibvirtNames, list[tuple[str, Answer]]]:
     """One answer per (need, vendor): every feature some QEMU 7.2 model enables that
     libvirt can name, as the need."""
     rel = open_db().release("7.2.22")
     names = libvirt_names(rel, "9.0.0")
     feats = sorted({f for c in rel.cpus for f in c.features if names.feature(f)})
-    out = []
+    out: list[tuple[str, Answer]] = []
     for need in feats:
         for vendor in ("GenuineIntel", "AuthenticAMD"):
             ns = resolve_needs(rel, [need])
@@ -50,7 +52,7 @@ def matrix():  # noqa: ANN201 - [(need, Answer)]
 REL, NAMES, MATRIX = matrix()
 
 
-def test_every_need_is_in_the_libvirt_cpu():
+def test_every_need_is_in_the_libvirt_cpu() -> None:
     assert len(MATRIX) > 200
     missing = []
     for need, a in MATRIX:
@@ -63,9 +65,10 @@ def test_every_need_is_in_the_libvirt_cpu():
     assert missing == []
 
 
-def test_libvirt_xml_validates_with_libvirts_schema(tmp_path):
+def test_libvirt_xml_validates_with_libvirts_schema(tmp_path: Path) -> None:
     tool = need_tool("virt-xml-validate", "apt-get install libvirt-clients")
-    seen = {}
+    seen: dict[str, Answer] = {}
+
     for _, a in MATRIX:
         seen.setdefault(a.cpu.name, a)  # one per CPU name: the schema check is per shape
     files = []
@@ -81,7 +84,7 @@ def test_libvirt_xml_validates_with_libvirts_schema(tmp_path):
     assert bad == [] and len(files) >= 5
 
 
-def test_nova_lists_the_flavor_traits_of_the_needs():
+def test_nova_lists_the_flavor_traits_of_the_needs() -> None:
     rel = REL
     ns = resolve_needs(rel, ["avx2", "aes", "pdpe1gb"])
     a = advise(rel, ns, vendors=["GenuineIntel"])
@@ -91,7 +94,7 @@ def test_nova_lists_the_flavor_traits_of_the_needs():
     assert "cpu_mode = custom" in conf and "cpu_models = " in conf
 
 
-def test_kubevirt_spec_and_cluster_default():
+def test_kubevirt_spec_and_cluster_default() -> None:
     need, a = next((n, a) for n, a in MATRIX if n == "pdpe1gb")
     text = kubevirt(Answer(a.cpu, a.needs, deprecated=("Opteron_G1-v1",)), NAMES)
     lc = libvirt_cpu(a, NAMES)
@@ -101,7 +104,7 @@ def test_kubevirt_spec_and_cluster_default():
 
 
 @pytest.mark.parametrize("fmt", ["libvirt", "nova", "proxmox", "kubevirt", "qemu"])
-def test_every_format_from_baseline_and_pools(capsys, fmt):
+def test_every_format_from_baseline_and_pools(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
     nodes = str(HF / "kubevirt-nodes.json")
     assert main(["baseline", nodes, "--cross-vendor", "--format", fmt]) == 0
     out = capsys.readouterr().out

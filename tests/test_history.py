@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -11,8 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cpudb.cli import main
-from cpudb.history import cpu_history, feature_history, gaps
+from cpudb.history import Event, History, cpu_history, feature_history, gaps
+from cpudb.model import Release
 from cpudb.names import FeatureNames
+from cpudb.query import Db
 from cpudb.versions import version_key
 
 REPO = Path(__file__).resolve().parent.parent
@@ -24,17 +27,17 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
     return code, out, err
 
 
-def upstream(db) -> list:  # noqa: ANN001
+def upstream(db: Db) -> list[Release]:
     return [r for r in db.releases() if r.upstream]
 
 
-def without(db, *versions: str) -> list:  # noqa: ANN001
+def without(db: Db, *versions: str) -> list[Release]:
     return [r for r in db.releases() if r.version not in versions]
 
 
-def events(h, version: str) -> dict[str, list]:  # noqa: ANN001
+def events(h: History, version: str) -> dict[str, list[Event]]:
     step = next(s for s in h.steps if s.version == version)
-    out: dict[str, list] = {}
+    out: dict[str, list[Event]] = {}
     for e in step.events:
         out.setdefault(e.kind, []).append(e)
     return out
@@ -43,7 +46,7 @@ def events(h, version: str) -> dict[str, list]:  # noqa: ANN001
 # ------------------------------------------------------------------ gaps
 
 
-def test_a_missing_release_is_a_gap_not_skipped(db) -> None:
+def test_a_missing_release_is_a_gap_not_skipped(db: Db) -> None:
     rels = without(db, "4.2.0")
     assert "4.2.0" in gaps(rels)
     h = cpu_history(rels, "Cascadelake-Server")
@@ -54,7 +57,7 @@ def test_a_missing_release_is_a_gap_not_skipped(db) -> None:
     assert h.steps[i + 1].since == "4.1.0"  # 5.0 is compared with 4.1, across the gap
 
 
-def test_gap_rules(db) -> None:
+def test_gap_rules(db: Db) -> None:
     rels = db.releases()
     present = {tuple(version_key(r.version)[0][:2]) for r in rels if r.upstream}
     for g in gaps(rels):  # whatever the shipped data holds: gaps are really absent
@@ -72,7 +75,9 @@ def test_gap_rules(db) -> None:
     assert step.gap and "8.1.0-rhel" in (step.note or "")
 
 
-def test_gap_shown_by_the_cli(tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
+def test_gap_shown_by_the_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = tmp_path / "data"
     (data / "qemu").mkdir(parents=True)
     for v in ("4.0.0", "4.1.0", "5.0.0"):
@@ -92,7 +97,7 @@ def test_gap_shown_by_the_cli(tmp_path: Path, monkeypatch, capsys) -> None:  # n
 # ------------------------------------------------------------------ CPU names
 
 
-def test_skylake_server_timeline(db) -> None:
+def test_skylake_server_timeline(db: Db) -> None:
     h = cpu_history(db.releases(), "Skylake-Server")
     first = next(s for s in h.steps if s.present)
     assert first.version == "2.10.0" and first.label == "model"
@@ -105,7 +110,7 @@ def test_skylake_server_timeline(db) -> None:
     assert events(h, "4.2.0")["versions"][0].names == ("Skylake-Server-v3",)
 
 
-def test_icelake_client_deprecated_then_removed(db) -> None:
+def test_icelake_client_deprecated_then_removed(db: Db) -> None:
     h = cpu_history(db.releases(), "icelake-client")  # any case
     assert h.subject == "Icelake-Client"
     assert "use Icelake-Server instead" in events(h, "5.2.0")["deprecated"][0].message
@@ -113,7 +118,7 @@ def test_icelake_client_deprecated_then_removed(db) -> None:
     assert not any(s.present for s in h.steps if version_key(s.version) >= version_key("7.1.0"))
 
 
-def _locs(rel, names, leaves: set[int]) -> set[str]:  # noqa: ANN001
+def _locs(rel: Release, names: Iterable[str], leaves: set[int]) -> set[str]:
     fn = FeatureNames(rel)
     out = set()
     for n in names:
@@ -124,11 +129,11 @@ def _locs(rel, names, leaves: set[int]) -> set[str]:  # noqa: ANN001
     return out
 
 
-def test_feature_events_replay_to_the_matrix(db) -> None:
+def test_feature_events_replay_to_the_matrix(db: Db) -> None:
     """Property: for any CPU name, applying each release's +/- to the previous release's
     features (by location) gives exactly that release's features."""
     rels = upstream(db)
-    leaves = {w.leaf for r in rels for w in r.words if w.subleaf is not None}
+    leaves = {w.leaf for r in rels for w in r.words if w.subleaf is not None and w.leaf is not None}
     names = sorted({c.name for r in rels for c in r.cpus})
 
     @settings(max_examples=60, deadline=None)
@@ -157,7 +162,7 @@ def test_feature_events_replay_to_the_matrix(db) -> None:
 # ------------------------------------------------------------------ features
 
 
-def test_hle_in_the_skylake_server_family(db) -> None:
+def test_hle_in_the_skylake_server_family(db: Db) -> None:
     rels = upstream(db)
     h = feature_history(rels, "cpuid.0x7.0.ebx.4", model="Skylake-Server")
     assert h.subject == "hle"
@@ -170,7 +175,7 @@ def test_hle_in_the_skylake_server_family(db) -> None:
     assert "Skylake-Server-v3" in ev["new_without"][0].names
 
 
-def test_feature_rename_is_an_event_not_a_loss(db) -> None:
+def test_feature_rename_is_an_event_not_a_loss(db: Db) -> None:
     h = feature_history(upstream(db), "cpuid.0x80000001.edx.25")
     ev = events(h, "2.8.0")
     assert ev["renamed"][0].message.startswith("renamed fxsr_opt -> fxsr-opt")
@@ -181,7 +186,7 @@ def test_feature_rename_is_an_event_not_a_loss(db) -> None:
 # ------------------------------------------------------------------ downstream
 
 
-def test_downstream_releases_are_branches(db) -> None:
+def test_downstream_releases_are_branches(db: Db) -> None:
     rels = db.releases()
     down = [r.version for r in rels if not r.upstream]
     assert down  # the shipped data has at least one (8.1.0-rhel)
@@ -202,7 +207,8 @@ def test_downstream_releases_are_branches(db) -> None:
         assert step.since == base
 
     # the upstream chain is the same with or without branches
-    def chain(x):  # noqa: ANN001, ANN202
+    def chain(x: History) -> list[tuple[str, str | None, tuple[Event, ...]]]:
+
         return [(s.version, s.since, s.events) for s in x.steps if s.upstream]
 
     assert chain(h) == chain(plain)
@@ -211,7 +217,7 @@ def test_downstream_releases_are_branches(db) -> None:
 # ------------------------------------------------------------------ CLI
 
 
-def test_cli_history_json_and_markdown(capsys) -> None:  # noqa: ANN001
+def test_cli_history_json_and_markdown(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(
         capsys, "history", "--feature", "pdpe1gb", "--model", "Haswell", "--json"
     )
@@ -238,7 +244,9 @@ def test_cli_history_json_and_markdown(capsys) -> None:  # noqa: ANN001
         (["history", "EPYC", "--feature", "hle", "--model", "Haswell"], "two CPU names given"),
     ],
 )
-def test_history_bad_arguments(capsys, argv: list[str], message: str) -> None:  # noqa: ANN001
+def test_history_bad_arguments(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
     code, out, err = run_cli(capsys, *argv)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and message in err and "hint:" in err

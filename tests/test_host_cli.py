@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import platform
+from pathlib import Path
 
 import pytest
 
@@ -15,13 +16,13 @@ HASWELL = FIXTURES / "hosts" / "intel-6-60-3-haswell-no-pdpe1gb.cpuid"
 CPUINFO = FIXTURES / "hosts" / "cpuinfo-amd-23-1-2-two-cpus.txt"
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out = capsys.readouterr()
     return code, out.out, out.err
 
 
-def test_json_shape(capsys):
+def test_json_shape(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "host", str(HASWELL), "--qemu", "10.2", "--json")
     assert code == 0, err
     d = json.loads(out)
@@ -41,7 +42,7 @@ def test_json_shape(capsys):
     assert all(isinstance(m["usable"], bool) for m in d["models"])
 
 
-def test_text_output(capsys):
+def test_text_output(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "host", str(HASWELL), "--qemu", "7.2")
     assert code == 0
     assert "GenuineIntel family 6 model 60 (0x3c) stepping 3, signature 0x000306c3" in out
@@ -52,7 +53,7 @@ def test_text_output(capsys):
     assert "pdpe1gb" in line
 
 
-def test_stdin(capsys, monkeypatch):
+def test_stdin(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO(HASWELL.read_text()))
     code, out, _ = run(capsys, "host", "-", "--json")
     assert code == 0
@@ -60,7 +61,7 @@ def test_stdin(capsys, monkeypatch):
     assert d["source"] == "cpuid -1 -r dump <stdin>" and d["model"] == 60
 
 
-def test_proc_cpuinfo_file(capsys):
+def test_proc_cpuinfo_file(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "host", str(CPUINFO), "--qemu", "10.2", "--json")
     assert code == 0
     d = json.loads(out)
@@ -68,7 +69,7 @@ def test_proc_cpuinfo_file(capsys):
     assert {m["name"]: m["usable"] for m in d["models"]}["EPYC-v1"] is True
 
 
-def test_add_list_show_rm(capsys):
+def test_add_list_show_rm(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "host", "add", "box-haswell", str(HASWELL))
     assert code == 0, err
     assert "saved host box-haswell" in out
@@ -105,14 +106,18 @@ def test_add_list_show_rm(capsys):
         (["host", "list", "extra"], "takes no arguments"),
     ],
 )
-def test_bad_arguments_exit_2_with_one_line(capsys, argv, words):
+def test_bad_arguments_exit_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], argv: list[str], words: str
+) -> None:
     code, out, err = run(capsys, *argv)
     assert code == 2
     assert out == ""
     assert len(err.strip().splitlines()) == 1 and words in err
 
 
-def test_decoded_cpuid_output_is_refused(capsys, tmp_path):
+def test_decoded_cpuid_output_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     p = tmp_path / "decoded.txt"
     p.write_text('CPU 0:\n   vendor_id = "GenuineIntel"\n   version information (1/eax):\n')
     code, _, err = run(capsys, "host", str(p))
@@ -120,14 +125,14 @@ def test_decoded_cpuid_output_is_refused(capsys, tmp_path):
     assert "decoded.txt:2: this is decoded `cpuid` output" in err and "cpuid -1 -r" in err
 
 
-def test_help_teaches(capsys):
+def test_help_teaches(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["host", "--help"])
     out = capsys.readouterr().out
     assert "cpudb host add box1 box1.cpuid" in out and "--this-host" in out and "--qmp" in out
 
 
-def test_this_host(capsys):
+def test_this_host(capsys: pytest.CaptureFixture[str]) -> None:
     if platform.system() != "Linux" or platform.machine() != "x86_64":
         pytest.skip("needs an x86 Linux machine")
     code, out, _ = run(capsys, "host", "--this-host", "--json")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from cpudb.scrapers import cpuid_dump
@@ -16,7 +17,7 @@ ROW0 = "   0x00000000 0x00: eax=0x0000000d ebx=0x756e6547 ecx=0x6c65746e edx=0x4
 ROW1 = "   0x00000001 0x00: eax=0x000306c3 ebx=0x00100800 ecx=0x7ffafbff edx=0xbfebfbff"
 
 
-def test_one_cpu_dump():
+def test_one_cpu_dump() -> None:
     d = cpuid_dump.parse((HOSTS / "intel-6-60-3-haswell-no-pdpe1gb.cpuid").read_text(), "h")
     assert len(d.cpus) == 1
     rows = {(r.leaf, r.subleaf): r for r in d.cpu0.leaves}
@@ -27,14 +28,14 @@ def test_one_cpu_dump():
     assert d.differing_rows() == ()
 
 
-def test_several_cpus_keep_order_and_report_differences():
+def test_several_cpus_keep_order_and_report_differences() -> None:
     d = cpuid_dump.parse((HOSTS / "two-cpus-avx2-differs.cpuid").read_text(), "t")
     assert [c.index for c in d.cpus] == [0, 1]
     diff = {(r.leaf, r.subleaf) for r in d.differing_rows()}
     assert diff == {(0x1, 0), (0x7, 0)}  # APIC id in leaf 1 EBX, AVX2 in leaf 7
 
 
-def test_rows_without_header_and_crlf():
+def test_rows_without_header_and_crlf() -> None:
     d = cpuid_dump.parse(f"{ROW0}\r\n{ROW1}\r\n", "x")
     assert [r.leaf for r in d.cpu0.leaves] == [0, 1]
 
@@ -53,7 +54,8 @@ def test_rows_without_header_and_crlf():
         (f"CPU 0:\nCPU 1:\n{ROW0}\n", 2, "CPU header with no rows"),
     ],
 )
-def test_bad_input_names_the_line(text, line, words):
+def test_bad_input_names_the_line(text: str, line: int, words: str) -> None:
+
     with pytest.raises(ParseError) as e:
         cpuid_dump.parse(text, "box.cpuid")
     assert e.value.line == line
@@ -64,12 +66,12 @@ def test_bad_input_names_the_line(text, line, words):
     assert "\n" not in msg
 
 
-def test_duplicates_are_per_cpu():
+def test_duplicates_are_per_cpu() -> None:
     text = f"CPU 0:\n{ROW0}\n{ROW1}\nCPU 1:\n{ROW0}\n{ROW1}\n"
     assert len(cpuid_dump.parse(text).cpus) == 2
 
 
-def test_cli_bad_dump_is_one_line_exit_2(tmp_path):
+def test_cli_bad_dump_is_one_line_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "bad.cpuid"
     bad.write_text(f"CPU:\n{ROW0}\n   0x00000001 0x00: eax=0x00\n")
     r = subprocess.run(
@@ -82,7 +84,7 @@ def test_cli_bad_dump_is_one_line_exit_2(tmp_path):
     assert "bad.cpuid:3:" in lines[0] and "cpuid -1 -r" in lines[0]
 
 
-def test_cli_empty_file_exit_2(tmp_path):
+def test_cli_empty_file_exit_2(tmp_path: Path) -> None:
     empty = tmp_path / "empty.cpuid"
     empty.write_text("")
     r = subprocess.run(

@@ -10,14 +10,18 @@ from pathlib import Path
 import pytest
 from cpudb.scrapers import cpuid_dump, cpuinfo
 
-from cpudb import host as H
 from cpudb.errors import ParseError
-from tests.conftest import FIXTURES, need_tool
+from cpudb.host_build import from_cpuinfo, from_dump, linux_flag_map
+from cpudb.host_cpu import HostCpu
+from cpudb.host_fit import blockers
+from cpudb.host_load import load_host
+from cpudb.query import Db
+from tests.conftest import FIXTURES, cpu_named, need_tool
 
 TWO = FIXTURES / "hosts" / "cpuinfo-amd-23-1-2-two-cpus.txt"
 
 
-def test_parse_two_cpus():
+def test_parse_two_cpus() -> None:
     info = cpuinfo.parse(TWO.read_text(), TWO.name)
     assert len(info.cpus) == 2
     c = info.cpu0
@@ -40,15 +44,15 @@ def test_parse_two_cpus():
         ),
     ],
 )
-def test_bad_cpuinfo(text, line, words):
+def test_bad_cpuinfo(text: str, line: int, words: str) -> None:
     with pytest.raises(ParseError) as e:
         cpuinfo.parse(text, "ci.txt")
     assert e.value.line == line and words in str(e.value)
 
 
-def test_decoding_through_linux_names(db):
+def test_decoding_through_linux_names(db: Db) -> None:
     rel = db.release("10.2")
-    h = H.load_host(str(TWO))
+    h = load_host(str(TWO))
     assert h.kind == "cpuinfo" and h.source == f"/proc/cpuinfo text {TWO.name}"
     assert (h.vendor, h.family, h.model, h.stepping, h.hypervisor) == (
         "AuthenticAMD",
@@ -65,9 +69,9 @@ def test_decoding_through_linux_names(db):
     assert "invtsc" in hf.unknown  # only as synthetic constant_tsc/nonstop_tsc
     assert "mds-no" in hf.unknown  # MSR
     assert any("flags differ between CPUs: avx2" in n for n in hf.notes)
-    cpu = rel.cpu("EPYC-v1")
-    assert H.blockers(rel, cpu, hf) == ()
-    round_trip = H.HostCpu.from_json(h.to_json())
+    assert blockers(rel, cpu_named(rel, "EPYC-v1"), hf) == ()
+
+    round_trip = HostCpu.from_json(h.to_json())
     assert round_trip.features_in(rel) == hf
 
 
@@ -77,7 +81,7 @@ def test_decoding_through_linux_names(db):
 LINUX_CLEARS = {"cpuid.0x80000008.ebx.25": "cpuid.0x80000008.ebx.24"}
 
 
-def test_cpuid_and_proc_cpuinfo_agree_on_this_machine(db):
+def test_cpuid_and_proc_cpuinfo_agree_on_this_machine(db: Db) -> None:
     """Two readings of this machine, decoded by cpudb's own rules (`cpuid -1 -r` and
     /proc/cpuinfo): every feature both can tell has the same value, except where a
     Linux rule explains the difference (`LINUX_CLEARS`)."""
@@ -86,9 +90,9 @@ def test_cpuid_and_proc_cpuinfo_agree_on_this_machine(db):
     tool = need_tool("cpuid", "apt-get install cpuid")
     out = subprocess.run([tool, "-1", "-r"], capture_output=True, text=True, check=True).stdout
     rel = db.release(None)
-    dump = H.from_dump(cpuid_dump.parse(out, "cpuid -1 -r"), "cpuid -1 -r").features_in(rel)
+    dump = from_dump(cpuid_dump.parse(out, "cpuid -1 -r"), "cpuid -1 -r").features_in(rel)
     info = cpuinfo.parse(Path("/proc/cpuinfo").read_text(), "/proc/cpuinfo")
-    proc = H.from_cpuinfo(info, H.linux_flag_map(), "/proc/cpuinfo").features_in(rel)
+    proc = from_cpuinfo(info, linux_flag_map(), "/proc/cpuinfo").features_in(rel)
     by_name = {f.name: f.location for f in rel.features}
     loc_name = {loc: name for name, loc in by_name.items()}
     both = set(by_name) - dump.unknown - proc.unknown
@@ -102,15 +106,15 @@ def test_cpuid_and_proc_cpuinfo_agree_on_this_machine(db):
     assert disagree == []
 
 
-def test_la57_hidden_by_linux_is_unknown_not_absent(db):
+def test_la57_hidden_by_linux_is_unknown_not_absent(db: Db) -> None:
     """Linux lists la57 only when it runs 5-level paging itself; KVM offers it anyway."""
     rel = db.release("7.2.0")
     text = (FIXTURES / "hosts" / "cpuinfo-amd-23-1-2-two-cpus.txt").read_text()
     info = cpuinfo.parse(text, "cpuinfo")
-    hf = H.from_cpuinfo(info, H.linux_flag_map(), "cpuinfo").features_in(rel)
+    hf = from_cpuinfo(info, linux_flag_map(), "cpuinfo").features_in(rel)
     assert "la57" in hf.unknown and "la57" not in hf.present
     assert any("5-level paging" in n for n in hf.notes)
-    on = H.from_cpuinfo(
-        cpuinfo.parse(text.replace("flags\t\t: ", "flags\t\t: la57 "), "c"), H.linux_flag_map(), "c"
+    on = from_cpuinfo(
+        cpuinfo.parse(text.replace("flags\t\t: ", "flags\t\t: la57 "), "c"), linux_flag_map(), "c"
     ).features_in(rel)
     assert "la57" in on.present

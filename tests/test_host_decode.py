@@ -9,21 +9,32 @@ from __future__ import annotations
 
 import json
 import re
+from typing import TYPE_CHECKING
 
 import pytest
 from cpudb.scrapers import cpuid_dump
 
-from cpudb import host as H
+from cpudb.host_build import from_dump, signature_fms
+from cpudb.host_cpu import HostCpu
+from cpudb.host_features import HostFeatures
+from cpudb.host_fit import best_models, blockers, model_fits, unknown_of, usable_models
+from cpudb.host_load import load_host
+from cpudb.model import Release
+from cpudb.query import Db
 from cpudb.resolve import name_index
-from tests.conftest import FIXTURES, HOSTS_DIR, need_hosts_dir
+from tests.conftest import FIXTURES, HOSTS_DIR, cpu_named, need_hosts_dir
+
+if TYPE_CHECKING:
+    from _pytest.mark import ParameterSet  # pytest.param's type, not exported by pytest
+
 
 HASWELL = FIXTURES / "hosts" / "intel-6-60-3-haswell-no-pdpe1gb.cpuid"
 LEAF0 = "0x00000000 0x00: eax=0x{max:08x} ebx=0x756e6547 ecx=0x6c65746e edx=0x49656e69"
 CENTAUR0 = "0x00000000 0x00: eax=0x{max:08x} ebx=0x746e6543 ecx=0x736c7561 edx=0x48727561"
 
 
-def dump(*rows: str, name: str = "t.cpuid") -> H.HostCpu:
-    return H.from_dump(cpuid_dump.parse("CPU:\n" + "\n".join(rows) + "\n", name), name)
+def dump(*rows: str, name: str = "t.cpuid") -> HostCpu:
+    return from_dump(cpuid_dump.parse("CPU:\n" + "\n".join(rows) + "\n", name), name)
 
 
 # ------------------------------------------------------------ identification
@@ -41,11 +52,11 @@ def dump(*rows: str, name: str = "t.cpuid") -> H.HostCpu:
         (0x00020F32, (15, 35, 2)),  # family 15 (NetBurst): extended model is used
     ],
 )
-def test_family_model_stepping_rule(eax, fms):
-    assert H.signature_fms(eax) == fms
+def test_family_model_stepping_rule(eax: int, fms: tuple[int, int, int]) -> None:
+    assert signature_fms(eax) == fms
 
 
-def _readme_rows() -> list:
+def _readme_rows() -> list[ParameterSet]:
     readme = HOSTS_DIR / "README.md"
     if not readme.is_file():
         return [pytest.param(None, id="no-shared-hosts")]
@@ -62,11 +73,12 @@ def _readme_rows() -> list:
 
 
 @pytest.mark.parametrize("row", _readme_rows())
-def test_shared_dump_decodes_to_readme_row(row):
+def test_shared_dump_decodes_to_readme_row(row: tuple[str, ...] | None) -> None:
     hosts = need_hosts_dir()
+    assert row is not None  # None only when the shared hosts are absent: skipped above
     stem, brand, sig, family, model, stepping = row
     vendor = json.loads((hosts / "expected.json").read_text())[stem]["decoded"]["vendor"]
-    h = H.load_host(str(hosts / f"{stem}.cpuid"))
+    h = load_host(str(hosts / f"{stem}.cpuid"))
     assert (h.vendor, h.family, h.model, h.stepping, h.brand) == (
         vendor,
         int(family),
@@ -79,7 +91,7 @@ def test_shared_dump_decodes_to_readme_row(row):
     assert h.source == f"cpuid -1 -r dump {stem}.cpuid"
 
 
-def test_readme_table_has_every_dump():
+def test_readme_table_has_every_dump() -> None:
     hosts = need_hosts_dir()
     assert len(_readme_rows()) == len(list(hosts.glob("*.cpuid"))) == 16
 
@@ -88,12 +100,12 @@ def test_readme_table_has_every_dump():
 
 
 @pytest.fixture(scope="module")
-def rel(db):
+def rel(db: Db) -> Release:
     return db.release("10.2")
 
 
-def test_haswell_fixture_features(rel):
-    h = H.load_host(str(HASWELL))
+def test_haswell_fixture_features(rel: Release) -> None:
+    h = load_host(str(HASWELL))
     hf = h.features_in(rel)
     assert {"avx2", "fma", "invpcid", "xsaveopt", "invtsc", "syscall", "arat"} <= hf.present
     assert "pdpe1gb" not in hf.present | hf.unknown  # absent: the bit is clear
@@ -108,50 +120,50 @@ def test_haswell_fixture_features(rel):
     assert not hf.present & hf.unknown
 
 
-def test_blockers_and_best(rel):
-    hf = H.load_host(str(HASWELL)).features_in(rel)
-    assert H.blockers(rel, rel.cpu("Haswell-v2"), hf) == ()
-    assert H.blockers(rel, rel.cpu("Haswell-noTSX"), hf) == ()
-    assert H.blockers(rel, rel.cpu("Haswell-v1"), hf) == ("hle", "rtm")
-    sky = H.blockers(rel, rel.cpu("Skylake-Server-v1"), hf)
+def test_blockers_and_best(rel: Release) -> None:
+    hf = load_host(str(HASWELL)).features_in(rel)
+    assert blockers(rel, cpu_named(rel, "Haswell-v2"), hf) == ()
+    assert blockers(rel, cpu_named(rel, "Haswell-noTSX"), hf) == ()
+    assert blockers(rel, cpu_named(rel, "Haswell-v1"), hf) == ("hle", "rtm")
+    sky = blockers(rel, cpu_named(rel, "Skylake-Server-v1"), hf)
     assert "pdpe1gb" in sky and "avx512f" in sky
-    cpu = H.load_host(str(HASWELL))
-    assert H.best_models(rel, cpu, hf)[0] == "Haswell-v2"
-    fits = {f.name: f for f in H.model_fits(rel, hf)}
+    cpu = load_host(str(HASWELL))
+    assert best_models(rel, cpu, hf)[0] == "Haswell-v2"
+    fits = {f.name: f for f in model_fits(rel, hf)}
     assert fits["Haswell"].alias_of == "Haswell-v1" and fits["Haswell"].blockers == ("hle", "rtm")
     assert fits["Skylake-Server-v1"].usable is False
     assert "mds-no" in with_kvm(rel, "Cascadelake-Server-v2")
     assert "mds-no" in fits["Cascadelake-Server-v2"].unknown  # reported apart
     assert "mds-no" not in fits["Cascadelake-Server-v2"].blockers
-    assert H.usable_models(rel, hf) == tuple(f.name for f in fits.values() if f.usable)
+    assert usable_models(rel, hf) == tuple(f.name for f in fits.values() if f.usable)
 
 
-def test_kvm_gives_what_the_host_cpu_lacks(rel):
+def test_kvm_gives_what_the_host_cpu_lacks(rel: Release) -> None:
     """x2apic, tsc-deadline, hypervisor and the kvm* paravirt bits come from KVM/QEMU."""
     lacking = 0x7FFAFBFF & ~(1 << 21 | 1 << 24)  # CPUID.1:ECX without x2apic, tsc-deadline
     text = HASWELL.read_text().replace("ecx=0x7ffafbff", f"ecx=0x{lacking:08x}")
-    hf = H.from_dump(cpuid_dump.parse(text, "h"), "h").features_in(rel)
+    hf = from_dump(cpuid_dump.parse(text, "h"), "h").features_in(rel)
     assert not {"x2apic", "tsc-deadline", "hypervisor", "kvmclock"} & hf.present
     assert {"x2apic", "tsc-deadline", "hypervisor", "kvmclock"} <= with_kvm(rel, "Haswell-v2")
     assert {"x2apic", "tsc-deadline", "hypervisor", "kvmclock"} <= hf.kvm_supplied
-    assert H.blockers(rel, rel.cpu("Haswell-v2"), hf) == ()
+    assert blockers(rel, cpu_named(rel, "Haswell-v2"), hf) == ()
     # without those rules the same model would be blocked
-    assert H.blockers(rel, rel.cpu("Haswell-v2"), H.HostFeatures(hf.present, hf.unknown, ()))
+    assert blockers(rel, cpu_named(rel, "Haswell-v2"), HostFeatures(hf.present, hf.unknown, ()))
 
 
-def with_kvm(rel, name):
+def with_kvm(rel: Release, name: str) -> frozenset[str]:
     from cpudb.resolve import with_accel
 
-    return with_accel(rel, rel.cpu(name).features, "kvm")
+    return with_accel(rel, cpu_named(rel, name).features, "kvm")
 
 
-def test_tcg_blockers_do_not_get_kvm_rules(rel):
-    hf = H.load_host(str(HASWELL)).features_in(rel)
+def test_tcg_blockers_do_not_get_kvm_rules(rel: Release) -> None:
+    hf = load_host(str(HASWELL)).features_in(rel)
     # a model that enables x2apic only through KVM's defaults: under tcg no x2apic is asked
-    assert "x2apic" not in H.blockers(rel, rel.cpu("qemu64-v1"), hf, accel="tcg")
+    assert "x2apic" not in blockers(rel, cpu_named(rel, "qemu64-v1"), hf, accel="tcg")
 
 
-def test_missing_leaf_is_unknown_and_reported(rel):
+def test_missing_leaf_is_unknown_and_reported(rel: Release) -> None:
     h = dump(
         LEAF0.format(max=7),
         "0x00000001 0x00: eax=0x000306c3 ebx=0x00100800 ecx=0x7ffafbff edx=0xbfebfbff",
@@ -160,11 +172,11 @@ def test_missing_leaf_is_unknown_and_reported(rel):
     assert "avx2" in hf.unknown and "avx2" not in hf.present
     assert "0x7.0" in hf.missing_leaves
     assert any("0x7.0" in n for n in hf.notes)
-    assert "avx2" not in H.blockers(rel, rel.cpu("Haswell-v2"), hf)
-    assert "avx2" in H.unknown_of(rel, rel.cpu("Haswell-v2"), hf)
+    assert "avx2" not in blockers(rel, cpu_named(rel, "Haswell-v2"), hf)
+    assert "avx2" in unknown_of(rel, cpu_named(rel, "Haswell-v2"), hf)
 
 
-def test_centaur_leaves_only_for_centaur_vendors(rel):
+def test_centaur_leaves_only_for_centaur_vendors(rel: Release) -> None:
     rows = [
         "0x00000001 0x00: eax=0x000507b3 ebx=0 ecx=0 edx=0x00000001",
         "0xc0000000 0x00: eax=0xc0000001 ebx=0 ecx=0 edx=0",
@@ -177,7 +189,7 @@ def test_centaur_leaves_only_for_centaur_vendors(rel):
     assert not {"xstore", "xcrypt"} & (intel.present | intel.unknown)
 
 
-def test_32_bit_capture_keeps_syscall(rel):
+def test_32_bit_capture_keeps_syscall(rel: Release) -> None:
     rows = [
         "0x00000001 0x00: eax=0x000306c3 ebx=0x00100800 ecx=0x7ffafbff edx=0xbfebfbff",
         "0x80000000 0x00: eax=0x80000001 ebx=0x00000000 ecx=0x00000000 edx=0x00000000",
@@ -188,8 +200,8 @@ def test_32_bit_capture_keeps_syscall(rel):
     assert any("32-bit" in n for n in hf.notes)
 
 
-def test_several_cpus_use_cpu0_and_say_what_differs(rel):
-    h = H.load_host(str(FIXTURES / "hosts" / "two-cpus-avx2-differs.cpuid"))
+def test_several_cpus_use_cpu0_and_say_what_differs(rel: Release) -> None:
+    h = load_host(str(FIXTURES / "hosts" / "two-cpus-avx2-differs.cpuid"))
     assert h.cpu_count == 2 and h.source.startswith("cpuid -r dump")
     hf = h.features_in(rel)
     assert "avx2" in hf.present
@@ -197,17 +209,17 @@ def test_several_cpus_use_cpu0_and_say_what_differs(rel):
     assert any("2 CPUs" in n for n in hf.notes)
 
 
-def test_stored_form_round_trips(rel):
+def test_stored_form_round_trips(rel: Release) -> None:
     for p in (HASWELL, FIXTURES / "hosts" / "two-cpus-avx2-differs.cpuid"):
-        h = H.load_host(str(p))
-        back = H.HostCpu.from_json(json.loads(json.dumps(h.to_json())))
+        h = load_host(str(p))
+        back = HostCpu.from_json(json.loads(json.dumps(h.to_json())))
         assert back == h
         assert back.features_in(rel) == h.features_in(rel)
 
 
-def test_same_host_decodes_for_every_release(db):
+def test_same_host_decodes_for_every_release(db: Db) -> None:
     """The stored registers are release-independent: old and new catalogues both decode."""
-    h = H.load_host(str(HASWELL))
+    h = load_host(str(HASWELL))
     for version in ("1.1.0", "2.0.0", "4.2.0", "7.2.0"):
         r = db.release(version)
         hf = h.features_in(r)
@@ -256,7 +268,7 @@ KNOWN_DIFFERENCES = {
 }
 
 
-def _captures():
+def _captures() -> list[ParameterSet]:
     p = HOSTS_DIR / "expected.json"
     if not p.is_file():
         return [pytest.param(None, id="no-shared-hosts")]
@@ -264,21 +276,22 @@ def _captures():
 
 
 @pytest.mark.parametrize("capture", _captures())
-def test_blockers_match_qemu_under_kvm(db, capture):
+def test_blockers_match_qemu_under_kvm(db: Db, capture: str | None) -> None:
     """For every CPU name QEMU reported under KVM, our blockers are QEMU's unavailable
     features (less those the dump cannot tell), apart from the explained differences."""
     hosts = need_hosts_dir()
+    assert capture is not None  # None only when the shared hosts are absent: skipped above
     answers = json.loads((hosts / "expected.json").read_text())[capture]["qemu_kvm_cpu_definitions"]
     rel = db.release(QEMU_OF_CAPTURE[capture])
     idx = name_index(rel.features)
-    hf = H.load_host(str(hosts / f"{capture}.cpuid")).features_in(rel)
+    hf = load_host(str(hosts / f"{capture}.cpuid")).features_in(rel)
     compared, differences = 0, {}
     for name, unavailable in answers.items():
         cpu = rel.cpu(name)
         if cpu is None:
             continue
         theirs = {idx.get(u, u) for u in unavailable} - hf.unknown
-        ours = set(H.blockers(rel, cpu, hf))
+        ours = set(blockers(rel, cpu, hf))
         compared += 1
         if ours != theirs:
             differences[(capture, name)] = (ours - theirs, theirs - ours)
@@ -309,7 +322,7 @@ LIBVIRT_AGREEMENT = {
 }
 
 
-def libvirt_comparison(db) -> list[tuple[str, str, str, str]]:
+def libvirt_comparison(db: Db) -> list[tuple[str, str, str, str]]:
     """(capture, libvirt guest model, cpudb best, agreement) for every capture with one."""
     expected = json.loads((HOSTS_DIR / "expected.json").read_text())
     rel = db.release("10.2")
@@ -317,15 +330,15 @@ def libvirt_comparison(db) -> list[tuple[str, str, str, str]]:
     for capture, e in sorted(expected.items()):
         if "guest" not in e:
             continue
-        cpu = H.load_host(str(HOSTS_DIR / f"{capture}.cpuid"))
+        cpu = load_host(str(HOSTS_DIR / f"{capture}.cpuid"))
         hf = cpu.features_in(rel)
-        best = H.best_models(rel, cpu, hf)[0]
+        best = best_models(rel, cpu, hf)[0]
         theirs = e["guest"]["model"]
         target = rel.cpu(theirs)
         concrete = target.alias_of if target is not None and target.alias_of else theirs
         if concrete == best:
             how = "same"
-        elif rel.cpu(best).model == (target.model if target else None):
+        elif cpu_named(rel, best).model == (target.model if target else None):
             how = "version"
         else:
             how = "other"
@@ -333,7 +346,7 @@ def libvirt_comparison(db) -> list[tuple[str, str, str, str]]:
     return out
 
 
-def test_best_model_vs_libvirt_guest(db):
+def test_best_model_vs_libvirt_guest(db: Db) -> None:
     need_hosts_dir()
     table = libvirt_comparison(db)
     assert {c: how for c, _, _, how in table} == LIBVIRT_AGREEMENT

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cpudb.scrapers import linux_cpufeatures as lc
 
 from cpudb.errors import ParseError
 from cpudb.paths import shipped_data_dir
+from cpudb.query import Db
 
 # Hand-written excerpts in the shape of the kernel headers (built into tmp_path by the
 # tests: the repository keeps no file named like a kernel header).
@@ -123,7 +125,7 @@ def headers_tree(tmp_path: Path) -> Path:
     return root
 
 
-def _names(d: dict) -> dict:
+def _names(d: dict[str, Any]) -> dict[str, dict[str, str]]:
     """The /proc/cpuinfo names of the locations (hidden flags keep only a description)."""
     return {
         loc: {"linux_name": e["linux_name"]}
@@ -132,7 +134,7 @@ def _names(d: dict) -> dict:
     }
 
 
-def test_descriptions_come_from_the_header_comments(tmp_path):
+def test_descriptions_come_from_the_header_comments(tmp_path: Path) -> None:
     d = lc.scrape(headers_tree(tmp_path)).to_json()
     descs = {loc: e.get("description") for loc, e in d["locations"].items()}
     assert descs["cpuid.0x1.edx.0"] == "Onboard FPU"  # the quoted /proc name is not in it
@@ -141,7 +143,7 @@ def test_descriptions_come_from_the_header_comments(tmp_path):
     assert descs["cpuid.0x7.1.eax.18"] == 'Load "kernel" (userspace) GS'  # hidden flag, quotes kept
 
 
-def test_new_convention_with_enum(tmp_path):
+def test_new_convention_with_enum(tmp_path: Path) -> None:
     lf = lc.scrape(headers_tree(tmp_path))
     d = lf.to_json()
     assert d["linux_version"] == "6.12.99"
@@ -161,7 +163,7 @@ def test_new_convention_with_enum(tmp_path):
     assert d["synthetic"] == ["constant_tsc"]
 
 
-def test_old_convention_with_section_comments(tmp_path):
+def test_old_convention_with_section_comments(tmp_path: Path) -> None:
     h = tmp_path / "cpufeatures.h"
     h.write_text(OLD_CPUFEATURES_H)
     lf = lc.scrape(h, version="4.19.0")
@@ -177,7 +179,7 @@ def test_old_convention_with_section_comments(tmp_path):
     assert d["synthetic"] == ["constant_tsc"]  # "" hides ALWAYS and OSXSAVE
 
 
-def test_unreadable_definition_names_the_line(tmp_path):
+def test_unreadable_definition_names_the_line(tmp_path: Path) -> None:
     h = tmp_path / "cpufeatures.h"
     h.write_text(
         "/* CPUID level 0x00000001 (EDX), word 0 */\n"
@@ -189,18 +191,19 @@ def test_unreadable_definition_names_the_line(tmp_path):
     assert e.value.line == 3
 
 
-def test_word_without_leaf_is_refused(tmp_path):
+def test_word_without_leaf_is_refused(tmp_path: Path) -> None:
     h = tmp_path / "cpufeatures.h"
     h.write_text('#define X86_FEATURE_X ( 5*32+ 2) /* "x" */\n')
     with pytest.raises(ParseError, match="no CPUID leaf known for word 5"):
         lc.scrape(h, version="1.0")
 
 
-def test_location_format_is_cpudbs(db):
+def test_location_format_is_cpudbs(db: Db) -> None:
     """Every shipped Linux location of a CPUID word QEMU also has is spelled exactly like
     cpudb's own location ids (subleaf only for subleaf-indexed leaves)."""
     shipped = json.loads((shipped_data_dir() / "linux-cpufeatures.json").read_text())
-    words: dict[tuple[int, str], set[int | None]] = {}
+    words: dict[tuple[int, str | None], set[int | None]] = {}
+
     for rel in db.releases():
         for w in rel.words:
             if w.type == "cpuid" and w.leaf is not None:
@@ -230,7 +233,7 @@ def test_location_format_is_cpudbs(db):
         assert loc in shipped["locations"] and loc in qemu_locations, loc
 
 
-def test_subleaf_rule_matches_every_shipped_qemu_word(db):
+def test_subleaf_rule_matches_every_shipped_qemu_word(db: Db) -> None:
     odd = []
     for rel in db.releases():
         for w in rel.words:
@@ -243,7 +246,7 @@ def test_subleaf_rule_matches_every_shipped_qemu_word(db):
     assert set(odd) <= {("1.4.0", "FEAT_7_0_EBX")}
 
 
-def test_shipped_file_is_reproducible():
+def test_shipped_file_is_reproducible() -> None:
     """`python -m cpudb.scrapers.linux_cpufeatures` over the recorded headers gives the
     shipped file byte for byte (skipped unless those headers are installed)."""
     shipped_text = (shipped_data_dir() / "linux-cpufeatures.json").read_text()

@@ -9,7 +9,11 @@ import subprocess
 import pytest
 from cpudb.scrapers import cpuid_dump, live_host
 
-from cpudb import host as H
+from cpudb.host_build import from_dump
+from cpudb.host_cpu import HostCpu
+from cpudb.host_fit import blockers
+from cpudb.host_load import kvm_host, load_host, qmp_host
+from cpudb.query import Db
 from cpudb.resolve import name_index
 from tests.conftest import FIXTURES, need_kvm, need_tool
 
@@ -21,7 +25,7 @@ def _linux_x86() -> None:
         pytest.skip("needs an x86 Linux machine")
 
 
-def test_enumeration_reads_what_a_dump_holds():
+def test_enumeration_reads_what_a_dump_holds() -> None:
     """enumerate_leaves, driven by a fake CPU answering from a dump, asks for every row
     the dump has (and decodes to the same features)."""
     rows = {(r.leaf, r.subleaf): r for r in cpuid_dump.parse(HASWELL.read_text()).cpu0.leaves}
@@ -39,14 +43,14 @@ def test_enumeration_reads_what_a_dump_holds():
     assert (0x40000000, 0) not in asked  # hypervisor leaves only with the hypervisor bit
 
 
-def test_dev_cpuid_and_cpuid_tool_agree(db):
+def test_dev_cpuid_and_cpuid_tool_agree(db: Db) -> None:
     _linux_x86()
     tool = need_tool("cpuid", "apt-get install cpuid")
     if not os.access(live_host.DEV_CPUID, os.R_OK):
         pytest.skip(f"{live_host.DEV_CPUID} not readable (root + `modprobe cpuid`)")
-    direct = H.from_dump(live_host.read_dev_cpuid(), "dev")
+    direct = from_dump(live_host.read_dev_cpuid(), "dev")
     out = subprocess.run([tool, "-1", "-r"], capture_output=True, text=True, check=True).stdout
-    via_tool = H.from_dump(cpuid_dump.parse(out, "cpuid -1 -r"), "tool")
+    via_tool = from_dump(cpuid_dump.parse(out, "cpuid -1 -r"), "tool")
     assert (direct.vendor, direct.family, direct.model, direct.brand) == (
         via_tool.vendor,
         via_tool.family,
@@ -57,21 +61,21 @@ def test_dev_cpuid_and_cpuid_tool_agree(db):
     assert direct.features_in(rel).present == via_tool.features_in(rel).present
 
 
-def test_this_host_says_which_source():
+def test_this_host_says_which_source() -> None:
     _linux_x86()
-    h = H.load_host("this-cpu")
+    h = load_host("this-cpu")
     assert h.source.split()[0] in (live_host.DEV_CPUID, "cpuid", live_host.PROC_CPUINFO)
     assert h.vendor and h.family > 0
 
 
-def _qmp_or_skip():
+def _qmp_or_skip() -> HostCpu:
     _linux_x86()
     need_tool("qemu-system-x86_64", "apt-get install qemu-system-x86")
     need_kvm()
-    return H.qmp_host()
+    return qmp_host()
 
 
-def test_qmp_blockers_are_qemus_unavailable_features(db):
+def test_qmp_blockers_are_qemus_unavailable_features(db: Db) -> None:
     """From QEMU's own `host` expansion, our blockers are exactly QEMU's
     unavailable-features for every CPU name of the binary's release."""
     q = _qmp_or_skip()
@@ -86,14 +90,14 @@ def test_qmp_blockers_are_qemus_unavailable_features(db):
     for cpu in rel.cpus:
         if cpu.name not in unavailable:
             continue
-        assert set(H.blockers(rel, cpu, hf)) == {idx.get(u, u) for u in unavailable[cpu.name]}, (
+        assert set(blockers(rel, cpu, hf)) == {idx.get(u, u) for u in unavailable[cpu.name]}, (
             cpu.name
         )
         compared += 1
     assert compared == len(rel.cpus)
 
 
-def test_qmp_host_is_within_our_cpuid_decoding(db):
+def test_qmp_host_is_within_our_cpuid_decoding(db: Db) -> None:
     """What KVM offers (`-cpu host`) is never more than this machine's CPUID plus what our
     KVM rules say KVM adds (the converse need not hold: nested or restricted KVMs offer
     less; the difference is printed for the issue note)."""
@@ -104,7 +108,7 @@ def test_qmp_host_is_within_our_cpuid_decoding(db):
         else db.release(None)
     )
     hq = q.features_in(rel)
-    hc = H.load_host("this-cpu").features_in(rel)
+    hc = load_host("this-cpu").features_in(rel)
     assert hc.present, "no features decoded from this machine"
     beyond = hq.present - hc.present - hc.kvm_supplied - hc.unknown
     assert beyond == frozenset()
@@ -112,7 +116,7 @@ def test_qmp_host_is_within_our_cpuid_decoding(db):
     print(f"CPUID has, KVM does not offer ({len(only_cpuid)}): {' '.join(only_cpuid)}")
 
 
-def test_kvm_ioctl_blockers_are_qemus_unavailable_features(db):
+def test_kvm_ioctl_blockers_are_qemus_unavailable_features(db: Db) -> None:
     """Two readings of what KVM gives a guest here: KVM_GET_SUPPORTED_CPUID (+ feature
     MSRs) decoded by cpudb's KVM rules, and QEMU's own verdict under KVM. For every CPU
     name of the binary's release the blockers are QEMU's unavailable-features."""
@@ -121,26 +125,26 @@ def test_kvm_ioctl_blockers_are_qemus_unavailable_features(db):
     if version not in {i.version for i in db.versions()}:
         pytest.skip(f"no snapshot of QEMU {version}")
     rel = db.release(version)
-    k = H.kvm_host()
+    k = kvm_host()
     assert k.kind == "kvm" and k.leaves
     hk = k.features_in(rel)
     idx = name_index(rel.features)
     unavailable = dict(q.qemu_unavailable)
     wrong = {
-        cpu.name: (set(H.blockers(rel, cpu, hk)), {idx.get(u, u) for u in unavailable[cpu.name]})
+        cpu.name: (set(blockers(rel, cpu, hk)), {idx.get(u, u) for u in unavailable[cpu.name]})
         for cpu in rel.cpus
-        if set(H.blockers(rel, cpu, hk)) != {idx.get(u, u) for u in unavailable[cpu.name]}
+        if set(blockers(rel, cpu, hk)) != {idx.get(u, u) for u in unavailable[cpu.name]}
     }
     assert wrong == {}
     assert len(unavailable) == len(rel.cpus)
 
 
-def test_this_host_is_what_kvm_gives(db, machine):
+def test_this_host_is_what_kvm_gives(db: Db, machine: None) -> None:
     """--this-host asks KVM when /dev/kvm works, and keeps the notes on stored round trips."""
     _linux_x86()
     need_kvm()
-    h = H.load_host("this-host")
+    h = load_host("this-host")
     assert h.kind == "kvm" and "KVM_GET_SUPPORTED_CPUID" in h.source
-    again = H.HostCpu.from_json(h.to_json())
+    again = HostCpu.from_json(h.to_json())
     rel = db.release(None)
     assert again.features_in(rel) == h.features_in(rel)

@@ -16,22 +16,23 @@ from pathlib import Path
 
 import pytest
 
-from cpudb import host as H
 from cpudb import hostfiles
 from cpudb.cli import main
+from cpudb.host_cpu import HostCpu
+from cpudb.host_fit import blockers
 from cpudb.query import open_db
 from cpudb.record import replace
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, cpu_named
 
 HF = FIXTURES / "hostfiles"
 
 
-def one(name: str) -> H.HostCpu:
+def one(name: str) -> HostCpu:
     ((_, cpu),) = hostfiles.read((HF / name).read_text(), name)
     return cpu
 
 
-def test_domcapabilities_host_model_and_qemus_verdicts():
+def test_domcapabilities_host_model_and_qemus_verdicts() -> None:
     cpu = one("domcaps-skylake.xml")
     assert cpu.kind == "libvirt" and cpu.vendor == "GenuineIntel" and cpu.qemu_version == "7.2"
     rel = open_db().release(cpu.qemu_version)
@@ -45,11 +46,13 @@ def test_domcapabilities_host_model_and_qemus_verdicts():
     epyc = set(verdicts["EPYC-v1"])
     assert epyc and all(rel.feature(n) is not None for n in epyc) and "fxsr_opt" not in epyc
     # the decisions honour QEMU: Haswell-v1 is blocked by exactly what QEMU said
-    assert H.blockers(rel, rel.cpu("Haswell-v1"), hf) == ("hle", "rtm")
-    assert H.blockers(rel, rel.cpu("Haswell-v4"), hf) == ()
+    assert blockers(rel, cpu_named(rel, "Haswell-v1"), hf) == ("hle", "rtm")
+    assert blockers(rel, cpu_named(rel, "Haswell-v4"), hf) == ()
 
 
-def test_advise_on_a_domcapabilities_host_picks_a_model_qemu_said_is_usable(capsys):
+def test_advise_on_a_domcapabilities_host_picks_a_model_qemu_said_is_usable(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["advise", "--needs", "pdpe1gb", "--host", str(HF / "domcaps-skylake.xml"),
                  "--json"]) == 0  # fmt: skip
     cands = json.loads(capsys.readouterr().out)["candidates"]
@@ -59,7 +62,7 @@ def test_advise_on_a_domcapabilities_host_picks_a_model_qemu_said_is_usable(caps
     assert "Haswell-v1" not in names and "Skylake-Client-v4" in names
 
 
-def test_capabilities_host_cpu():
+def test_capabilities_host_cpu() -> None:
     cpu = one("caps-haswell.xml")
     assert (cpu.vendor, cpu.family, cpu.model, cpu.stepping) == ("GenuineIntel", 6, 63, 2)
     hf = cpu.features_in(open_db().release("7.2"))
@@ -67,7 +70,7 @@ def test_capabilities_host_cpu():
     assert not {"hle", "rtm", "avx512f"} & hf.present
 
 
-def test_lscpu_json_reads_as_the_same_cpuinfo_would():
+def test_lscpu_json_reads_as_the_same_cpuinfo_would() -> None:
     """Two readings of one CPU by the product's own rules: lscpu -J (nested and flat)
     and the /proc/cpuinfo text with the same fields give the same features."""
     rel = open_db().release("7.2")
@@ -80,7 +83,7 @@ def test_lscpu_json_reads_as_the_same_cpuinfo_would():
     assert "avx512f" in want.present
 
 
-def test_qmp_answers_pasted_from_virsh_qemu_monitor_command():
+def test_qmp_answers_pasted_from_virsh_qemu_monitor_command() -> None:
     cpu = one("qmp-7.2-kvm.json")
     assert cpu.kind == "qmp" and cpu.vendor == "GenuineIntel" and len(cpu.qemu_unavailable) > 100
     rel = open_db().release("7.2.22")
@@ -88,18 +91,18 @@ def test_qmp_answers_pasted_from_virsh_qemu_monitor_command():
     plain = replace(hf, verdicts=())
     qemus = dict(cpu.qemu_unavailable)
     # the recorded expansion alone gives QEMU's own verdict for every model
-    assert {c.name: H.blockers(rel, c, plain) for c in rel.cpus} == {
+    assert {c.name: blockers(rel, c, plain) for c in rel.cpus} == {
         c.name: tuple(sorted(qemus[c.name])) for c in rel.cpus
     }
 
 
-def test_kubevirt_nodes_are_many_hosts(capsys):
+def test_kubevirt_nodes_are_many_hosts(capsys: pytest.CaptureFixture[str]) -> None:
     hosts = hostfiles.read((HF / "kubevirt-nodes.json").read_text(), "nodes.json")
     assert [n for n, _ in hosts] == ["node-a", "node-b", "node-c"]  # cp-1 has no CPU labels
     rel = open_db().release("7.2")
     a, b, c = (h.features_in(rel) for _, h in hosts)
     assert a == b and a != c
-    assert H.blockers(rel, rel.cpu("Skylake-Client-IBRS"), a) == ()  # labelled usable
+    assert blockers(rel, cpu_named(rel, "Skylake-Client-IBRS"), a) == ()  # labelled usable
     assert main(["host", str(HF / "kubevirt-nodes.json")]) == 2
     assert "3 hosts (node-a, node-b, node-c)" in capsys.readouterr().err
 
@@ -120,7 +123,9 @@ def test_kubevirt_nodes_are_many_hosts(capsys):
         ('[{"name": "x"}]', "none of the host formats"),
     ],
 )
-def test_what_is_not_a_host_file_gets_one_line(tmp_path, capsys, text, needle):
+def test_what_is_not_a_host_file_gets_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, needle: str
+) -> None:
     f = tmp_path / "input"
     f.write_text(text)
     assert main(["host", str(f)]) == 2
@@ -131,7 +136,9 @@ def test_what_is_not_a_host_file_gets_one_line(tmp_path, capsys, text, needle):
 LIBVIRT = Path(os.environ.get("CPUDB_LIBVIRT_TARBALL_DIR", "/var/cache/cpudb-ci/libvirt"))
 
 
-def test_libvirts_own_domcapabilities_agree_with_cpudbs_reading(tmp_path, capsys):
+def test_libvirts_own_domcapabilities_agree_with_cpudbs_reading(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """libvirt's tests/domaincapsdata (real hosts' domcapabilities, QEMU 4.2 ... 10.0):
     for every model with QEMU's verdict, the blockers cpudb computes from the host-model
     alone are QEMU's, up to the features libvirt 9.0's names cannot place (unknown)."""
@@ -164,7 +171,7 @@ def test_libvirts_own_domcapabilities_agree_with_cpudbs_reading(tmp_path, capsys
             q = dict(hf.verdicts).get(c.name)
             if q is None or q == ("?",):
                 continue
-            b = set(H.blockers(rel, c, plain))
+            b = set(blockers(rel, c, plain))
             checked += 1
             exact += b == set(q)
             if not b <= set(q) <= b | plain.unknown:

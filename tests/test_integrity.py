@@ -17,6 +17,7 @@ from cpudb.model import Release
 from cpudb.paths import shipped_data_dir
 from cpudb.resolve import NON_FEATURE_PROPS, apply_dependencies, apply_props, name_index
 from cpudb.versions import version_key
+from tests.conftest import cpu_named
 
 FILES = sorted((shipped_data_dir() / "qemu").glob("*.json"), key=lambda p: version_key(p.stem))
 IDS = [p.stem for p in FILES]
@@ -33,25 +34,25 @@ def shipped(request: pytest.FixtureRequest) -> tuple[Path, str, Release]:
     return request.param, text, rel
 
 
-def test_there_is_data():
+def test_there_is_data() -> None:
     assert len(FILES) >= 42, FILES
     assert {"1.1.0", "4.1.0", "7.2.0", "8.1.0-rhel"} <= set(IDS)
 
 
-def test_reload_and_redump_is_byte_identical(shipped):
+def test_reload_and_redump_is_byte_identical(shipped: tuple[Path, str, Release]) -> None:
     path, text, rel = shipped
     assert snapshot.dumps(rel) == text
     assert path.stem == rel.version
 
 
-def test_labels_are_honest(shipped):
+def test_labels_are_honest(shipped: tuple[Path, str, Release]) -> None:
     _, _, rel = shipped
     downstream = "-" in rel.version  # 8.1.0-rhel, 7.2.22-debian
     assert rel.upstream is not downstream
     assert rel.source == "source" and rel.origin
 
 
-def test_catalogue_is_keyed_by_location(shipped):
+def test_catalogue_is_keyed_by_location(shipped: tuple[Path, str, Release]) -> None:
     _, _, rel = shipped
     words = {w.name: w for w in rel.words}
     assert len(words) == len(rel.words)
@@ -71,7 +72,7 @@ def test_catalogue_is_keyed_by_location(shipped):
             assert places == {"FEAT_1_EDX", "FEAT_8000_0001_EDX"}, (name, places)
 
 
-def test_every_name_is_in_the_release_catalogue(shipped):
+def test_every_name_is_in_the_release_catalogue(shipped: tuple[Path, str, Release]) -> None:
     _, _, rel = shipped
     index = name_index(rel.features)
     canonical = {f.name for f in rel.features}
@@ -95,7 +96,7 @@ def test_every_name_is_in_the_release_catalogue(shipped):
             assert prop in index or prop in NON_FEATURE_PROPS, (accel, prop)
 
 
-def test_no_empty_model_and_unique_names(shipped):
+def test_no_empty_model_and_unique_names(shipped: tuple[Path, str, Release]) -> None:
     _, _, rel = shipped
     assert rel.models and rel.cpus
     assert len({m.name for m in rel.models}) == len(rel.models)
@@ -107,7 +108,9 @@ def test_no_empty_model_and_unique_names(shipped):
         assert c.features, f"{c.name} resolves to nothing"
 
 
-def test_every_alias_resolves_to_a_version_of_the_same_release(shipped):
+def test_every_alias_resolves_to_a_version_of_the_same_release(
+    shipped: tuple[Path, str, Release],
+) -> None:
     _, _, rel = shipped
     by_name = {c.name: c for c in rel.cpus}
     models = {m.name for m in rel.models}
@@ -130,7 +133,9 @@ def _hypervisor(rel: Release) -> bool:
     return version_key(rel.version)[0] >= (1, 4) and rel.feature("hypervisor") is not None
 
 
-def test_each_version_derives_from_the_previous_plus_its_props(shipped):
+def test_each_version_derives_from_the_previous_plus_its_props(
+    shipped: tuple[Path, str, Release],
+) -> None:
     _, _, rel = shipped
     index = name_index(rel.features)
     extra = {"hypervisor"} if _hypervisor(rel) else set()
@@ -138,7 +143,7 @@ def test_each_version_derives_from_the_previous_plus_its_props(shipped):
     for m in rel.models:
         base = frozenset(m.features | extra)
         if rel.default_version is None:
-            assert rel.cpu(m.name).features == apply_dependencies(base, rel.dependencies)
+            assert cpu_named(rel, m.name).features == apply_dependencies(base, rel.dependencies)
             checked += 1
             continue
         numbers = [v.version for v in m.versions] or [1]
@@ -157,12 +162,14 @@ def test_each_version_derives_from_the_previous_plus_its_props(shipped):
             )
             checked += 1
         if not m.versions:
-            assert rel.cpu(f"{m.name}-v1").features == apply_dependencies(base, rel.dependencies)
+            assert cpu_named(rel, f"{m.name}-v1").features == apply_dependencies(
+                base, rel.dependencies
+            )
             checked += 1
     assert checked == len([c for c in rel.cpus if c.kind in ("model", "version")])
 
 
-def test_dependencies_leave_nothing_they_forbid(shipped):
+def test_dependencies_leave_nothing_they_forbid(shipped: tuple[Path, str, Release]) -> None:
     """A resolved set is a fixed point of feature_dependencies[] (QEMU's one pass)."""
     _, _, rel = shipped
     for c in rel.cpus:

@@ -23,7 +23,7 @@ from cpudb.catalog import shipped_releases
 from cpudb.cli import main
 from cpudb.libvirt_model import Answer, libvirt_cpu
 from cpudb.render.configs import libvirt_xml
-from tests.conftest import need_tool
+from tests.conftest import feature_named, need_tool
 
 LIBVIRT = Path(os.environ.get("CPUDB_LIBVIRT_TARBALL_DIR", "/var/cache/cpudb-ci/libvirt"))
 RELEASES = shipped_releases()
@@ -36,13 +36,13 @@ QEMU_LOCATIONS = {f.location for r in RELEASES for f in r.features}
 ERA = {"7.0.0": "5.2.0", "9.0.0": "7.2.0", "11.3.0": "10.0.0", "12.9.0": "11.1.0"}
 
 
-def test_libvirt_releases_of_four_debian_suites_are_shipped():
+def test_libvirt_releases_of_four_debian_suites_are_shipped() -> None:
     # bullseye, bookworm, trixie, trixie-backports
     assert set(ERA) <= set(libvirt_releases.available())
 
 
 @pytest.mark.parametrize("version", sorted(ERA))
-def test_every_libvirt_model_is_a_qemu_name_of_its_era(version):
+def test_every_libvirt_model_is_a_qemu_name_of_its_era(version: str) -> None:
     from cpudb.versions import version_key
 
     qemu = ERA[version]
@@ -51,7 +51,7 @@ def test_every_libvirt_model_is_a_qemu_name_of_its_era(version):
     assert set(later) <= {"cpu64-rhel5", "cpu64-rhel6", "pentiumpro"}, (version, qemu, later)
 
 
-def test_no_libvirt_name_moved_to_another_bit_between_releases():
+def test_no_libvirt_name_moved_to_another_bit_between_releases() -> None:
     """`any_spelling` reads files of every libvirt release with one map: that holds only
     while no release gives a name to a bit another release gave to a different bit.
     Before the scraper knew that libvirt 12 writes the VMX control bits in edx (QEMU's
@@ -64,10 +64,10 @@ def test_no_libvirt_name_moved_to_another_bit_between_releases():
     assert set(libvirt_releases.any_spelling()) == set(seen)
 
 
-def test_libvirt_12_vmx_bits_sit_where_qemu_has_them():
+def test_libvirt_12_vmx_bits_sit_where_qemu_has_them() -> None:
     rel = next(r for r in RELEASES if r.version == "11.1.0")
     for name in ("vmx-ept", "vmx-unrestricted-guest", "vmx-entry-load-efer", "vmx-intr-exit"):
-        want = rel.feature(name).location
+        want = feature_named(rel, name).location
         for v in ("11.3.0", "12.9.0"):
             where = {
                 e["libvirt_name"]: loc for loc, e in libvirt_releases.load(v)["locations"].items()
@@ -76,7 +76,7 @@ def test_libvirt_12_vmx_bits_sit_where_qemu_has_them():
 
 
 @pytest.mark.parametrize("version", sorted(libvirt_releases.available()))
-def test_every_libvirt_name_maps_to_qemu(version):
+def test_every_libvirt_name_maps_to_qemu(version: str) -> None:
     d = libvirt_releases.load(version)
     # every libvirt model is a QEMU CPU name, but RHEL's (cpu64-rhel5/6, from RHEL's QEMU
     # before the shipped 8.1.0-rhel) and pentiumpro, which libvirt defines and QEMU never had
@@ -96,14 +96,16 @@ def test_every_libvirt_name_maps_to_qemu(version):
         ("12.9.0", "libvirt-common_12.9.0-*.deb", "trixie-backports"),
     ],
 )
-def test_each_shipped_release_is_what_the_scraper_makes_of_its_source(version, pattern, suite):
+def test_each_shipped_release_is_what_the_scraper_makes_of_its_source(
+    version: str, pattern: str, suite: str
+) -> None:
     found = sorted(LIBVIRT.glob(pattern))
     if not found:
         pytest.skip(f"no {LIBVIRT}/{pattern}: run .ci/fetch-libvirt-releases ({suite})")
     assert libvirt_cpumap.scrape(found[-1]) == libvirt_releases.load(version)
 
 
-def test_choose_picks_the_newest_release_not_newer(monkeypatch):
+def test_choose_picks_the_newest_release_not_newer(monkeypatch: pytest.MonkeyPatch) -> None:
     assert libvirt_releases.choose("11.3")[0] == "11.3.0"
     assert libvirt_releases.choose("10.0.0")[0] == "9.0.0"
     assert libvirt_releases.choose("12.1.0")[0] == "11.3.0"
@@ -114,14 +116,14 @@ def test_choose_picks_the_newest_release_not_newer(monkeypatch):
     assert v == "9.0.0" and "no libvirt installed" in why
 
 
-def test_too_old_a_libvirt_is_one_line(capsys):
+def test_too_old_a_libvirt_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["advise", "--needs", "pdpe1gb", "--format", "libvirt", "--libvirt", "6.0"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no libvirt data for 6.0" in err
 
 
 @pytest.mark.parametrize("version", sorted(ERA))
-def test_outputs_use_only_the_names_that_libvirt_defines(tmp_path, version):
+def test_outputs_use_only_the_names_that_libvirt_defines(tmp_path: Path, version: str) -> None:
     rel = next(r for r in RELEASES if r.version == "11.1.0")
     names = libvirt_names(rel, version)
     data = libvirt_releases.load(version)
@@ -148,7 +150,7 @@ def test_outputs_use_only_the_names_that_libvirt_defines(tmp_path, version):
     assert checked >= 8
 
 
-def test_bookworms_tarball_is_the_default_file():
+def test_bookworms_tarball_is_the_default_file() -> None:
     tarball = LIBVIRT / "libvirt_9.0.0.orig.tar.xz"
     if not tarball.exists():
         pytest.skip(f"no {tarball}: apt-get source --download-only -t bookworm libvirt")
@@ -158,7 +160,7 @@ def test_bookworms_tarball_is_the_default_file():
         assert got[key] == want[key], key
 
 
-def test_feature_gives_libvirts_spelling_per_release(capsys):
+def test_feature_gives_libvirts_spelling_per_release(capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
     assert main(["feature", "fsrs", "--qemu", "11.1", "--json"]) == 0
@@ -170,7 +172,9 @@ def test_feature_gives_libvirts_spelling_per_release(capsys):
     assert "libvirt: (no name) in 7.0.0-9.0.0, vmx-ept in 11.3.0-12.9.0" in capsys.readouterr().out
 
 
-def test_files_of_any_libvirt_release_are_read_with_its_names(capsys):
+def test_files_of_any_libvirt_release_are_read_with_its_names(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     import json
 
     """A host-model written by libvirt 12.9 names bits libvirt 9.0 had no name for
@@ -186,14 +190,16 @@ def test_files_of_any_libvirt_release_are_read_with_its_names(capsys):
     rel = next(r for r in RELEASES if r.version == "11.1.0")
     hf = cpu.features_in(rel)
     assert {"its-no", "cet-ss", "ss"} <= hf.present
-    assert libvirt_releases.first_definition("Skylake-Client-IBRS")[0] == "7.0.0"
+    first = libvirt_releases.first_definition("Skylake-Client-IBRS")
+    assert first is not None and first[0] == "7.0.0"
+
     # libvirt 11.3's name for the bit QEMU calls vmx-invept-single-context (MSR 0x48c
     # bit 41, an INVVPID capability): unknown to libvirt 9.0, so this failed before
     assert main(["feature", "vmx-invvpid-single-context", "--qemu", "11.1", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["location"] == "msr.0x48c.41"
 
 
-def test_diff_puts_libvirts_model_next_to_qemus(capsys):
+def test_diff_puts_libvirts_model_next_to_qemus(capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
     argv = ["diff", "Skylake-Server@libvirt-9.0", "Skylake-Server-v1@7.2", "--json"]
@@ -206,7 +212,7 @@ def test_diff_puts_libvirts_model_next_to_qemus(capsys):
     assert "libvirt 9.0.0 has no CPU model 'Nosuch'" in capsys.readouterr().err
 
 
-def test_show_libvirts_definition(capsys):
+def test_show_libvirts_definition(capsys: pytest.CaptureFixture[str]) -> None:
     import json
 
     assert main(["show", "Haswell", "--libvirt", "9.0", "--qemu", "7.2", "--json"]) == 0

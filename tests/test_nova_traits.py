@@ -21,7 +21,7 @@ CPU_TRAITS_MAPPING = {
 """
 
 
-def test_parse_the_mapping_without_running_nova():
+def test_parse_the_mapping_without_running_nova() -> None:
     assert nova_traits.parse(SAMPLE) == {
         "aes": ["HW_CPU_X86_AESNI"],
         "avx2": ["HW_CPU_X86_AVX2"],
@@ -33,7 +33,7 @@ def test_parse_the_mapping_without_running_nova():
         nova_traits.parse("CPU_TRAITS_MAPPING = {'aes': 'HW'}")
 
 
-def test_shipped_traits_use_libvirt_names():
+def test_shipped_traits_use_libvirt_names() -> None:
     d = json.loads((shipped_data_dir() / "nova-cpu-traits.json").read_text())
     assert d["source"].startswith("nova ") and len(d["traits"]) >= 40
     lv = json.loads((shipped_data_dir() / "libvirt-features.json").read_text())["locations"]

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from cpudb.errors import ParseError
 
 
-def test_comments_go_strings_stay_and_lines_survive():
+def test_comments_go_strings_stay_and_lines_survive() -> None:
     text = (
         'int a = 1; /* two\n line comment */ char *s = "a /* not */ b // no";\n'
         "x = '\"'; // tail CPUID_EXT_FOO\n"
@@ -37,7 +37,8 @@ def test_comments_go_strings_stay_and_lines_survive():
 
 
 @given(st.text(alphabet="ab \n/*\"'\\", max_size=60))
-def test_strip_comments_keeps_offsets(text):
+def test_strip_comments_keeps_offsets(text: str) -> None:
+
     out = strip_comments(text)
     assert len(out) == len(text)
     assert [i for i, c in enumerate(out) if c == "\n"] == [
@@ -45,7 +46,7 @@ def test_strip_comments_keeps_offsets(text):
     ]
 
 
-def test_tokens_kinds_positions_and_continuations():
+def test_tokens_kinds_positions_and_continuations() -> None:
     src = Source("t.c", 'x = (1ULL << 40) | 0x1fU | "s\\"q" \\\n  ->y;')
     toks = tokenize(src)
     assert [t.text for t in toks] == [
@@ -56,13 +57,13 @@ def test_tokens_kinds_positions_and_continuations():
     assert src.text[toks[12].pos] == "y"
 
 
-def test_unexpected_character_names_file_and_line():
+def test_unexpected_character_names_file_and_line() -> None:
     with pytest.raises(ParseError) as ei:
         tokenize(Source("target/i386/cpu.c", "a = 1;\nb = @;\n"))
     assert (ei.value.file, ei.value.line, ei.value.token) == ("target/i386/cpu.c", 2, "@")
 
 
-def test_defines_first_wins_continuations_and_function_like_skipped():
+def test_defines_first_wins_continuations_and_function_like_skipped() -> None:
     h = Source(
         "cpu.h",
         "#define A (1U << 3)\n"
@@ -90,7 +91,7 @@ def _parse(text: str) -> InitList:
     return node
 
 
-def test_initializer_designators_compound_literals_and_trailing_commas():
+def test_initializer_designators_compound_literals_and_trailing_commas() -> None:
     node = _parse(
         "x[] = {\n"
         '  { .name = "a" "b", .features[FEAT_1_EDX] = A | B, .model_id = "m" },\n'
@@ -126,19 +127,19 @@ def test_initializer_designators_compound_literals_and_trailing_commas():
         ("x[] = {\n { .a = 1) }, \n};", "unbalanced", 2),
     ],
 )
-def test_broken_initializers_are_parse_errors(text, message, line):
+def test_broken_initializers_are_parse_errors(text: str, message: str, line: int) -> None:
     src = Source("target/i386/cpu.c", text)
     with pytest.raises(ParseError, match=message.replace("(", r"\(")) as ei:
         parse_initializer(src, text.index("{"))
     assert ei.value.file == "target/i386/cpu.c" and ei.value.line == line
 
 
-def test_match_brace_skips_braces_in_strings():
+def test_match_brace_skips_braces_in_strings() -> None:
     src = Source("t.c", 'a = { "}", { "{" }, "\\"}" };')
     assert match_brace(src, src.text.index("{")) == len(src.text) - 2
 
 
-def test_find_initializer():
+def test_find_initializer() -> None:
     src = Source("t.c", "static const X86CPUDefinition builtin_x86_defs[] = {\n { } };")
     assert find_initializer(src, r"builtin_x86_defs\s*\[\s*\]") == src.text.index("{")
     assert find_initializer(src, r"feature_word_info\s*\[\s*\w*\s*\]", required=False) is None

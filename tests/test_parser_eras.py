@@ -15,8 +15,9 @@ from cpudb.scrapers.qemu_parsed import ParsedTable, SourceFiles
 from cpudb.scrapers.qemu_table import parse_table
 
 from cpudb.errors import ParseError
-from cpudb.model import Release
+from cpudb.model import ModelDef, Release
 from cpudb.resolve import with_accel
+from tests.conftest import cpu_named
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "qemu"
 MANIFEST = json.loads((FIX / "fixtures.json").read_text())
@@ -42,9 +43,10 @@ def table(name: str) -> ParsedTable:
 
 def release(name: str, *, upstream: bool = True) -> Release:
     m = MANIFEST[name]
-    return qs.scrape(
+    r: Release = qs.scrape(
         qs.FetchedRelease(files(name), m["version"], f"fixture {name}"), upstream=upstream
     )
+    return r
 
 
 def feats(r: Release, cpu: str) -> frozenset[str]:
@@ -57,8 +59,9 @@ def locations(t: ParsedTable, name: str) -> list[str]:
     return sorted(f.location for f in t.features if f.name == name)
 
 
-def model(t: ParsedTable, name: str):  # noqa: ANN201
-    (m,) = [m for m in t.models if m.name == name]
+def model(t: ParsedTable, name: str) -> ModelDef:
+    found: list[ModelDef] = [m for m in t.models if m.name == name]
+    (m,) = found
     return m
 
 
@@ -68,7 +71,7 @@ PPRO = names("fpu de pse tsc msr mce cx8 pge cmov pat fxsr mmx sse sse2 pae sep 
 # ----------------------------------------------------------------- era A: 1.1
 
 
-def test_era_a_named_arrays_and_alternatives():
+def test_era_a_named_arrays_and_alternatives() -> None:
     t = table("era_a_1_1")
     assert [w.name for w in t.words] == [
         "FEAT_1_EDX",
@@ -89,7 +92,7 @@ def test_era_a_named_arrays_and_alternatives():
     assert not [f for f in t.features if f.location == "cpuid.0x1.edx.10"]
 
 
-def test_era_a_models_vendor_words_and_masks():
+def test_era_a_models_vendor_words_and_masks() -> None:
     t = table("era_a_1_1")
     assert [m.name for m in t.models] == ["qemu64", "pentium", "bigbits"]
     q = model(t, "qemu64")
@@ -119,7 +122,7 @@ def test_era_a_models_vendor_words_and_masks():
     assert t.unnamed == {}
 
 
-def test_era_a_names_are_table_entries_without_runtime_rules():
+def test_era_a_names_are_table_entries_without_runtime_rules() -> None:
     t = table("era_a_1_1")
     assert (t.rules.hypervisor, t.rules.amd_alias_copy) == (False, False)
     assert t.default_version is None and t.accel_defaults == {} and t.dependencies == ()
@@ -135,7 +138,7 @@ def test_era_a_names_are_table_entries_without_runtime_rules():
 # ----------------------------------------------------------------- era C: 1.5
 
 
-def test_era_c_feature_word_info_with_named_arrays():
+def test_era_c_feature_word_info_with_named_arrays() -> None:
     t = table("era_c_1_5")
     words = {w.name: w for w in t.words}
     assert words["FEAT_7_0_EBX"].location(7) == "cpuid.0x7.0.ebx.7"
@@ -145,7 +148,7 @@ def test_era_c_feature_word_info_with_named_arrays():
     assert locations(t, "kvmclock") == ["cpuid.0x40000001.eax.0", "cpuid.0x40000001.eax.3"]
 
 
-def test_era_c_models():
+def test_era_c_models() -> None:
     t = table("era_c_1_5")
     ph = model(t, "phenom")
     assert ph.vendor == "AuthenticAMD"
@@ -161,7 +164,7 @@ def test_era_c_models():
     assert {"fsgsbase", "smep"} <= model(t, "Fixturewell").features
 
 
-def test_era_c_runtime_rules_add_hypervisor_to_names_not_models():
+def test_era_c_runtime_rules_add_hypervisor_to_names_not_models() -> None:
     t = table("era_c_1_5")
     assert (t.rules.hypervisor, t.rules.amd_alias_copy) == (True, True)
     r = release("era_c_1_5")
@@ -173,7 +176,7 @@ def test_era_c_runtime_rules_add_hypervisor_to_names_not_models():
 # ----------------------------------------------------------------- era E: 2.8
 
 
-def test_era_e_inline_names_and_code_aliases():
+def test_era_e_inline_names_and_code_aliases() -> None:
     t = table("era_e_2_8")
     by = {f.name: f for f in t.features}
     assert by["pni"].aliases == ("sse3",)
@@ -187,7 +190,7 @@ def test_era_e_inline_names_and_code_aliases():
     assert len([f for f in t.features if f.word == "FEAT_1_EDX"]) == 30
 
 
-def test_era_e_models_and_conditional_defines():
+def test_era_e_models_and_conditional_defines() -> None:
     t = table("era_e_2_8")
     q = model(t, "qemu64")
     assert q.model_id == "QEMU Virtual CPU version 2.5+"  # QEMU_HW_VERSION
@@ -202,7 +205,7 @@ def test_era_e_models_and_conditional_defines():
     )
 
 
-def test_era_e_accelerator_defaults_are_kept_apart():
+def test_era_e_accelerator_defaults_are_kept_apart() -> None:
     t = table("era_e_2_8")
     assert t.accel_defaults["tcg"] == (("vme", "off"),)
     assert [p for p, _ in t.accel_defaults["kvm"]] == [
@@ -234,7 +237,7 @@ def test_era_e_accelerator_defaults_are_kept_apart():
 # ----------------------------------------------------------------- era F: 3.1
 
 
-def test_era_f_nested_cpuid_and_msr_words():
+def test_era_f_nested_cpuid_and_msr_words() -> None:
     t = table("era_f_3_1")
     words = {w.name: w for w in t.words}
     ac = words["FEAT_ARCH_CAPABILITIES"]
@@ -247,7 +250,7 @@ def test_era_f_nested_cpuid_and_msr_words():
     assert words["FEAT_1_ECX"].subleaf is None and words["FEAT_7_0_EBX"].subleaf == 0
 
 
-def test_era_f_sibling_models_and_cache_info():
+def test_era_f_sibling_models_and_cache_info() -> None:
     t = table("era_f_3_1")
     assert [m.name for m in t.models] == [
         "Fixturelake-Server",
@@ -266,13 +269,13 @@ def test_era_f_sibling_models_and_cache_info():
     assert ibpb.features - epyc.features == {"ibpb"}
     r = release("era_f_3_1")
     assert {c.kind for c in r.cpus} == {"model"}  # before 4.1 siblings are models
-    assert r.cpu("EPYC-IBPB").cache_info == "epyc_cache_info"
+    assert cpu_named(r, "EPYC-IBPB").cache_info == "epyc_cache_info"
 
 
 # ----------------------------------------------------------------- era G: 4.1
 
 
-def test_era_g_names_versions_aliases():
+def test_era_g_names_versions_aliases() -> None:
     r = release("era_g_4_1")
     assert r.default_version == "latest"
     assert [(c.name, c.kind, c.alias_of) for c in r.cpus] == [
@@ -288,28 +291,28 @@ def test_era_g_names_versions_aliases():
     ]
 
 
-def test_era_g_versions_are_cumulative():
+def test_era_g_versions_are_cumulative() -> None:
     t = table("era_g_4_1")
     r = release("era_g_4_1")
     v1 = feats(r, "Fixturewell-v1")
     assert v1 == model(t, "Fixturewell").features | {"hypervisor"}
     assert {"hle", "rtm"} <= v1
-    v2 = r.cpu("Fixturewell-v2")
+    v2 = cpu_named(r, "Fixturewell-v2")
     assert v1 - v2.features == {"hle", "rtm"} and v2.features <= v1
     assert (v2.stepping, v2.model_id) == (1, "Intel Core Processor (Fixturewell, no TSX)")
-    v3 = r.cpu("Fixturewell-v3")
+    v3 = cpu_named(r, "Fixturewell-v3")
     # hle comes back, rtm stays off (v2's props still apply); tsc_adjust is an alias spelling
     assert v3.features == v2.features | {"hle", "spec-ctrl", "tsc-adjust"}
     assert v3.model_id == "Intel Core Processor (Fixturewell, IBRS)"  # split literal joined
     assert v3.stepping == 1
-    v4 = r.cpu("Fixturewell-v4")
+    v4 = cpu_named(r, "Fixturewell-v4")
     assert v4.features == (v3.features | {"ssbd"}) - {"sse4.2"}  # sse4_2 is an alias
     assert v4.model_id == v3.model_id
     assert feats(r, "Fixturewell-IBRS") == v3.features
     assert feats(r, "Fixturewell") == v1  # the bare name is v1 on machine types >= 4.1
 
 
-def test_era_g_props_and_designated_names():
+def test_era_g_props_and_designated_names() -> None:
     t = table("era_g_4_1")
     fw = model(t, "Fixturewell")
     assert [v.version for v in fw.versions] == [1, 2, 3, 4]
@@ -330,7 +333,7 @@ def test_era_g_props_and_designated_names():
 # ----------------------------------------------------------------- era H: 5.0
 
 
-def test_era_h_64bit_words_and_designators():
+def test_era_h_64bit_words_and_designators() -> None:
     t = table("era_h_5_0")
     assert locations(t, "vmx-ins-outs") == ["msr.0x480.54"]
     assert locations(t, "vmx-true-ctls") == ["msr.0x480.55"]
@@ -352,7 +355,7 @@ def test_era_h_64bit_words_and_designators():
     assert t.default_version == "1"
 
 
-def test_era_h_dependency_table():
+def test_era_h_dependency_table() -> None:
     t = table("era_h_5_0")
     deps = t.dependencies
     assert [(d.requires, d.clears_all_of) for d in deps] == [
@@ -371,7 +374,7 @@ def test_era_h_dependency_table():
     assert "vmx-invvpid" not in deps[3].clears and "vmx-ept-execonly" in deps[3].clears
 
 
-def test_era_h_dependencies_resolve_like_qemu():
+def test_era_h_dependencies_resolve_like_qemu() -> None:
     r = release("era_h_5_0")
     v1 = feats(r, "Fixturelake-Server-v1")
     assert {"vmx", "vmx-ept", "vmx-invept", "vmx-ept-execonly", "vmx-ins-outs"} <= v1
@@ -390,7 +393,7 @@ def test_era_h_dependencies_resolve_like_qemu():
     assert nv2 - nv1 == {"vmx", "vmx-hlt-exit", "vmx-ins-outs"}
 
 
-def test_a_name_on_two_bits_needs_both():
+def test_a_name_on_two_bits_needs_both() -> None:
     r = release("era_h_5_0")
     t = table("era_h_5_0")
     # Fixture-HalfBit sets bit 25 only: QEMU's property covers bits 25|41 and reads false
@@ -399,7 +402,7 @@ def test_a_name_on_two_bits_needs_both():
     assert {"vmx-invvpid", "vmx-vpid", "vmx-ept"} <= feats(r, "Fixture-HalfBit-v1")
 
 
-def test_era_h_kvm_defaults_turn_on_both_kvmclock_bits():
+def test_era_h_kvm_defaults_turn_on_both_kvmclock_bits() -> None:
     r = release("era_h_5_0")
     base = feats(r, "Fixturelake-Server-v1")
     kvm = with_accel(r, base, "kvm")
@@ -411,38 +414,38 @@ def test_era_h_kvm_defaults_turn_on_both_kvmclock_bits():
 # ----------------------------------------------------------------- era J: 8.x
 
 
-def test_era_j_version_cache_info_notes_deprecation():
+def test_era_j_version_cache_info_notes_deprecation() -> None:
     r = release("era_j_8_2")
-    old = r.cpu("Fixture-Old-v1")
+    old = cpu_named(r, "Fixture-Old-v1")
     assert old.deprecation_note == "use Fixture-New instead"
-    assert r.cpu("Fixture-Old").deprecation_note == "use Fixture-New instead"
-    caches = [r.cpu(f"EPYC-v{n}").cache_info for n in (1, 2, 3, 4)]
+    assert cpu_named(r, "Fixture-Old").deprecation_note == "use Fixture-New instead"
+    caches = [cpu_named(r, f"EPYC-v{n}").cache_info for n in (1, 2, 3, 4)]
     assert caches == [
         "epyc_cache_info",
         "epyc_cache_info",
         "epyc_v4_cache_info",
         "epyc_v4_cache_info",
     ]  # the latest non-NULL one up to vN wins
-    assert [r.cpu(f"EPYC-v{n}").note for n in (1, 2, 3, 4)] == [
+    assert [cpu_named(r, f"EPYC-v{n}").note for n in (1, 2, 3, 4)] == [
         None,
         None,
         "no SVM, new cache model",
         None,
     ]
-    assert [r.cpu(f"EPYC-v{n}").model_number for n in (1, 2, 3, 4)] == [1, 1, 49, 49]
+    assert [cpu_named(r, f"EPYC-v{n}").model_number for n in (1, 2, 3, 4)] == [1, 1, 49, 49]
     v2, v3, v4 = (feats(r, f"EPYC-v{n}") for n in (2, 3, 4))
     assert v2 - feats(r, "EPYC-v1") == {"ibpb"}
     assert v2 - v3 == {"svm"} and v4 - v3 == {"amd-ssbd"}  # avx10-version is no feature
-    assert r.cpu("EPYC-IBPB").alias_of == "EPYC-v2"
-    assert r.cpu("EPYC-IBPB").model_id == "AMD EPYC Processor (with IBPB)"
+    assert cpu_named(r, "EPYC-IBPB").alias_of == "EPYC-v2"
+    assert cpu_named(r, "EPYC-IBPB").model_id == "AMD EPYC Processor (with IBPB)"
 
 
-def test_rhel_string_macro_deprecation_note_and_downstream_label():
+def test_rhel_string_macro_deprecation_note_and_downstream_label() -> None:
     r = release("rhel_8_1", upstream=False)
     assert r.upstream is False
-    old = r.cpu("fixture-old-v1")
+    old = cpu_named(r, "fixture-old-v1")
     assert old.deprecation_note == "use at least 'Fixturewell' or 'host' / 'max'"
-    assert r.cpu("Fixturewell-v1").deprecation_note is None
+    assert cpu_named(r, "Fixturewell-v1").deprecation_note is None
 
 
 # ------------------------------------------------ what the parser refuses to guess
@@ -529,7 +532,9 @@ def _line_of(text: str, snippet: str, token: str) -> int:
         ),
     ],
 )
-def test_unknown_things_are_parse_errors_naming_file_line_token(name, old, new, token, message):
+def test_unknown_things_are_parse_errors_naming_file_line_token(
+    name: str, old: str, new: str, token: str, message: str
+) -> None:
     f = _mutated(name, old, new)
     with pytest.raises(ParseError) as ei:
         parse_table(f, MANIFEST[name]["version"])
@@ -543,7 +548,7 @@ def test_unknown_things_are_parse_errors_naming_file_line_token(name, old, new, 
         assert e.line == _line_of(f.cpu_c, new, token)
 
 
-def test_not_a_cpu_c_and_truncated_file():
+def test_not_a_cpu_c_and_truncated_file() -> None:
     with pytest.raises(ParseError, match="no builtin_x86_defs") as ei:
         parse_table(files("era_g_4_1", cpu_c="int main(void) { return 0; }\n"), "4.1.0")
     assert ei.value.hint and "cpu.c" in ei.value.hint
@@ -555,7 +560,7 @@ def test_not_a_cpu_c_and_truncated_file():
     assert "truncated" in (ei.value.hint or "")
 
 
-def test_macro_cycles_and_bad_literals_are_parse_errors():
+def test_macro_cycles_and_bad_literals_are_parse_errors() -> None:
     f = _mutated(
         "era_g_4_1",
         "#define PPRO_FEATURES (CPUID_FP87 |",
@@ -570,7 +575,7 @@ def test_macro_cycles_and_bad_literals_are_parse_errors():
     assert ei.value.token == "09"
 
 
-def test_no_names_at_all_is_a_parse_error():
+def test_no_names_at_all_is_a_parse_error() -> None:
     text = (FIX / MANIFEST["era_a_1_1"]["c"]).read_text()
     stripped = text.replace("_feature_name[]", "_feature_label[]").replace(
         "*feature_name[]", "*feature_label[]"
@@ -604,7 +609,7 @@ static const AVX10VersionDefinition builtin_avx10_defs[] = {
 static const X86CPUDefinition builtin_x86_defs[] = {"""
 
 
-def test_avx10_version_turns_on_its_levels_features_from_11_0():
+def test_avx10_version_turns_on_its_levels_features_from_11_0() -> None:
     """QEMU 11.0+ (builtin_avx10_defs[]): `.avx10_version = N` of a model, and a version
     prop avx10-version=N, turn on the features of every AVX10 level up to N, as
     x86_cpu_apply_avx10_features does (11.1's DiamondRapids gains avx10-128/256/512 and

@@ -55,7 +55,7 @@ def mangled(draw: st.DrawFn) -> tuple[str, SourceFiles]:
 
 @settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mangled())
-def test_parse_table_raises_only_parse_error(case):
+def test_parse_table_raises_only_parse_error(case: tuple[str, SourceFiles]) -> None:
     version, files = case
     try:
         parse_table(files, version)
@@ -67,7 +67,7 @@ def test_parse_table_raises_only_parse_error(case):
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mangled())
-def test_scrape_raises_only_cpudb_errors(case):
+def test_scrape_raises_only_cpudb_errors(case: tuple[str, SourceFiles]) -> None:
     """The whole source pipeline (parse + resolve names) behind `cpudb scrape`."""
     version, files = case
     try:
@@ -81,7 +81,7 @@ def test_scrape_raises_only_cpudb_errors(case):
 
 @settings(max_examples=100, deadline=None)
 @given(st.sampled_from(sorted(TEXTS)), st.data())
-def test_every_truncation_point_of_cpu_c_is_a_parse_error(name, data):
+def test_every_truncation_point_of_cpu_c_is_a_parse_error(name: str, data: st.DataObject) -> None:
     """A cpu.c cut before the end of builtin_x86_defs[] can never parse."""
     c, h = TEXTS[name]
     end = c.index("builtin_x86_defs")

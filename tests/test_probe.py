@@ -5,19 +5,23 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
+from typing import Any
 
 import pytest
 from cpudb.scrapers import qemu_probe
 
 from cpudb.cli import main
+from cpudb.model import Release
 from cpudb.names import FeatureNames
 from cpudb.probe import parse_serial
+from cpudb.query import Db
 from tests.conftest import FIXTURES, REPO, need_kvm, need_tool
 
 PROBE_DIR = FIXTURES / "probe"
 
 
-def test_shipped_probe_is_the_build_of_its_source(tmp_path):
+def test_shipped_probe_is_the_build_of_its_source(tmp_path: Path) -> None:
     nasm = need_tool("nasm", "apt-get install nasm")
     out = tmp_path / "probe.bin"
     subprocess.run(
@@ -30,7 +34,7 @@ def test_shipped_probe_is_the_build_of_its_source(tmp_path):
     assert int.from_bytes(head[:4], "little") == 0x1BADB002  # multiboot, in the first 8 KiB
 
 
-def test_serial_of_a_recorded_kvm_boot_parses():
+def test_serial_of_a_recorded_kvm_boot_parses() -> None:
     """Recorded on a kvm_pvm host: qemu64 under KVM, all checks (see fixtures README)."""
     s = parse_serial((PROBE_DIR / "kvm-qemu64.serial").read_text())
     assert s.version == 1 and s.end == "done"
@@ -42,7 +46,7 @@ def test_serial_of_a_recorded_kvm_boot_parses():
     assert g1.error is not None and g1.error & 0x8  # RSVD: the PDPTE's PS bit is reserved
 
 
-def test_serial_that_stops_mid_check_blames_the_running_check():
+def test_serial_that_stops_mid_check_blames_the_running_check() -> None:
     from cpudb.probe import checks_of
 
     s = parse_serial("cpudb-probe 1\ncheck nx: ok\n")
@@ -58,7 +62,7 @@ def test_serial_that_stops_mid_check_blames_the_running_check():
 
 
 @pytest.fixture(scope="module")
-def qemu(db):
+def qemu(db: Db) -> tuple[str, Release]:
     binary = need_tool("qemu-system-x86_64", "apt-get install qemu-system-x86")
     from cpudb.installed import ask, nearest_release
 
@@ -68,12 +72,13 @@ def qemu(db):
     return binary, db.release(version)
 
 
-def _probe(capsys, *args: str) -> tuple[int, dict]:
+def _probe(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
     code = main(["probe", *args, "--json"])
     return code, json.loads(capsys.readouterr().out)
 
 
-def _warned(release, warnings: list[str]) -> set[str]:
+def _warned(release: Release, warnings: list[str]) -> set[str]:
+
     from cpudb.probe import _WARNED
 
     names = FeatureNames(release)
@@ -82,7 +87,9 @@ def _warned(release, warnings: list[str]) -> set[str]:
 
 @pytest.mark.integration
 @pytest.mark.parametrize("cpu", ["qemu64", "Haswell-v2,pdpe1gb=on", "Skylake-Server-v1", "EPYC"])
-def test_tcg_guest_sees_what_qemu_says_it_gives(qemu, machine, capsys, cpu):
+def test_tcg_guest_sees_what_qemu_says_it_gives(
+    qemu: tuple[str, Release], machine: None, capsys: pytest.CaptureFixture[str], cpu: str
+) -> None:
     """Under TCG the guest sees exactly the requested features less those QEMU warned it
     dropped, and cpudb's TCG offer predicts those drops."""
     binary, release = qemu
@@ -109,7 +116,9 @@ def test_tcg_guest_sees_what_qemu_says_it_gives(qemu, machine, capsys, cpu):
 
 
 @pytest.mark.integration
-def test_enforce_refusal_is_a_result(qemu, machine, capsys):
+def test_enforce_refusal_is_a_result(
+    qemu: tuple[str, Release], machine: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, d = _probe(capsys, "--cpu", "Haswell-v4,enforce", "--accel", "tcg")
     assert code == 1
     assert not d["started"] and d["ended"] == "refused"
@@ -118,7 +127,9 @@ def test_enforce_refusal_is_a_result(qemu, machine, capsys):
 
 
 @pytest.mark.integration
-def test_no_handlers_turns_the_fault_into_a_silent_triple_fault(qemu, machine, capsys):
+def test_no_handlers_turns_the_fault_into_a_silent_triple_fault(
+    qemu: tuple[str, Release], machine: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The story's crash, under KVM: the default model lacks pdpe1gb, KVM's page walker
     refuses the 1 GiB page, and a kernel without handlers dies without a word."""
     need_kvm()
@@ -131,7 +142,9 @@ def test_no_handlers_turns_the_fault_into_a_silent_triple_fault(qemu, machine, c
 
 
 @pytest.mark.integration
-def test_tcg_guest_gets_1g_pages_with_the_advised_answer(qemu, machine, capsys):
+def test_tcg_guest_gets_1g_pages_with_the_advised_answer(
+    qemu: tuple[str, Release], machine: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     binary, release = qemu
     main(["advise", "--needs", "pdpe1gb", "--accel", "tcg", "--json"])
     cpu = json.loads(capsys.readouterr().out)["candidates"][0]["qemu_args"].split()[-1]
@@ -141,7 +154,9 @@ def test_tcg_guest_gets_1g_pages_with_the_advised_answer(qemu, machine, capsys):
 
 
 @pytest.mark.integration
-def test_kvm_pdpe1gb_is_proven_or_cpudb_says_kvm_cannot(qemu, machine, capsys):
+def test_kvm_pdpe1gb_is_proven_or_cpudb_says_kvm_cannot(
+    qemu: tuple[str, Release], machine: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Where this machine's KVM offers pdpe1gb (cpudb's reading of KVM), the this-machine
     answer gives a guest working 1 GiB pages; where it does not, advise says so."""
     need_kvm()
@@ -159,7 +174,9 @@ def test_kvm_pdpe1gb_is_proven_or_cpudb_says_kvm_cannot(qemu, machine, capsys):
 
 
 @pytest.mark.integration
-def test_kvm_host_probe_against_qemus_own_host_expansion(qemu, machine, capsys):
+def test_kvm_host_probe_against_qemus_own_host_expansion(
+    qemu: tuple[str, Release], machine: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`-cpu host` asks for QEMU's host expansion; whatever the guest does not see of it
     is reported dropped, and the la57 check agrees with the guest's CPUID."""
     need_kvm()
@@ -176,7 +193,7 @@ def test_kvm_host_probe_against_qemus_own_host_expansion(qemu, machine, capsys):
     assert (la57 == "not-in-cpuid") == ("la57" not in d["seen"]), d
 
 
-def test_probe_bad_arguments_are_one_line(capsys):
+def test_probe_bad_arguments_are_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["probe", "--check", "bogus"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") <= 2 and "--check bogus" in err
@@ -184,7 +201,7 @@ def test_probe_bad_arguments_are_one_line(capsys):
     assert "/nonexistent/qemu" in capsys.readouterr().err
 
 
-def test_probe_command_line_is_what_qemu_gets():
+def test_probe_command_line_is_what_qemu_gets() -> None:
     cmd = qemu_probe.command("qemu", None, "kvm", ("nx",), kernel="k.bin", no_handlers=True)
     assert "-cpu" not in cmd  # no --cpu: the binary's default model, as a user would run it
     assert cmd[cmd.index("-append") + 1] == "cpudb-probe checks=nx nohandlers"
@@ -192,7 +209,9 @@ def test_probe_command_line_is_what_qemu_gets():
 
 
 @pytest.mark.integration
-def test_advise_verify_proves_the_tcg_answer(qemu, machine, capsys):
+def test_advise_verify_proves_the_tcg_answer(
+    qemu: tuple[str, Release], machine: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     code = main(["advise", "--needs", "pdpe1gb", "--accel", "tcg", "--verify", "--json"])
     v = json.loads(capsys.readouterr().out)["verified"]
     assert code == 0 and [x["role"] for x in v] == ["first answer"]
@@ -201,7 +220,9 @@ def test_advise_verify_proves_the_tcg_answer(qemu, machine, capsys):
 
 @pytest.mark.integration
 @pytest.mark.parametrize("need", ["nx", "pdpe1gb", "x86-64-v2", "la57"])
-def test_advise_verify_proves_every_this_machine_answer(qemu, machine, capsys, need):
+def test_advise_verify_proves_every_this_machine_answer(
+    qemu: tuple[str, Release], machine: None, capsys: pytest.CaptureFixture[str], need: str
+) -> None:
     """What advise offers for this machine must boot here and give the guest the need."""
     need_kvm()
     main(["advise", "--needs", need, "--verify", "--json"])
@@ -213,7 +234,9 @@ def test_advise_verify_proves_every_this_machine_answer(qemu, machine, capsys, n
 
 
 @pytest.mark.integration
-def test_kvm_refuses_efer_nxe_without_nx_and_tcg_does_not(qemu, machine, capsys):
+def test_kvm_refuses_efer_nxe_without_nx_and_tcg_does_not(
+    qemu: tuple[str, Release], machine: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     """KVM checks EFER writes against the guest's CPUID (`__kvm_valid_efer`); QEMU 7.2's
     TCG does not: the probe tells them apart, and says TCG's ok is not enforcement."""
     _, t = _probe(capsys, "--cpu", "qemu64,nx=off", "--accel", "tcg", "--check", "nx")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,7 +38,7 @@ def binary(suite: str) -> Path:
     return path
 
 
-def shipped_for(version: str) -> dict:
+def shipped_for(version: str) -> dict[str, Any]:
     """The shipped snapshot of the binary's release: X.Y.Z itself, else the newest X.Y.z
     shipped (stable releases do not change models: the comparison says if they did)."""
     base = version.split("-")[0]
@@ -50,12 +51,15 @@ def shipped_for(version: str) -> dict:
     )
     if pick is None:
         pytest.fail(f"no shipped snapshot of QEMU {series}.x for the {version} binary")
-    return json.loads((shipped_data_dir() / "qemu" / f"{pick}.json").read_text())
+    shipped: dict[str, Any] = json.loads((shipped_data_dir() / "qemu" / f"{pick}.json").read_text())
+    return shipped
 
 
 @pytest.fixture(scope="module", params=SUITES)
-def capture(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    suite = request.param
+def capture(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[str, Path, dict[str, Any]]:
+    suite: str = request.param
     qemu = binary(suite)
     out = tmp_path_factory.mktemp(f"qmp-{suite}")
     args = ["scrape", "qmp", "--binary", str(qemu), "--accel", "tcg", "--label", "x"]
@@ -64,7 +68,9 @@ def capture(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     return suite, qemu, doc
 
 
-def test_every_cpu_name_has_the_features_the_binary_reports(capture, capsys):
+def test_every_cpu_name_has_the_features_the_binary_reports(
+    capture: tuple[str, Path, dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
     suite, _, qmp = capture
     version = qmp["origin"].split()[2]  # "QMP qemu-system-x86_64 11.1.3 (Debian ...)"
     shipped = shipped_for(version)
@@ -85,19 +91,22 @@ def test_every_cpu_name_has_the_features_the_binary_reports(capture, capsys):
     assert differ == {}
 
 
-def test_host_qmp_blockers_are_qemus_own(capture, capsys):
+def test_host_qmp_blockers_are_qemus_own(
+    capture: tuple[str, Path, dict[str, Any]], capsys: pytest.CaptureFixture[str]
+) -> None:
     """Under KVM: the blockers cpudb computes from the `host` expansion alone (QEMU's
     verdicts set aside) are exactly the unavailable-features QEMU reports for every model
     (invtsc and AMD machine-check bits included, which the default migratable expansion
     hides)."""
-    from cpudb import host as H
+    from cpudb.host_fit import blockers
+    from cpudb.host_load import qmp_host
     from cpudb.query import open_db
     from cpudb.record import replace
     from tests.conftest import need_kvm
 
     need_kvm()
     suite, qemu, _ = capture
-    cpu = H.qmp_host(str(qemu))
+    cpu = qmp_host(str(qemu))
     rel = open_db().release(shipped_for(cpu.qemu_version)["version"])
     computed = replace(cpu.features_in(rel), verdicts=())
     qemus = dict(cpu.qemu_unavailable)
@@ -105,11 +114,11 @@ def test_host_qmp_blockers_are_qemus_own(capture, capsys):
     differ = {
         c.name: sorted(set(b) ^ set(qemus[c.name]))
         for c in rel.cpus
-        if set(b := H.blockers(rel, c, computed)) != set(qemus[c.name])
+        if set(b := blockers(rel, c, computed)) != set(qemus[c.name])
     }
     with capsys.disabled():
         print(f"\n{suite} under KVM, against {rel.version}: {len(qemus) - len(differ)} equal")
     assert differ == {}
     # and the decisions honour QEMU's verdicts as they are
     judged = cpu.features_in(rel)
-    assert all(H.blockers(rel, c, judged) == tuple(sorted(qemus[c.name])) for c in rel.cpus)
+    assert all(blockers(rel, c, judged) == tuple(sorted(qemus[c.name])) for c in rel.cpus)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,8 +46,11 @@ def need_tarball() -> Path:
     pytest.skip(f"no qemu_7.2*.orig.tar.xz in {TARBALL_DIRS}: {HOW_TARBALL}")
 
 
+Both = tuple[dict[str, Any], dict[str, Any]]  # (parsed from the tarball, asked from the binary)
+
+
 @pytest.fixture(scope="module")
-def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
+def both(tmp_path_factory: pytest.TempPathFactory) -> Both:
     """(snapshot parsed from the tarball, snapshot asked from the binary), as JSON dicts."""
     need_tool("qemu-system-x86_64", "apt-get install qemu-system-x86 (Debian bookworm: 7.2)")
     tarball = need_tarball()
@@ -58,20 +62,20 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
     return json.loads(src.read_text()), json.loads(qmp.read_text())
 
 
-def resolved(doc: dict) -> dict[str, dict]:
+def resolved(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Every CPU name -> its concrete entry (aliases followed)."""
     concrete = {c["name"]: c for c in doc["cpus"] if "alias_of" not in c}
     return {c["name"]: concrete[c.get("alias_of", c["name"])] for c in doc["cpus"]}
 
 
-def test_the_two_are_the_same_release(both):
+def test_the_two_are_the_same_release(both: Both) -> None:
     src, qmp = both
     assert src["version"] == "7.2.0" and src["source"] == "source"
     assert qmp["source"] == "qmp" and qmp["version"].startswith("7.2.")
     assert qmp["upstream"] is False or qmp["version"] == "7.2.0"  # a distro build says so
 
 
-def test_every_cpu_name_has_the_same_features(both):
+def test_every_cpu_name_has_the_same_features(both: Both) -> None:
     src, qmp = both
     ours, theirs = resolved(src), resolved(qmp)
     assert set(ours) == set(theirs), set(ours) ^ set(theirs)
@@ -87,7 +91,7 @@ def test_every_cpu_name_has_the_same_features(both):
     assert equal == len(ours) >= 129
 
 
-def test_aliases_and_identity_fields_agree(both):
+def test_aliases_and_identity_fields_agree(both: Both) -> None:
     src, qmp = both
     theirs = {c["name"]: c for c in qmp["cpus"]}
     ours_r, theirs_r = resolved(src), resolved(qmp)
@@ -99,7 +103,7 @@ def test_aliases_and_identity_fields_agree(both):
             assert a[key] == b[key], (c["name"], key, a[key], b[key])
 
 
-def test_the_shipped_7_2_snapshot_is_this_parse(both):
+def test_the_shipped_7_2_snapshot_is_this_parse(both: Both) -> None:
     src, _ = both
     shipped = json.loads((shipped_data_dir() / "qemu" / "7.2.0.json").read_text())
     shipped.pop("origin")
@@ -108,13 +112,13 @@ def test_the_shipped_7_2_snapshot_is_this_parse(both):
     assert mine == shipped
 
 
-def test_qmp_snapshot_round_trips(both):
+def test_qmp_snapshot_round_trips(both: Both) -> None:
     _, qmp = both
     text = json.dumps(qmp, indent=1, ensure_ascii=False) + "\n"
     assert snapshot.dumps(snapshot.loads(text)) == text
 
 
-def test_a_capture_under_kvm_equals_one_under_tcg(both, tmp_path):
+def test_a_capture_under_kvm_equals_one_under_tcg(both: Both, tmp_path: Path) -> None:
     """Like with like: the accelerator's defaults are undone, so `diff` of the two (and
     of either with the shipped release) shows no feature change."""
     from tests.conftest import need_kvm

@@ -8,19 +8,20 @@ import re
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from cpudb.cli import main
 
 
-def run(capsys, *args: str) -> tuple[int, str, str]:
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     code = main(list(args))
     out, err = capsys.readouterr()
     return code, out, err
 
 
-def test_versions_json_oldest_first(capsys):
+def test_versions_json_oldest_first(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "versions", "--json")
     assert code == 0
     doc = json.loads(out)
@@ -33,7 +34,7 @@ def test_versions_json_oldest_first(capsys):
     assert rhel["upstream"] is False
 
 
-def test_models_has_pdpe1gb_json(capsys):
+def test_models_has_pdpe1gb_json(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "models", "--qemu", "7.2.0", "--has", "pdpe1gb", "--json")
     assert code == 0
     doc = json.loads(out)
@@ -46,13 +47,13 @@ def test_models_has_pdpe1gb_json(capsys):
     assert bare["alias_of"] == "Skylake-Server-v1"
 
 
-def test_models_has_accepts_any_spelling(capsys):
+def test_models_has_accepts_any_spelling(capsys: pytest.CaptureFixture[str]) -> None:
     _, a, _ = run(capsys, "models", "--qemu", "7.2.0", "--has", "sse4_1,pni", "--json")
     _, b, _ = run(capsys, "models", "--qemu", "7.2.0", "--has", "sse4.1", "--has", "sse3", "--json")
     assert json.loads(a) == json.loads(b)
 
 
-def test_models_vendor_and_level(capsys):
+def test_models_vendor_and_level(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run(
         capsys, "models", "--qemu", "7.2.0", "--vendor", "amd", "--level", "v3", "--json"
     )
@@ -61,7 +62,7 @@ def test_models_vendor_and_level(capsys):
     assert "EPYC-v1" in {r["name"] for r in rows}
 
 
-def test_show_resolves_alias_and_groups_by_word(capsys):
+def test_show_resolves_alias_and_groups_by_word(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "show", "Haswell-noTSX-IBRS", "--qemu", "7.2.0", "--json")
     assert code == 0
     d = json.loads(out)
@@ -74,13 +75,13 @@ def test_show_resolves_alias_and_groups_by_word(capsys):
     ]
 
 
-def test_show_previous_version_delta(capsys):
+def test_show_previous_version_delta(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run(capsys, "show", "Haswell-v2", "--qemu", "7.2.0", "--json")
     d = json.loads(out)
     assert d["previous"] == "Haswell-v1" and set(d["removed"]) == {"hle", "rtm"}
 
 
-def test_show_accel_defaults(capsys):
+def test_show_accel_defaults(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run(capsys, "show", "Haswell-v1", "--qemu", "7.2.0", "--accel", "kvm", "--json")
     kvm = set(json.loads(out)["features"])
     _, out, _ = run(capsys, "show", "Haswell-v1", "--qemu", "7.2.0", "--accel", "tcg", "--json")
@@ -89,7 +90,7 @@ def test_show_accel_defaults(capsys):
     assert "vme" not in tcg and "vme" in kvm
 
 
-def test_feature_pdpe1gb(capsys):
+def test_feature_pdpe1gb(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "feature", "CPUID.80000001H:EDX[26]", "--qemu", "7.2.0", "--json")
     assert code == 0
     d = json.loads(out)
@@ -100,7 +101,7 @@ def test_feature_pdpe1gb(capsys):
     assert first["Skylake-Server"] == "2.10.0"
 
 
-def test_feature_spelling_history(capsys):
+def test_feature_spelling_history(capsys: pytest.CaptureFixture[str]) -> None:
     _, out, _ = run(capsys, "feature", "sse4_1", "--json")
     d = json.loads(out)
     assert d["name"] == "sse4.1"
@@ -118,14 +119,16 @@ def test_feature_spelling_history(capsys):
         (["feature", "nosuchflag"], "unknown feature"),
     ],
 )
-def test_bad_input_one_line_exit_2(capsys, args, needle):
+def test_bad_input_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str], needle: str
+) -> None:
     code, out, err = run(capsys, *args)
     assert code == 2
     assert out == ""
     assert needle in err and err.count("\n") == 1
 
 
-def test_corrupt_database_is_rebuilt(tmp_path, capsys):
+def test_corrupt_database_is_rebuilt(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A cpudb database damaged past its header is derived data: rebuilt on next use.
     (A file that is not cpudb's is never touched: tests/test_store_safety.py.)"""
     bad = tmp_path / "bad.sqlite"
@@ -137,7 +140,9 @@ def test_corrupt_database_is_rebuilt(tmp_path, capsys):
     assert code == 0 and json.loads(out)
 
 
-def test_old_schema_is_rebuilt_not_a_crash(tmp_path, capsys):
+def test_old_schema_is_rebuilt_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     old = tmp_path / "old.sqlite"
     con = sqlite3.connect(old)
     con.execute("create table releases (version text)")
@@ -147,14 +152,17 @@ def test_old_schema_is_rebuilt_not_a_crash(tmp_path, capsys):
     assert code == 0 and any(r["version"] == "7.2.0" for r in json.loads(out)["versions"])
 
 
-def test_failed_build_leaves_database_as_it_was(tmp_path, monkeypatch):
+def test_failed_build_leaves_database_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from cpudb import store_build as store
 
     path = tmp_path / "db.sqlite"
     store.build(path)
     before = path.read_bytes()
 
-    def boom(*a, **k):
+    def boom(*a: object, **k: object) -> None:
+
         raise RuntimeError("interrupted")
 
     monkeypatch.setattr(store, "_insert_release", boom)
@@ -164,7 +172,9 @@ def test_failed_build_leaves_database_as_it_was(tmp_path, monkeypatch):
     assert not list(tmp_path.glob(".*building"))
 
 
-def test_user_snapshots_survive_rebuild(tmp_path, capsys, monkeypatch):
+def test_user_snapshots_survive_rebuild(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from cpudb import snapshot
     from cpudb.query import open_db
 
@@ -183,7 +193,9 @@ def test_user_snapshots_survive_rebuild(tmp_path, capsys, monkeypatch):
     assert row["shipped"] is False and row["upstream"] is False
 
 
-def test_a_snapshot_rewritten_in_place_is_seen(tmp_path, monkeypatch):
+def test_a_snapshot_rewritten_in_place_is_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`cp new.json user/qemu/X.json` over an existing file changes no folder mtime; the
     database must still notice and rebuild."""
     from cpudb import snapshot
@@ -208,7 +220,7 @@ def test_a_snapshot_rewritten_in_place_is_seen(tmp_path, monkeypatch):
     assert open_db(db_file).release("7.2.0-mine").origin == "rewritten"
 
 
-def test_query_path_imports_nothing_heavy(tmp_path):
+def test_query_path_imports_nothing_heavy(tmp_path: Path) -> None:
     """`cpudb show` and `cpudb models` must not import textual, requests, bs4, rich or
     sqlite_utils (the db already exists)."""
     env = dict(os.environ, CPUDB_DB=str(tmp_path / "m.sqlite"))
@@ -249,7 +261,9 @@ def test_query_path_imports_nothing_heavy(tmp_path):
     ],
     ids=lambda a: a[0],
 )
-def test_every_json_document_names_its_schema(capsys, argv):
+def test_every_json_document_names_its_schema(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
     """A CI script can rely on --json: one object, `schema` first (issue 13.8)."""
     main([*argv, "--json"])
     doc = json.loads(capsys.readouterr().out)
@@ -257,7 +271,7 @@ def test_every_json_document_names_its_schema(capsys, argv):
     assert re.fullmatch(r"cpudb\.[a-z.]+/\d+", doc["schema"]), doc["schema"]
 
 
-def test_impossible_is_structured(capsys):
+def test_impossible_is_structured(capsys: pytest.CaptureFixture[str]) -> None:
     host = "tests/fixtures/hosts/intel-6-60-3-haswell-no-pdpe1gb.cpuid"
     code = main(["advise", "--needs", "la57", "--qemu", "7.2.0", "--host", host, "--json"])
     d = json.loads(capsys.readouterr().out)

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import responses
@@ -24,6 +25,10 @@ from responses import matchers
 from cpudb import snapshot
 from cpudb.cli import main
 from tests.conftest import need_tool
+
+if TYPE_CHECKING:
+    from cpudb.scrapers.qmp import QmpCapture
+
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "qemu"
 MANIFEST = json.loads((FIX / "fixtures.json").read_text())
@@ -67,17 +72,17 @@ def nothing_written(out_dir: Path) -> bool:
     return not out_dir.exists() or not any(out_dir.iterdir())
 
 
-def expected_json(name: str, **kw: object) -> dict:
+def expected_json(name: str, **kw: object) -> dict[str, Any]:
     m = MANIFEST[name]
     c, h = texts(name)
     files = qs.SourceFiles(c, h, f"{m['dir']}/cpu.c", f"{m['dir']}/cpu.h")
-    d = snapshot.to_dict(qs.scrape(qs.FetchedRelease(files, m["version"], "x"), **kw))  # type: ignore[arg-type]
+    d = snapshot.to_dict(qs.scrape(qs.FetchedRelease(files, m["version"], "x"), **kw))
     d.pop("origin")
     return d
 
 
-def read_json(path: Path) -> dict:
-    d = json.loads(path.read_text())
+def read_json(path: Path) -> dict[str, Any]:
+    d: dict[str, Any] = json.loads(path.read_text())
     d.pop("origin")
     return d
 
@@ -85,7 +90,7 @@ def read_json(path: Path) -> dict:
 # ------------------------------------------------------------------ --source
 
 
-def test_source_tree_to_out_dir(tmp_path, capsys):
+def test_source_tree_to_out_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     tree = write_tree("era_g_4_1", tmp_path / "qemu-4.1.0")
     out = tmp_path / "out"
     rc, stdout, err = run(capsys, "qemu", "--source", str(tree), "--out", str(out))
@@ -96,7 +101,9 @@ def test_source_tree_to_out_dir(tmp_path, capsys):
     assert json.loads((out / "4.1.0.json").read_text())["origin"] == "source tree qemu-4.1.0/"
 
 
-def test_source_tree_json_to_stdout_and_old_layout(tmp_path, capsys):
+def test_source_tree_json_to_stdout_and_old_layout(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     tree = write_tree("era_e_2_8", tmp_path / "src")  # target-i386/ before 2.9
     rc, stdout, err = run(capsys, "qemu", "--source", str(tree), "--json")
     assert rc == 0, err
@@ -106,7 +113,7 @@ def test_source_tree_json_to_stdout_and_old_layout(tmp_path, capsys):
     assert d == expected_json("era_e_2_8")
 
 
-def test_label_and_downstream(tmp_path, capsys):
+def test_label_and_downstream(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     tree = write_tree("rhel_8_1", tmp_path / "rhel")
     out = tmp_path / "out"
     rc, _, err = run(capsys, "qemu", "--source", str(tree), "--label", "8.1.0-rhel",
@@ -116,7 +123,9 @@ def test_label_and_downstream(tmp_path, capsys):
     assert (d["version"], d["upstream"]) == ("8.1.0-rhel", False)
 
 
-def test_missing_version_file_is_fine_with_a_label(tmp_path, capsys):
+def test_missing_version_file_is_fine_with_a_label(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     tree = write_tree("era_j_8_2", tmp_path / "t", with_version=False)
     out = tmp_path / "out"
     rc, _, err = run(capsys, "qemu", "--source", str(tree), "--out", str(out))
@@ -144,7 +153,7 @@ def make_tarball(tree: Path, dest: Path, top: str, *, skip: str | None = None) -
     return dest
 
 
-def test_tarball(tmp_path, capsys):
+def test_tarball(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     tree = write_tree("era_h_5_0", tmp_path / "tree")
     tb = make_tarball(tree, tmp_path / "qemu_5.0+dfsg.orig.tar.xz", "qemu-5.0")
     out = tmp_path / "out"
@@ -185,7 +194,9 @@ def repo(tmp_path: Path) -> Path:
     return r
 
 
-def test_git_tags_glob_scrapes_every_matching_tag(repo, tmp_path, capsys):
+def test_git_tags_glob_scrapes_every_matching_tag(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
     rc, stdout, err = run(capsys, "qemu", "--git", str(repo), "--tags", "v*", "--out", str(out))
     assert rc == 0, err
@@ -196,7 +207,7 @@ def test_git_tags_glob_scrapes_every_matching_tag(repo, tmp_path, capsys):
     assert json.loads((out / "5.0.0.json").read_text())["origin"].startswith("git v5.0.0 (")
 
 
-def test_git_refs(repo, tmp_path, capsys):
+def test_git_refs(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
     rc, _, err = run(capsys, "qemu", "--git", str(repo), "--ref", "v2.8.0", "master",
                      "--json")  # fmt: skip
@@ -218,7 +229,9 @@ def _split_json_docs(capsys: pytest.CaptureFixture[str], stdout: str) -> list[st
     return docs
 
 
-def test_git_bad_refs_write_nothing(repo, tmp_path, capsys):
+def test_git_bad_refs_write_nothing(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
     rc, _, err = run(capsys, "qemu", "--git", str(repo), "--ref", "v2.8.0", "v9.9.9",
                      "--out", str(out))  # fmt: skip
@@ -235,14 +248,16 @@ def test_git_bad_refs_write_nothing(repo, tmp_path, capsys):
     assert nothing_written(out)
 
 
-def test_git_argument_errors(repo, capsys):
+def test_git_argument_errors(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rc, _, err = run(capsys, "qemu", "--git", str(repo))
     assert rc == 2 and "--ref" in err and "--tags" in err
     rc, _, err = run(capsys, "qemu", "--source", str(repo), "--tags", "v*")
     assert rc == 2 and "--git" in err
 
 
-def test_git_a_broken_release_among_good_ones_writes_nothing(repo, tmp_path, capsys):
+def test_git_a_broken_release_among_good_ones_writes_nothing(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     c, _ = texts("era_h_5_0")
     cut = c[: c.index('.name = "Fixture-NoVMX"')]
     (repo / "target/i386/cpu.c").write_text(cut)
@@ -258,7 +273,8 @@ def test_git_a_broken_release_among_good_ones_writes_nothing(repo, tmp_path, cap
 
 
 def raw(tag: str, path: str) -> str:
-    return qs.UPSTREAM_RAW.format(ref=tag, path=path)
+    url: str = qs.UPSTREAM_RAW.format(ref=tag, path=path)
+    return url
 
 
 def register_release(rsps: responses.RequestsMock, tag: str, name: str) -> None:
@@ -278,13 +294,15 @@ def register_release(rsps: responses.RequestsMock, tag: str, name: str) -> None:
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch):  # noqa: ANN201
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     c = tmp_path / "cache"
     monkeypatch.setenv("CPUDB_CACHE_DIR", str(c))
     return c
 
 
-def test_https_tag_downloads_caches_and_scrapes(tmp_path, cache, capsys):
+def test_https_tag_downloads_caches_and_scrapes(
+    tmp_path: Path, cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         register_release(rsps, "v5.0.0", "era_h_5_0")
@@ -293,8 +311,9 @@ def test_https_tag_downloads_caches_and_scrapes(tmp_path, cache, capsys):
         fetched = [c.request.url for c in rsps.calls]
         assert fetched[0] == raw("v5.0.0", "VERSION")
         assert raw("v5.0.0", "target/i386/cpu.c") in fetched
-        assert all(u.startswith("https://gitlab.com/qemu-project/qemu/-/raw/v5.0.0/")
-                   for u in fetched)  # fmt: skip
+        base = "https://gitlab.com/qemu-project/qemu/-/raw/v5.0.0/"
+        assert all(u is not None and u.startswith(base) for u in fetched)
+
         assert read_json(out / "5.0.0.json") == expected_json("era_h_5_0")
         assert json.loads((out / "5.0.0.json").read_text())["origin"] == (
             "upstream tag v5.0.0 over HTTPS"
@@ -308,7 +327,7 @@ def test_https_tag_downloads_caches_and_scrapes(tmp_path, cache, capsys):
     assert not list(cache.rglob("*.part"))
 
 
-def test_https_old_layout(tmp_path, cache, capsys):
+def test_https_old_layout(tmp_path: Path, cache: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         register_release(rsps, "v2.8.0", "era_e_2_8")
         rc, stdout, err = run(capsys, "qemu", "--tag", "v2.8.0", "--json")
@@ -318,7 +337,9 @@ def test_https_old_layout(tmp_path, cache, capsys):
     assert d == expected_json("era_e_2_8")
 
 
-def test_https_offline_is_one_clear_error(tmp_path, cache, capsys):
+def test_https_offline_is_one_clear_error(
+    tmp_path: Path, cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
     with responses.RequestsMock(assert_all_requests_are_fired=False):  # nothing answers
         rc, _, err = run(capsys, "qemu", "--tag", "v7.2.0", "--out", str(out))
@@ -327,7 +348,9 @@ def test_https_offline_is_one_clear_error(tmp_path, cache, capsys):
     assert not list(cache.rglob("*.json"))
 
 
-def test_https_unknown_tag_and_server_errors(tmp_path, cache, capsys):
+def test_https_unknown_tag_and_server_errors(
+    tmp_path: Path, cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "out"
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         rsps.get(raw("v9.9.9", "VERSION"), status=404, body="404 page not found")
@@ -339,13 +362,15 @@ def test_https_unknown_tag_and_server_errors(tmp_path, cache, capsys):
         rsps.get(raw("v8.1.0", "VERSION"), status=503, body="unavailable")  # retried, then:
         rc, _, err = run(capsys, "qemu", "--tag", "v8.1.0", "--out", str(out))
         assert_one_line_error(rc, err, "kept failing", raw("v8.1.0", "VERSION"))
-        assert len([c for c in rsps.calls if "v8.1.0" in c.request.url]) == 4
+        assert len([c for c in rsps.calls if "v8.1.0" in (c.request.url or "")]) == 4
     rc, _, err = run(capsys, "qemu", "--tag", "master", "--out", str(out))
     assert_one_line_error(rc, err, "not a QEMU release tag")
     assert nothing_written(out)
 
 
-def test_https_truncated_download_is_a_parse_error(tmp_path, cache, capsys):
+def test_https_truncated_download_is_a_parse_error(
+    tmp_path: Path, cache: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     c, h = texts("era_g_4_1")
     out = tmp_path / "out"
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
@@ -360,7 +385,7 @@ def test_https_truncated_download_is_a_parse_error(tmp_path, cache, capsys):
     assert nothing_written(out)
 
 
-def _tag(name: str, i: int) -> dict:
+def _tag(name: str, i: int) -> dict[str, Any]:
     """One entry in the shape of GitLab's /repository/tags API."""
     sha = f"{i:040x}"
     return {
@@ -374,7 +399,7 @@ def _tag(name: str, i: int) -> dict:
     }  # fmt: skip
 
 
-def test_list_tags_pages_and_filters(capsys, cache):
+def test_list_tags_pages_and_filters(capsys: pytest.CaptureFixture[str], cache: Path) -> None:
     page1 = [_tag(f"v1.{i}.0", i) for i in range(98)] + [_tag("v7.2.0", 98), _tag("v7.2.0-rc4", 99)]
     page2 = [_tag("v10.2.0", 100), _tag("v2.12.1", 101), _tag("stable-2.12", 102)]
     with responses.RequestsMock() as rsps:
@@ -389,7 +414,7 @@ def test_list_tags_pages_and_filters(capsys, cache):
     assert "v7.2.0-rc4" not in tags and "stable-2.12" not in tags
 
 
-def test_list_tags_offline(capsys, cache):
+def test_list_tags_offline(capsys: pytest.CaptureFixture[str], cache: Path) -> None:
     with responses.RequestsMock(assert_all_requests_are_fired=False):
         rc, _, err = run(capsys, "qemu", "--list-tags")
     assert_one_line_error(rc, err, "cannot list upstream tags", "offline?")
@@ -398,7 +423,7 @@ def test_list_tags_offline(capsys, cache):
 # ----------------------------------------------------------------- bad input
 
 
-def test_a_file_that_is_not_cpu_c(tmp_path, capsys):
+def test_a_file_that_is_not_cpu_c(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     tree = write_tree("era_g_4_1", tmp_path / "t", cpu_c="/* just some C */\nint main(void);\n")
     out = tmp_path / "out"
     rc, _, err = run(capsys, "qemu", "--source", str(tree), "--out", str(out))
@@ -406,7 +431,7 @@ def test_a_file_that_is_not_cpu_c(tmp_path, capsys):
     assert nothing_written(out)
 
 
-def test_a_truncated_cpu_c(tmp_path, capsys):
+def test_a_truncated_cpu_c(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     c, _ = texts("era_g_4_1")
     cut = c[: c.index('.alias = "Fixturewell-IBRS"')]
     tree = write_tree("era_g_4_1", tmp_path / "t", cpu_c=cut)
@@ -417,7 +442,7 @@ def test_a_truncated_cpu_c(tmp_path, capsys):
     assert nothing_written(out)
 
 
-def test_a_binary_cpu_c(tmp_path, capsys):
+def test_a_binary_cpu_c(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     tree = write_tree("era_g_4_1", tmp_path / "t")
     (tree / "target/i386/cpu.c").write_bytes(bytes(range(256)) * 4)
     out = tmp_path / "out"
@@ -426,7 +451,7 @@ def test_a_binary_cpu_c(tmp_path, capsys):
     assert nothing_written(out)
 
 
-def test_a_tarball_without_the_files(tmp_path, capsys):
+def test_a_tarball_without_the_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     tree = write_tree("era_g_4_1", tmp_path / "t")
     tb = make_tarball(tree, tmp_path / "qemu-4.1.0.tar.xz", "qemu-4.1.0", skip="cpu.c")
     out = tmp_path / "out"
@@ -439,7 +464,9 @@ def test_a_tarball_without_the_files(tmp_path, capsys):
     assert nothing_written(out)
 
 
-def test_not_a_tarball_and_no_such_paths(tmp_path, capsys):
+def test_not_a_tarball_and_no_such_paths(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     junk = tmp_path / "qemu.tar.xz"
     junk.write_bytes(b"\xfd7zXZ\x00 this is not really xz" * 10)
     out = tmp_path / "out"
@@ -456,7 +483,7 @@ def test_not_a_tarball_and_no_such_paths(tmp_path, capsys):
     assert nothing_written(out)
 
 
-def test_bad_input_through_the_real_command(tmp_path):
+def test_bad_input_through_the_real_command(tmp_path: Path) -> None:
     """The installed entry point: exit status 2, one line on stderr, nothing on stdout."""
     tree = write_tree("era_g_4_1", tmp_path / "t", cpu_c="int x;\n")
     out = tmp_path / "out"
@@ -471,7 +498,7 @@ def test_bad_input_through_the_real_command(tmp_path):
 # ---------------------------------------------------------------- scrape qmp
 
 
-def _capture(version: str = "4.1.0", package: str = ""):  # noqa: ANN202
+def _capture(version: str = "4.1.0", package: str = "") -> QmpCapture:
     from cpudb.scrapers.qmp import QmpCapture, QmpCpu
 
     ident = {"vendor": "GenuineIntel", "family": 6, "model": 60, "stepping": 4}
@@ -490,7 +517,7 @@ def _capture(version: str = "4.1.0", package: str = ""):  # noqa: ANN202
     )  # fmt: skip
 
 
-def test_qmp_capture_to_release_uses_the_reference_catalogue():
+def test_qmp_capture_to_release_uses_the_reference_catalogue() -> None:
     from cpudb.scrapers.qmp import to_release
 
     ref = qs.scrape(qs.FetchedRelease(qs.SourceFiles(*texts("era_g_4_1")), "4.1.0", "ref"))
@@ -521,7 +548,9 @@ def test_qmp_capture_to_release_uses_the_reference_catalogue():
         ("v7.2.22-dirty", "7.2.22-build", False),
     ],
 )
-def test_qmp_labels_never_pass_a_distro_build_off_as_upstream(package, label, upstream):
+def test_qmp_labels_never_pass_a_distro_build_off_as_upstream(
+    package: str, label: str, upstream: bool
+) -> None:
     from cpudb.scrapers.qmp import distro_label, to_release
 
     cap = _capture("7.2.22", package)
@@ -530,7 +559,7 @@ def test_qmp_labels_never_pass_a_distro_build_off_as_upstream(package, label, up
     assert to_release(cap, ref).upstream is upstream
 
 
-def test_qmp_without_a_usable_binary(tmp_path, capsys):
+def test_qmp_without_a_usable_binary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
     rc, _, err = run(capsys, "qmp", "--binary", str(tmp_path / "no-qemu"), "--out", str(out))
     assert_one_line_error(rc, err, "no QEMU binary found", "qemu-system-x86")

@@ -1,17 +1,22 @@
 """The shipped data loads and the 7.2 table has what QEMU 7.2 has."""
 
+from __future__ import annotations
 
-def test_shipped_releases_load(db):
+from cpudb.query import Db
+from tests.conftest import cpu_named
+
+
+def test_shipped_releases_load(db: Db) -> None:
     versions = [v.version for v in db.versions()]
     assert "7.2.0" in versions and "1.1.0" in versions
     rel = db.release("7.2.0")
     assert rel.version == "7.2.0"
     assert len(rel.cpus) == 129
-    assert "pdpe1gb" in rel.cpu("Skylake-Server-v1").features
-    assert "pdpe1gb" not in rel.cpu("Haswell-v4").features
+    assert "pdpe1gb" in cpu_named(rel, "Skylake-Server-v1").features
+    assert "pdpe1gb" not in cpu_named(rel, "Haswell-v4").features
 
 
-def test_every_package_is_installed_by_a_plain_install():
+def test_every_package_is_installed_by_a_plain_install() -> None:
     """`pip install .` (README's first command) ships only the packages pyproject lists:
     every folder of Python modules in the source tree must be among them."""
     import tomllib

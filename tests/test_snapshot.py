@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cpudb.scrapers import qemu_source as qs
@@ -12,6 +14,7 @@ from cpudb.scrapers.qemu_parsed import SourceFiles
 
 from cpudb import snapshot
 from cpudb.errors import ParseError
+from cpudb.model import Release
 from cpudb.paths import shipped_data_dir
 
 FIX = Path(__file__).resolve().parent / "fixtures" / "qemu"
@@ -19,14 +22,15 @@ MANIFEST = json.loads((FIX / "fixtures.json").read_text())
 QEMU_SRC = Path(os.environ.get("CPUDB_QEMU_SRC", "/root/qemu-src"))
 
 
-def scraped(name: str):  # noqa: ANN201
+def scraped(name: str) -> Release:
     m = MANIFEST[name]
     files = SourceFiles((FIX / m["c"]).read_text(), (FIX / m["h"]).read_text())
-    return qs.scrape(qs.FetchedRelease(files, m["version"], f"fixture {name}"))
+    r: Release = qs.scrape(qs.FetchedRelease(files, m["version"], f"fixture {name}"))
+    return r
 
 
 @pytest.mark.parametrize("name", sorted(MANIFEST))
-def test_scrape_is_deterministic_and_round_trips(name):
+def test_scrape_is_deterministic_and_round_trips(name: str) -> None:
     text = snapshot.dumps(scraped(name))
     assert snapshot.dumps(scraped(name)) == text  # re-running gives the same bytes
     again = snapshot.loads(text, name=f"{name}.json")
@@ -38,7 +42,7 @@ def test_scrape_is_deterministic_and_round_trips(name):
         assert c.get("features", []) == sorted(c.get("features", []))
 
 
-def test_json_shape_of_a_versioned_release():
+def test_json_shape_of_a_versioned_release() -> None:
     d = snapshot.to_dict(scraped("era_j_8_2"))
     assert set(d) == {
         "format", "version", "upstream", "origin", "source", "default_version", "words",
@@ -61,7 +65,7 @@ def test_json_shape_of_a_versioned_release():
                              "register": "edx"}  # fmt: skip
 
 
-def test_msr_words_and_dependencies_in_json():
+def test_msr_words_and_dependencies_in_json() -> None:
     d = snapshot.to_dict(scraped("era_h_5_0"))
     basic = [w for w in d["words"] if w["name"] == "FEAT_VMX_BASIC"][0]
     assert basic == {"name": "FEAT_VMX_BASIC", "type": "msr", "msr": "0x480"}
@@ -83,7 +87,10 @@ def test_msr_words_and_dependencies_in_json():
         (lambda d: d["models"][0].update(level="0xZZ"), "malformed snapshot"),
     ],
 )
-def test_malformed_snapshots_are_parse_errors(mangle, message):
+def test_malformed_snapshots_are_parse_errors(
+    mangle: Callable[[dict[str, Any]], object], message: str
+) -> None:
+
     d = json.loads(snapshot.dumps(scraped("era_g_4_1")))
     mangle(d)
     with pytest.raises(ParseError, match=message) as ei:
@@ -91,7 +98,7 @@ def test_malformed_snapshots_are_parse_errors(mangle, message):
     assert ei.value.file == "data/qemu/4.1.0.json" and ei.value.hint
 
 
-def test_not_json_names_the_line():
+def test_not_json_names_the_line() -> None:
     with pytest.raises(ParseError, match="not JSON") as ei:
         snapshot.loads('{\n "format": 1,\n oops\n}', name="x.json")
     assert (ei.value.file, ei.value.line) == ("x.json", 3)
@@ -107,7 +114,7 @@ def _local_sources() -> list[tuple[Path, Path]]:
 
 
 @pytest.mark.integration
-def test_shipped_snapshots_reproduce_from_local_sources():
+def test_shipped_snapshots_reproduce_from_local_sources() -> None:
     """Every shipped snapshot whose sources are at hand re-scrapes to the same facts.
 
     Only `origin` (where the shipped copy was read from) may differ.

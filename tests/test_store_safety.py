@@ -8,19 +8,22 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from cpudb.cli import main
 
 
-def _err(capsys, *argv: str) -> tuple[int, str]:
+def _err(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     code = main(list(argv))
     err = capsys.readouterr().err
     return code, err
 
 
-def test_an_unrelated_sqlite_file_is_left_untouched(tmp_path, capsys):
+def test_an_unrelated_sqlite_file_is_left_untouched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     other = tmp_path / "other.sqlite"
     con = sqlite3.connect(other)
     con.execute("create table mine (a)")
@@ -35,7 +38,9 @@ def test_an_unrelated_sqlite_file_is_left_untouched(tmp_path, capsys):
     assert other.read_bytes() == before
 
 
-def test_a_file_that_is_not_sqlite_is_left_untouched(tmp_path, capsys):
+def test_a_file_that_is_not_sqlite_is_left_untouched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     junk = tmp_path / "notes.db"
     junk.write_text("my notes\n")
     code, err = _err(capsys, "--db", str(junk), "db", "rebuild")
@@ -43,7 +48,9 @@ def test_a_file_that_is_not_sqlite_is_left_untouched(tmp_path, capsys):
     assert junk.read_text() == "my notes\n"
 
 
-def test_our_database_is_marked_and_rebuilt(tmp_path, capsys):
+def test_our_database_is_marked_and_rebuilt(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "c.sqlite"
     assert main(["--db", str(path), "versions"]) == 0
     assert sqlite3.connect(path).execute("pragma application_id").fetchone()[0] == 0x63707564
@@ -51,7 +58,9 @@ def test_our_database_is_marked_and_rebuilt(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("kind", ["folder", "fifo", "parent-is-a-file"])
-def test_unusable_db_paths_say_so(tmp_path, capsys, kind):
+def test_unusable_db_paths_say_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
     if kind == "folder":
         path = tmp_path / "d"
         path.mkdir()
@@ -66,7 +75,9 @@ def test_unusable_db_paths_say_so(tmp_path, capsys, kind):
     assert len(err.strip().splitlines()) == 1
 
 
-def test_cache_home_that_is_a_file(tmp_path, monkeypatch, capsys):
+def test_cache_home_that_is_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "cachefile").write_text("")
     monkeypatch.delenv("CPUDB_CACHE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cachefile"))
@@ -74,12 +85,12 @@ def test_cache_home_that_is_a_file(tmp_path, monkeypatch, capsys):
     assert code == 2 and "cachefile" in err and "XDG_CACHE_HOME" in err
 
 
-def test_unwritable_folder(capsys):
+def test_unwritable_folder(capsys: pytest.CaptureFixture[str]) -> None:
     code, err = _err(capsys, "--db", "/proc/cpudb-test/cpudb.sqlite", "versions")
     assert code == 2 and "cannot write the database" in err and "--db" in err
 
 
-def test_a_killed_build_leaves_nothing_for_ever(tmp_path):
+def test_a_killed_build_leaves_nothing_for_ever(tmp_path: Path) -> None:
     """kill -9 during `db rebuild` leaves a .building file; the next build removes it."""
     path = tmp_path / "k.sqlite"
     env = dict(os.environ, CPUDB_DB=str(path))

@@ -9,11 +9,12 @@ import pytest
 from cpudb.scrapers.cpp_branches import active_text, condition
 
 from cpudb.decide.offer import tcg_offer
+from cpudb.query import Db
 from cpudb.resolve import name_index, with_accel
 from tests.conftest import need_tool
 
 
-def test_kept_branches_are_those_of_the_64_bit_system_emulator():
+def test_kept_branches_are_those_of_the_64_bit_system_emulator() -> None:
     text = "\n".join(
         [
             "a",
@@ -51,19 +52,22 @@ def test_kept_branches_are_those_of_the_64_bit_system_emulator():
         ("if", "0", None),
     ],
 )
-def test_conditions_are_decided_only_when_certain(kind, text, expected):
+def test_conditions_are_decided_only_when_certain(
+    kind: str, text: str, expected: bool | None
+) -> None:
     assert condition(kind, text, {"TARGET_X86_64": True, "CONFIG_USER_ONLY": False}) == expected
 
 
-def test_old_releases_do_not_claim_tcg_masks(db):
+def test_old_releases_do_not_claim_tcg_masks(db: Db) -> None:
     """Before 2.1 TCG's masks lived in realize code; the snapshot says nothing, not 'all'."""
     assert db.release("2.0.0").tcg_features is None
     assert tcg_offer(db.release("2.0.0")) is None
-    assert "pcid" not in db.release("7.2.0").tcg_features  # TCG 7.2 has no PCID
+    tcg = db.release("7.2.0").tcg_features
+    assert tcg is not None and "pcid" not in tcg  # TCG 7.2 has no PCID
 
 
 @pytest.mark.integration
-def test_tcg_lacks_exactly_what_qemu_says_tcg_cannot_give(db):
+def test_tcg_lacks_exactly_what_qemu_says_tcg_cannot_give(db: Db) -> None:
     need_tool("qemu-system-x86_64", "apt-get install qemu-system-x86 (Debian bookworm: 7.2)")
     from cpudb.scrapers import qmp
 

@@ -37,12 +37,15 @@ from cpudb.describe import describe_cpu, filter_models
 from cpudb.diff import diff_cpus
 from cpudb.host_fit import blockers
 from cpudb.host_load import load_host
+from cpudb.query import Db
 from tests.conftest import need_hosts_dir
 
-Scenario = Callable[[CpudbApp, Pilot], Awaitable[None]]
+Scenario = Callable[[CpudbApp, Pilot[int]], Awaitable[None]]
 
 
-async def wait_for(pilot: Pilot, cond: Callable[[], Any], what: str, timeout: float = 20) -> None:
+async def wait_for(
+    pilot: Pilot[int], cond: Callable[[], Any], what: str, timeout: float = 20
+) -> None:
     end = time.monotonic() + timeout
     while not cond():
         if time.monotonic() > end:
@@ -50,7 +53,7 @@ async def wait_for(pilot: Pilot, cond: Callable[[], Any], what: str, timeout: fl
         await pilot.pause(0.02)
 
 
-async def settle(pilot: Pilot) -> None:
+async def settle(pilot: Pilot[int]) -> None:
     """Wait for every worker (and the workers their answers start) to finish and for the
     answers to be shown."""
     await pilot.pause()
@@ -97,7 +100,7 @@ def keys(text: str) -> list[str]:
     return [_character_to_key(ch) for ch in text]
 
 
-async def type_into(pilot: Pilot, key: str, text: str) -> None:
+async def type_into(pilot: Pilot[int], key: str, text: str) -> None:
     """Focus a box with its key (from the table) and type."""
     await pilot.press(key)
     await pilot.press(*keys(text))
@@ -107,10 +110,10 @@ async def type_into(pilot: Pilot, key: str, text: str) -> None:
 # ------------------------------------------------------------------ browse
 
 
-def test_first_screen_lists_every_cpu_name_of_the_newest_release(db) -> None:
+def test_first_screen_lists_every_cpu_name_of_the_newest_release(db: Db) -> None:
     rel = db.release()
 
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         screen = browse(app)
         assert sorted(names(app)) == sorted(c.name for c in rel.cpus)
         assert names(app) == sorted(names(app), key=str.lower)  # sorted by name
@@ -134,10 +137,10 @@ def test_first_screen_lists_every_cpu_name_of_the_newest_release(db) -> None:
     drive(scenario)
 
 
-def test_needs_filter_keeps_the_names_that_have_every_need(db) -> None:
+def test_needs_filter_keeps_the_names_that_have_every_need(db: Db) -> None:
     rel = db.release("9.2")
 
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         await type_into(pilot, "n", "pdpe1gb la57")
         shown = names(app)
         expected = [c.name for c, _ in filter_models(rel, has=["pdpe1gb", "la57"])]
@@ -156,10 +159,10 @@ def test_needs_filter_keeps_the_names_that_have_every_need(db) -> None:
     drive(scenario, qemu="9.2.0")
 
 
-def test_name_filter_and_unknown_need_are_reported_not_raised(db) -> None:
+def test_name_filter_and_unknown_need_are_reported_not_raised(db: Db) -> None:
     rel = db.release()
 
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         await type_into(pilot, "slash", "haswell")
         assert names(app) and all("haswell" in n.lower() for n in names(app))
         assert len(names(app)) == sum("haswell" in c.name.lower() for c in rel.cpus)
@@ -177,13 +180,13 @@ def test_name_filter_and_unknown_need_are_reported_not_raised(db) -> None:
     drive(scenario)
 
 
-def test_would_need_shows_what_the_advisor_adds_to_each_name(db) -> None:
+def test_would_need_shows_what_the_advisor_adds_to_each_name(db: Db) -> None:
     rel = db.release("9.2.0")
     advice = advise(rel, resolve_needs(rel, ["pdpe1gb"]))
     adds = {c.name: [a.name for a in c.adds] for c in advice.candidates}
     assert adds["Haswell-v4"] == ["pdpe1gb"] and adds["Skylake-Server-v1"] == []
 
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         await type_into(pilot, "n", "pdpe1gb")
         filtered = len(names(app))
         await pilot.press("escape", "w")
@@ -210,8 +213,8 @@ def test_would_need_shows_what_the_advisor_adds_to_each_name(db) -> None:
     drive(scenario, qemu="9.2.0")
 
 
-def test_sort_by_key_and_by_clicking_a_header(db) -> None:
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+def test_sort_by_key_and_by_clicking_a_header(db: Db) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         screen = browse(app)
         await pilot.press("s")  # next column: vendor
         assert screen.sort_key == "vendor"
@@ -242,8 +245,8 @@ def test_sort_by_key_and_by_clicking_a_header(db) -> None:
     drive(scenario, qemu="8.2")
 
 
-def test_pick_another_release(db) -> None:
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+def test_pick_another_release(db: Db) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         screen = browse(app)
         await pilot.press("r")
         select = screen.query_one("#release", Select)
@@ -264,11 +267,11 @@ def test_pick_another_release(db) -> None:
 # ------------------------------------------------------------------ a model
 
 
-def test_open_a_model_shows_groups_bits_aliases_and_the_previous_version(db) -> None:
+def test_open_a_model_shows_groups_bits_aliases_and_the_previous_version(db: Db) -> None:
     rel = db.release("9.2.0")
     view = describe_cpu(rel, "Haswell-v4")
 
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         await type_into(pilot, "slash", "Haswell-v4")
         await pilot.press("enter", "enter")  # to the table, open the highlighted name
         await wait_for(pilot, lambda: isinstance(app.screen, ModelScreen), "the model screen")
@@ -292,7 +295,7 @@ def test_open_a_model_shows_groups_bits_aliases_and_the_previous_version(db) -> 
     drive(scenario, qemu="9.2.0")
 
 
-def test_host_column_blockers_and_their_highlight(db) -> None:
+def test_host_column_blockers_and_their_highlight(db: Db) -> None:
     hosts = need_hosts_dir()
     dump = str(hosts / "intel-xeon-e5-2650-v3.cpuid")
     rel = db.release("7.2.0")
@@ -300,7 +303,7 @@ def test_host_column_blockers_and_their_highlight(db) -> None:
     expected = {c.name: blockers(rel, c, hf, "kvm") for c in rel.cpus}
     assert expected["Haswell-noTSX"] == () and expected["Skylake-Client-v1"]
 
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         screen = browse(app)
         table = screen.query_one("#models", QuickTable)
         assert [c.label for c in table.columns][:2] == ["CPU name ▲", "on host"]
@@ -326,11 +329,11 @@ def test_host_column_blockers_and_their_highlight(db) -> None:
 # ------------------------------------------------------------------ a feature
 
 
-def test_open_a_feature_by_cpuid_location(db) -> None:
+def test_open_a_feature_by_cpuid_location(db: Db) -> None:
     rel = db.release("9.2.0")
     having = [c.name for c in rel.cpus if "pdpe1gb" in c.features]
 
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         await pilot.press("f")
         assert isinstance(app.screen, FeaturePrompt)
         await pilot.press(*"pdpe1gx", "enter")
@@ -360,12 +363,12 @@ def test_open_a_feature_by_cpuid_location(db) -> None:
 # ------------------------------------------------------------------ compare
 
 
-def test_compare_previous_version_and_across_releases(db) -> None:
+def test_compare_previous_version_and_across_releases(db: Db) -> None:
     old, new = db.release("2.12"), db.release("9.2.0")
     across = diff_cpus(old, "Skylake-Server", new, "Skylake-Server-v4")
     assert across.only_in_first or across.only_in_second
 
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         await type_into(pilot, "slash", "Haswell-v4")
         await pilot.press("enter", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ModelScreen), "the model screen")
@@ -405,12 +408,12 @@ def test_compare_previous_version_and_across_releases(db) -> None:
 # ------------------------------------------------------------------ advise
 
 
-def test_advise_lists_candidates_and_copies_the_cpu_line(db) -> None:
+def test_advise_lists_candidates_and_copies_the_cpu_line(db: Db) -> None:
     rel = db.release("9.2.0")
     advice = advise(rel, resolve_needs(rel, ["pdpe1gb", "avx2"]), **facts.for_advice(rel))
     assert advice.best is not None
 
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         await type_into(pilot, "n", "pdpe1gb avx2")
         await pilot.press("escape", "a")
         screen = app.screen
@@ -431,10 +434,10 @@ def test_advise_lists_candidates_and_copies_the_cpu_line(db) -> None:
     drive(scenario, qemu="9.2.0")
 
 
-def test_advise_on_a_host_that_cannot_says_why(db) -> None:
+def test_advise_on_a_host_that_cannot_says_why(db: Db) -> None:
     dump = str(need_hosts_dir() / "intel-xeon-e5-2650-v3.cpuid")
 
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         await pilot.press("a")
         screen = app.screen
         assert isinstance(screen, AdviseScreen)
@@ -455,7 +458,7 @@ def test_advise_on_a_host_that_cannot_says_why(db) -> None:
 
 
 def test_help_theme_and_quit() -> None:
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
@@ -473,7 +476,7 @@ def test_help_theme_and_quit() -> None:
 
 
 def test_usable_at_80x24() -> None:
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         screen = browse(app)
         assert screen.query_one("#models", QuickTable).size.height >= 15
         footer = " ".join(
@@ -485,8 +488,8 @@ def test_usable_at_80x24() -> None:
     drive(scenario, size=(80, 24))
 
 
-def test_mouse_toggles_would_need(db) -> None:
-    async def scenario(app: CpudbApp, pilot: Pilot) -> None:
+def test_mouse_toggles_would_need(db: Db) -> None:
+    async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         await pilot.click("#would")
         assert browse(app).query_one("#would", Checkbox).value
         assert browse(app).would_mode
@@ -595,7 +598,7 @@ def test_tui_modules_import_no_cycle_and_screens_not_each_other() -> None:
 # ------------------------------------------------------------------ the command
 
 
-def test_cli_help_and_bad_arguments(capsys) -> None:
+def test_cli_help_and_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     from cpudb.cli import main
 
     with pytest.raises(SystemExit):

@@ -8,7 +8,9 @@ import re
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+from cpudb.query import Db
 from tests.conftest import need_tool
 
 QEMU = "9.2.0"
@@ -34,7 +36,7 @@ def wait_screen(session: str, pattern: str, timeout: float = 30) -> re.Match[str
     raise AssertionError(f"{pattern!r} never appeared; the screen was:\n{text}")
 
 
-def test_real_command_filters_and_quits(db, tmp_path) -> None:
+def test_real_command_filters_and_quits(db: Db, tmp_path: Path) -> None:
     need_tool("tmux", "apt-get install tmux")
     rel = db.release(QEMU)
     haswells = sorted(c.name for c in rel.cpus if "haswell" in c.name.lower())

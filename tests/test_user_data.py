@@ -9,16 +9,22 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
 
 from cpudb import hoststore
 from cpudb.cli import main
+from cpudb.model import Release
 from cpudb.paths import cache_dir, user_data_dir
+from cpudb.query import Db
 from tests.conftest import FIXTURES
 
 DUMP = FIXTURES / "hosts" / "intel-6-60-3-haswell-no-pdpe1gb.cpuid"
 
 
-def _cpudb(*argv: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+def _cpudb(*argv: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [sys.executable, "-m", "cpudb", *argv],
         env=env or dict(os.environ),
@@ -28,7 +34,7 @@ def _cpudb(*argv: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     )
 
 
-def test_hosts_survive_a_wiped_cache(capsys):
+def test_hosts_survive_a_wiped_cache(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["host", "add", "keepme", str(DUMP)]) == 0
     assert "keepme" in capsys.readouterr().out
     shutil.rmtree(cache_dir(), ignore_errors=True)  # the derived database goes
@@ -38,7 +44,7 @@ def test_hosts_survive_a_wiped_cache(capsys):
     assert main(["host", "rm", "keepme"]) == 0
 
 
-def test_host_add_during_rebuilds_is_kept(tmp_path):
+def test_host_add_during_rebuilds_is_kept(tmp_path: Path) -> None:
     """`host add` while `db rebuild` runs: every host reported saved is still there."""
     env = dict(os.environ)
     names = [f"conc{i}" for i in range(5)]
@@ -52,7 +58,9 @@ def test_host_add_during_rebuilds_is_kept(tmp_path):
         hoststore.remove(n)
 
 
-def test_hosts_of_an_old_database_are_adopted(tmp_path, capsys):
+def test_hosts_of_an_old_database_are_adopted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A database of schema 6 kept hosts in a table: a rebuild copies them out first."""
     old = tmp_path / "old.sqlite"
     data = json.loads((FIXTURES / "hosts" / "stored-host.json").read_text())
@@ -73,7 +81,7 @@ def test_hosts_of_an_old_database_are_adopted(tmp_path, capsys):
     hoststore.remove("legacy")
 
 
-def test_damaged_host_file_names_itself(capsys):
+def test_damaged_host_file_names_itself(capsys: pytest.CaptureFixture[str]) -> None:
     bad = user_data_dir() / "hosts" / "broken.json"
     bad.parent.mkdir(parents=True, exist_ok=True)
     bad.write_text("{not json")
@@ -85,7 +93,9 @@ def test_damaged_host_file_names_itself(capsys):
         bad.unlink()
 
 
-def test_a_user_scrape_of_a_shipped_release_never_takes_the_shipped_data_down(capsys):
+def test_a_user_scrape_of_a_shipped_release_never_takes_the_shipped_data_down(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """Issue 13.1: a user snapshot named like a shipped release (7.2.0) and a broken user
     file are skipped with one line each; every command keeps working."""
     import shutil
@@ -109,10 +119,15 @@ def test_a_user_scrape_of_a_shipped_release_never_takes_the_shipped_data_down(ca
     capsys.readouterr()
 
 
-def test_a_scrape_into_the_user_folder_gets_its_own_label(db, capsys):
-    from cpudb.commands.scrape import _own_label
+def test_a_scrape_into_the_user_folder_gets_its_own_label(
+    db: Db, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cpudb.commands import scrape
 
+    # typed here: cpudb.commands.scrape._own_label carries no annotations (yet)
+    _own_label: Callable[[Release], Release] = scrape._own_label
     r = _own_label(db.release("7.2.0"))
+
     assert r.version == "7.2.0-user" and r.upstream is False
     assert "labelled 7.2.0-user" in capsys.readouterr().err
     assert _own_label(r) is r  # not a shipped label: kept
