@@ -43,7 +43,7 @@ def test_every_cpudb_module_sits_in_a_layer() -> None:
 TUI_MAY_NAME = {"cpudb.errors", "cpudb.model", "cpudb.query", "cpudb.record", "cpudb.versions"}
 
 
-def test_the_tui_reaches_the_decisions_only_through_the_use_cases():
+def test_the_tui_reaches_the_decisions_only_through_the_use_cases() -> None:
     contracts = _contracts()
     decisions = set(contracts["importlinter:contract:decisions"]["source_modules"].split())
     forbidden = set(contracts["importlinter:contract:tui"]["forbidden_modules"].split())

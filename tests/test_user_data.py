@@ -9,14 +9,12 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from cpudb import hoststore
 from cpudb.cli import main
-from cpudb.model import Release
 from cpudb.paths import cache_dir, user_data_dir
 from cpudb.query import Db
 from tests.conftest import FIXTURES
@@ -124,10 +122,8 @@ def test_a_scrape_into_the_user_folder_gets_its_own_label(
 ) -> None:
     from cpudb.commands import scrape
 
-    # typed here: cpudb.commands.scrape._own_label carries no annotations (yet)
-    _own_label: Callable[[Release], Release] = scrape._own_label
-    r = _own_label(db.release("7.2.0"))
+    r = scrape._own_label(db.release("7.2.0"))
 
     assert r.version == "7.2.0-user" and r.upstream is False
     assert "labelled 7.2.0-user" in capsys.readouterr().err
-    assert _own_label(r) is r  # not a shipped label: kept
+    assert scrape._own_label(r) is r  # not a shipped label: kept
