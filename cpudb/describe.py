@@ -1,5 +1,5 @@
 """Read-only views built from a Release: filtered model lists, one CPU name in detail,
-one feature across releases. Pure; returns frozen dataclasses."""
+one feature across releases. Pure; returns frozen records."""
 
 from __future__ import annotations
 

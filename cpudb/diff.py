@@ -1,6 +1,6 @@
 """What changed: release vs release, CPU name vs CPU name (in one release or across two).
 
-Pure functions over `Release` dataclasses. A feature is compared by its CPUID/MSR
+Pure functions over `Release` records. A feature is compared by its CPUID/MSR
 *location*, never by its spelling: `fxsr_opt` (2.7) and `fxsr-opt` (2.8) are the same
 bit, reported as a rename, not as one removal plus one addition.
 
@@ -16,16 +16,15 @@ Identity rules, decided here once and used by the history too:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 
 from cpudb.errors import NotFound
 from cpudb.model import CpuName, FeatureWord, Release
+from cpudb.record import Record
 from cpudb.resolve import with_accel
 
 
-@dataclass(frozen=True)
-class FeatureRef:
+class FeatureRef(Record):
     """A feature as one release spells it, at its release-independent location."""
 
     name: str
@@ -36,8 +35,7 @@ class FeatureRef:
         return describe_location(self.location)
 
 
-@dataclass(frozen=True)
-class Rename:
+class Rename(Record):
     location: str
     old: str
     new: str
@@ -47,8 +45,7 @@ class Rename:
         return describe_location(self.location)
 
 
-@dataclass(frozen=True)
-class FeatureChange:
+class FeatureChange(Record):
     """Features a CPU name gained and lost between two releases."""
 
     name: str
@@ -56,8 +53,7 @@ class FeatureChange:
     removed: tuple[FeatureRef, ...]
 
 
-@dataclass(frozen=True)
-class NatureChange:
+class NatureChange(Record):
     """A CPU name whose kind changed, e.g. a full model (4.0) became an alias (4.1)."""
 
     name: str
@@ -74,23 +70,20 @@ class NatureChange:
         )
 
 
-@dataclass(frozen=True)
-class AliasMove:
+class AliasMove(Record):
     name: str
     old: str
     new: str
 
 
-@dataclass(frozen=True)
-class NoteChange:
+class NoteChange(Record):
     name: str
     field: str  # "note" or "deprecation"
     old: str | None
     new: str | None
 
 
-@dataclass(frozen=True)
-class ReleaseDiff:
+class ReleaseDiff(Record):
     old: str
     new: str
     names: tuple[str, ...] | None  # the CPU names asked about, None = all
@@ -120,8 +113,7 @@ class ReleaseDiff:
         )
 
 
-@dataclass(frozen=True)
-class Side:
+class Side(Record):
     """One side of a CPU-name comparison."""
 
     name: str
@@ -131,8 +123,7 @@ class Side:
     feature_count: int
 
 
-@dataclass(frozen=True)
-class CpuDiff:
+class CpuDiff(Record):
     first: Side
     second: Side
     accel: str | None

@@ -1,4 +1,5 @@
-"""The domain model: frozen dataclasses shared by scrapers, store, queries and decisions.
+"""The domain model: frozen records (cpudb.record) shared by scrapers, store, queries
+and decisions.
 
 A *feature* is a location (CPUID leaf/subleaf/register/bit or MSR index/bit); its QEMU
 name is a label that belongs to one release. A *CPU name* is what QEMU accepts after

@@ -2,10 +2,10 @@
 
     db = open_db(args.db)          # builds/refreshes the SQLite store when needed
     db.versions()                  # [ReleaseInfo], oldest first
-    rel = db.release("7.2")        # Release (full dataclass; `--qemu` matching rules)
+    rel = db.release("7.2")        # Release (full record; `--qemu` matching rules)
     rel.cpu("Haswell-v4").features # frozenset of QEMU names of that release
 
-Everything returned is a frozen dataclass; nothing here writes.
+Everything returned is a frozen record; nothing here writes.
 """
 
 from __future__ import annotations
