@@ -139,7 +139,10 @@ def replace(obj: R, **changes: Any) -> R:
     if unknown:
         raise TypeError(f"{type(obj).__name__} has no field {sorted(unknown)}")
     new = object.__new__(type(obj))
-    new.__dict__.update(obj.__dict__)
+    d = obj.__dict__
+    # the fields only: a value an instance caches beside them (Release's feature index)
+    # belongs to its own fields and must not reach a copy with other ones
+    new.__dict__.update({n: d[n] for n in obj.__fields__})
     new.__dict__.update(changes)
     return new
 

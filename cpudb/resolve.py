@@ -79,7 +79,7 @@ def with_accel(release: Release, features: frozenset[str], accel: str | None) ->
     """Apply an accelerator's defaults (kvm_default_props / tcg_default_props) and rules."""
     if not accel:
         return features
-    out = apply_props(features, release.accel_defaults.get(accel, ()), name_index(release.features))
+    out = apply_props(features, release.default_props(accel), name_index(release.features))
     out = apply_dependencies(out, release.dependencies)
     if accel != "kvm":
         kvm = {f.name for f in release.features if f.word == "FEAT_KVM"}
