@@ -24,7 +24,7 @@ from cpudb.decide.core import Context
 from cpudb.decide.guest import candidate_names
 from cpudb.decide.offer import Offer, common, distinct
 from cpudb.decide.plan import vendor_group
-from cpudb.model import Release
+from cpudb.model import CpuName, Release
 from cpudb.record import Record
 
 # QEMU's unmigratable flags (FeatureWordInfo.unmigratable_flags, CPUID_APM_INVTSC): a guest
@@ -148,7 +148,7 @@ def baseline(
     )
 
 
-def _as_cpu(release: Release, c: Candidate):  # noqa: ANN202 -> CpuName
+def _as_cpu(release: Release, c: Candidate) -> CpuName:
     cpu = release.cpu(c.name)
     assert cpu is not None
     return cpu
@@ -161,7 +161,7 @@ def _next_better(
     newest version), with, for its version with the fewest blockers, what each host lacks."""
     release = ctx.release
     groups = {vendor_group(h.vendor) for h in hosts}
-    by_model: dict[str, list] = {}
+    by_model: dict[str, list[CpuName]] = {}
     for cpu, _ in candidate_names(release):
         if vendors and cpu.vendor not in vendors:
             continue

@@ -32,7 +32,8 @@ def _doc() -> dict[str, Any]:
     p = shipped_data_dir() / FILE
     if not p.exists():
         return {"cpus": [], "source": ""}
-    return json.loads(p.read_text(encoding="utf-8"))
+    doc: dict[str, Any] = json.loads(p.read_text(encoding="utf-8"))
+    return doc
 
 
 def source() -> str:

@@ -119,7 +119,7 @@ class Record:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
+        return self._values() == other._values()
 
     def __hash__(self) -> int:
         return hash((self.__class__, self._values()))
@@ -147,7 +147,7 @@ def replace(obj: R, **changes: Any) -> R:
     return new
 
 
-def fields(obj_or_cls: Any) -> tuple[str, ...]:
+def fields(obj_or_cls: Record | type[Record]) -> tuple[str, ...]:
     return obj_or_cls.__fields__
 
 

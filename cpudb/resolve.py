@@ -11,6 +11,10 @@ from collections.abc import Iterable
 
 from cpudb.model import CpuName, Dependency, Feature, ModelDef, Release, VersionDef
 
+TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
+if TYPE_CHECKING:
+    from cpudb.model import CpuKind
+
 NON_FEATURE_PROPS = frozenset(
     {
         "model-id",
@@ -167,7 +171,7 @@ def cpu_names(
     return tuple(out)
 
 
-def _alias(target: CpuName, name: str, kind: str) -> CpuName:
+def _alias(target: CpuName, name: str, kind: CpuKind) -> CpuName:
     from cpudb.record import replace
 
-    return replace(target, name=name, kind=kind, alias_of=target.name)  # type: ignore[arg-type]
+    return replace(target, name=name, kind=kind, alias_of=target.name)

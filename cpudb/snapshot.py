@@ -188,7 +188,7 @@ def from_dict(d: dict[str, Any], *, name: str = "<snapshot>") -> Release:
                         v["version"],
                         v.get("alias"),
                         v.get("note"),
-                        tuple(tuple(p) for p in v.get("props", ())),  # type: ignore[misc]
+                        tuple(tuple(p) for p in v.get("props", ())),
                         v.get("cache_info"),
                     )
                     for v in m.get("versions", ())
