@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from cpudb.advise import Need, RecommendedFlag, advise, pick_recommended
+from cpudb.advise import Need, advise
 from cpudb.app.inputs import resolve_needs
 from cpudb.cli import main
 from cpudb.decide.guest import GuestBuilder, model_features
@@ -20,6 +20,7 @@ from cpudb.decide.plan import vendor_only
 from cpudb.host_fit import blockers
 from cpudb.host_load import load_host
 from cpudb.libvirt_model import Answer, LibvirtNames
+from cpudb.recommended import RecommendedFlag, pick_recommended
 from cpudb.render.configs import libvirt_xml, nova, proxmox
 from cpudb.resolve import with_accel
 from tests.conftest import need_hosts_dir

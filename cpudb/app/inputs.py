@@ -127,8 +127,8 @@ def load_recommended(release: Release) -> Any:
     """QEMU's recommended flags per model (data/qemu-recommended-flags.json) for `release`."""
     import json
 
-    from cpudb.advise import pick_recommended
     from cpudb.paths import shipped_data_dir
+    from cpudb.recommended import pick_recommended
 
     path = shipped_data_dir() / "qemu-recommended-flags.json"
     if not path.exists():
