@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from cpudb.diff import (
+from cpudb.diff import describe_kind
+from cpudb.errors import NotFound
+from cpudb.locations import (
     Catalog,
     FeatureRef,
     compare_features,
-    describe_kind,
     describe_location,
     subleafed_leaves,
 )
-from cpudb.errors import NotFound
 from cpudb.model import Release
 from cpudb.record import Record
 from cpudb.versions import version_key

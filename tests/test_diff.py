@@ -10,7 +10,8 @@ import sys
 import pytest
 
 from cpudb.cli import main
-from cpudb.diff import describe_location, diff_cpus, diff_releases
+from cpudb.diff import diff_cpus, diff_releases
+from cpudb.locations import describe_location
 from cpudb.names import FeatureNames
 from cpudb.versions import version_key
 

@@ -11,8 +11,9 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from cpudb.diff import CpuDiff, FeatureRef
+from cpudb.diff import CpuDiff
 from cpudb.errors import CpudbError
+from cpudb.locations import FeatureRef
 
 from . import data as d
 from .messages import DiffLoaded, Failed, fetch

@@ -77,7 +77,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def resolve_feature(releases: list, text: str) -> str:  # noqa: ANN001
     """A feature name in any spelling (newest release first) -> comparable location id."""
-    from cpudb.diff import canonical_location, subleafed_leaves
+    from cpudb.locations import canonical_location, subleafed_leaves
     from cpudb.names import FeatureNames
 
     first: NotFound | None = None
