@@ -12,11 +12,12 @@ TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read t
 if TYPE_CHECKING:
     from typing import Any
 
-    from cpudb.decide.offer import Offer
     from cpudb.model import Release
 
 
-def for_advice(release: Release, hosts: Sequence[Offer] = (), accel: str = "kvm") -> dict[str, Any]:
+def for_advice(
+    release: Release, hosts: Sequence[object] = (), accel: str = "kvm"
+) -> dict[str, Any]:
     """Keyword arguments for `cpudb.advise.advise` / `cpudb.decide.core.choose`."""
     from cpudb import cpus, linux_deps
 
