@@ -10,7 +10,7 @@ lint:
 	$(PY) -m ruff format --check cpudb scrapers tui tests bench
 
 types:
-	$(PY) -m mypy cpudb scrapers tui
+	$(PY) -m mypy cpudb scrapers tui tests
 
 # the one-way layers (.importlinter): commands/tui -> app, render -> decisions -> query -> store
 layers:

@@ -18,14 +18,14 @@ and the reasons are the same as `cpudb advise` with the same hosts:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 from cpudb.advise import Add, Advice, Candidate, Need, advise
 from cpudb.decide.core import Context
 from cpudb.decide.guest import candidate_names
 from cpudb.decide.offer import Offer, common, distinct
 from cpudb.decide.plan import vendor_group
-from cpudb.model import Release
+from cpudb.model import CpuName, Release
+from cpudb.record import Record
 
 # QEMU's unmigratable flags (FeatureWordInfo.unmigratable_flags, CPUID_APM_INVTSC): a guest
 # with them cannot be live-migrated (unless e.g. tsc-frequency is pinned), so a pool's
@@ -33,8 +33,7 @@ from cpudb.model import Release
 UNMIGRATABLE = {"cpuid.0x80000007.edx.8": "invtsc"}
 
 
-@dataclass(frozen=True)
-class NextModel:
+class NextModel(Record):
     """The next better model and what each host lacks for its closest version."""
 
     name: str  # the version checked (fewest blockers)
@@ -43,8 +42,7 @@ class NextModel:
     blockers: tuple[tuple[str, tuple[str, ...]], ...]  # (host, features it lacks)
 
 
-@dataclass(frozen=True)
-class Baseline:
+class Baseline(Record):
     qemu: str
     hosts: tuple[str, ...]
     needs: tuple[Need, ...]
@@ -150,7 +148,7 @@ def baseline(
     )
 
 
-def _as_cpu(release: Release, c: Candidate):  # noqa: ANN202 -> CpuName
+def _as_cpu(release: Release, c: Candidate) -> CpuName:
     cpu = release.cpu(c.name)
     assert cpu is not None
     return cpu
@@ -163,7 +161,7 @@ def _next_better(
     newest version), with, for its version with the fewest blockers, what each host lacks."""
     release = ctx.release
     groups = {vendor_group(h.vendor) for h in hosts}
-    by_model: dict[str, list] = {}
+    by_model: dict[str, list[CpuName]] = {}
     for cpu, _ in candidate_names(release):
         if vendors and cpu.vendor not in vendors:
             continue

@@ -1,5 +1,5 @@
 """Read-only views built from a Release: filtered model lists, one CPU name in detail,
-one feature across releases. Pure; returns frozen dataclasses."""
+one feature across releases. Pure; returns frozen records."""
 
 from __future__ import annotations
 
@@ -96,11 +96,11 @@ def word_title(w: FeatureWord) -> str:
 def group_features(release: Release, feats: frozenset[str]) -> tuple[WordGroup, ...]:
     info = extra_names()
     words = {w.name: w for w in release.words}
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     by_word: dict[str, list[FeatureRow]] = {}
     for f in release.features:
         if f.name in feats and (f.name, f.word) not in seen:
-            seen.add((f.name, f.word))  # type: ignore[arg-type]
+            seen.add((f.name, f.word))
             extra = info.get(f.location, {})
             by_word.setdefault(f.word, []).append(
                 FeatureRow(

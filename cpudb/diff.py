@@ -1,54 +1,30 @@
 """What changed: release vs release, CPU name vs CPU name (in one release or across two).
 
-Pure functions over `Release` dataclasses. A feature is compared by its CPUID/MSR
-*location*, never by its spelling: `fxsr_opt` (2.7) and `fxsr-opt` (2.8) are the same
-bit, reported as a rename, not as one removal plus one addition.
-
-Identity rules, decided here once and used by the history too:
-- a QEMU name stands for its first location in the release's catalogue. A few names
-  cover several bits (`kvmclock` = KVM leaf bits 0 and 3; in 1.1-1.2 the AMD copies of
-  the 1.EDX names in 0x80000001.EDX), and a CPU name lists names, not bits, so the
-  other bits travel with the first;
-- a CPUID word written without a subleaf (leaf 7 in QEMU 1.4 has no `needs_ecx`) is the
-  same as subleaf 0 when another release being compared gives that leaf a subleaf.
+Pure functions over `Release` records. Features are compared by location, never by
+spelling (the identity rules are cpudb.locations'): a feature spelled anew is a rename,
+not one removal plus one addition.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import lru_cache
 
 from cpudb.errors import NotFound
-from cpudb.model import CpuName, FeatureWord, Release
+from cpudb.locations import (
+    Catalog,
+    FeatureRef,
+    Rename,
+    compare_features,
+    location_key,
+    sorted_refs,
+    subleafed_leaves,
+)
+from cpudb.model import CpuName, Release
+from cpudb.record import Record
 from cpudb.resolve import with_accel
 
 
-@dataclass(frozen=True)
-class FeatureRef:
-    """A feature as one release spells it, at its release-independent location."""
-
-    name: str
-    location: str
-
-    @property
-    def cpuid(self) -> str:
-        return describe_location(self.location)
-
-
-@dataclass(frozen=True)
-class Rename:
-    location: str
-    old: str
-    new: str
-
-    @property
-    def cpuid(self) -> str:
-        return describe_location(self.location)
-
-
-@dataclass(frozen=True)
-class FeatureChange:
+class FeatureChange(Record):
     """Features a CPU name gained and lost between two releases."""
 
     name: str
@@ -56,8 +32,7 @@ class FeatureChange:
     removed: tuple[FeatureRef, ...]
 
 
-@dataclass(frozen=True)
-class NatureChange:
+class NatureChange(Record):
     """A CPU name whose kind changed, e.g. a full model (4.0) became an alias (4.1)."""
 
     name: str
@@ -74,23 +49,20 @@ class NatureChange:
         )
 
 
-@dataclass(frozen=True)
-class AliasMove:
+class AliasMove(Record):
     name: str
     old: str
     new: str
 
 
-@dataclass(frozen=True)
-class NoteChange:
+class NoteChange(Record):
     name: str
     field: str  # "note" or "deprecation"
     old: str | None
     new: str | None
 
 
-@dataclass(frozen=True)
-class ReleaseDiff:
+class ReleaseDiff(Record):
     old: str
     new: str
     names: tuple[str, ...] | None  # the CPU names asked about, None = all
@@ -120,8 +92,7 @@ class ReleaseDiff:
         )
 
 
-@dataclass(frozen=True)
-class Side:
+class Side(Record):
     """One side of a CPU-name comparison."""
 
     name: str
@@ -131,8 +102,7 @@ class Side:
     feature_count: int
 
 
-@dataclass(frozen=True)
-class CpuDiff:
+class CpuDiff(Record):
     first: Side
     second: Side
     accel: str | None
@@ -140,38 +110,6 @@ class CpuDiff:
     only_in_second: tuple[FeatureRef, ...]
     common: tuple[FeatureRef, ...]  # spelled as in the second release
     renamed: tuple[Rename, ...]  # common features spelled differently on the two sides
-
-
-# ------------------------------------------------------------------ locations
-
-
-def describe_location(location: str) -> str:
-    """`cpuid.0x80000001.edx.26` -> `CPUID.80000001H:EDX[26]` (as `FeatureWord.describe`)."""
-    parts = location.split(".")
-    try:
-        if parts[0] == "msr" and len(parts) == 3:
-            return FeatureWord("", "msr", msr=int(parts[1], 16)).describe(int(parts[2]))
-        if parts[0] == "cpuid" and len(parts) in (4, 5):
-            sub = int(parts[2]) if len(parts) == 5 else None
-            word = FeatureWord("", "cpuid", int(parts[1], 16), sub, parts[-2])
-            return word.describe(int(parts[-1]))
-    except ValueError:
-        pass
-    return location
-
-
-def location_key(location: str) -> tuple[str, int, int, str, int]:
-    """Sort key: kind, leaf (or MSR index), subleaf, register, bit."""
-    parts = location.split(".")
-    try:
-        if parts[0] == "cpuid" and len(parts) in (4, 5):
-            sub = int(parts[2]) if len(parts) == 5 else -1
-            return ("cpuid", int(parts[1], 16), sub, parts[-2], int(parts[-1]))
-        if parts[0] == "msr" and len(parts) == 3:
-            return ("msr", int(parts[1], 16), -1, "", int(parts[2]))
-    except ValueError:
-        pass
-    return (location, 0, 0, "", 0)
 
 
 def describe_kind(kind: str, alias_of: str | None) -> str:
@@ -184,68 +122,8 @@ def describe_kind(kind: str, alias_of: str | None) -> str:
     return "full model"
 
 
-def subleafed_leaves(releases: Iterable[Release]) -> frozenset[int]:
-    """CPUID leaves that some release reads with a subleaf (ECX)."""
-    return frozenset(
-        w.leaf
-        for r in releases
-        for w in r.words
-        if w.type == "cpuid" and w.subleaf is not None and w.leaf is not None
-    )
-
-
-@lru_cache(maxsize=4096)
-def canonical_location(location: str, subleafed: frozenset[int]) -> str:
-    """`cpuid.0x7.ebx.5` -> `cpuid.0x7.0.ebx.5` when leaf 7 has subleaves elsewhere."""
-    if not subleafed or location.count(".") != 3:
-        return location
-    parts = location.split(".")
-    if parts[0] == "cpuid" and len(parts) == 4 and int(parts[1], 16) in subleafed:
-        return ".".join([parts[0], parts[1], "0", parts[2], parts[3]])
-    return location
-
-
-class Catalog:
-    """One release's names <-> locations, with locations made comparable."""
-
-    def __init__(self, release: Release, subleafed: frozenset[int] = frozenset()) -> None:
-        self.release = release
-        self.by_name: dict[str, FeatureRef] = {}
-        self.by_location: dict[str, FeatureRef] = {}
-        for f in release.features:
-            ref = FeatureRef(f.name, canonical_location(f.location, subleafed))
-            self.by_name.setdefault(f.name, ref)
-            self.by_location.setdefault(ref.location, ref)
-        for f in release.features:
-            for a in f.aliases:
-                self.by_name.setdefault(a, self.by_name[f.name])
-
-    def refs(self, names: Iterable[str]) -> dict[str, FeatureRef]:
-        """location -> feature for a set of names of this release (unknown names skipped)."""
-        out: dict[str, FeatureRef] = {}
-        for n in sorted(names):
-            ref = self.by_name.get(n)
-            if ref is not None:
-                out.setdefault(ref.location, ref)
-        return out
-
-
 def features_of(release: Release, cpu: CpuName, accel: str | None) -> frozenset[str]:
     return with_accel(release, cpu.features, accel) if accel else cpu.features
-
-
-def _sorted(refs: Iterable[FeatureRef]) -> tuple[FeatureRef, ...]:
-    return tuple(sorted(refs, key=lambda r: (r.name.lower(), r.location)))
-
-
-def compare_features(
-    old: dict[str, FeatureRef], new: dict[str, FeatureRef]
-) -> tuple[tuple[FeatureRef, ...], tuple[FeatureRef, ...]]:
-    """(added, removed) between two location maps; added spelled as `new`, removed as `old`."""
-    return (
-        _sorted(new[k] for k in new.keys() - old.keys()),
-        _sorted(old[k] for k in old.keys() - new.keys()),
-    )
 
 
 # ------------------------------------------------------------------ release diff
@@ -308,10 +186,12 @@ def diff_releases(
         and (wanted is None or loc in used)
     )
     if wanted is None:
-        new_feats = _sorted(
+        new_feats = sorted_refs(
             r for k, r in cat_new.by_location.items() if k not in cat_old.by_location
         )
-        dropped = _sorted(r for k, r in cat_old.by_location.items() if k not in cat_new.by_location)
+        dropped = sorted_refs(
+            r for k, r in cat_old.by_location.items() if k not in cat_new.by_location
+        )
     else:
         new_feats = dropped = ()
     return ReleaseDiff(
@@ -398,6 +278,6 @@ def diff_cpus(
         accel=accel,
         only_in_first=minus,
         only_in_second=plus,
-        common=_sorted(common),
+        common=sorted_refs(common),
         renamed=tuple(sorted(renamed, key=lambda r: r.old.lower())),
     )

@@ -7,12 +7,17 @@ hosts, so it takes Linux's dependencies alone, from `cpudb.linux_deps`)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from cpudb.model import Release
+TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
+if TYPE_CHECKING:
+    from typing import Any
+
+    from cpudb.model import Release
 
 
-def for_advice(release: Release, hosts: Sequence[Any] = (), accel: str = "kvm") -> dict[str, Any]:
+def for_advice(
+    release: Release, hosts: Sequence[object] = (), accel: str = "kvm"
+) -> dict[str, Any]:
     """Keyword arguments for `cpudb.advise.advise` / `cpudb.decide.core.choose`."""
     from cpudb import cpus, linux_deps
 

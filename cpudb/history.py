@@ -1,6 +1,6 @@
 """Timelines over every release in the database: a CPU name's life, a feature's life.
 
-Pure functions over `Release` dataclasses (no I/O). Each upstream release is compared
+Pure functions over `Release` records (no I/O). Each upstream release is compared
 with the previous upstream release in the database. Releases the database lacks are
 *gaps*, shown in the timeline rather than skipped: the expected releases are every
 X.Y.0 from the first to the last upstream release, where Y runs from 0 to the last
@@ -13,23 +13,22 @@ appear as branches compared with the newest upstream release not newer than them
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 
-from cpudb.diff import (
+from cpudb.diff import describe_kind
+from cpudb.errors import NotFound
+from cpudb.locations import (
     Catalog,
     FeatureRef,
     compare_features,
-    describe_kind,
     describe_location,
     subleafed_leaves,
 )
-from cpudb.errors import NotFound
 from cpudb.model import Release
+from cpudb.record import Record
 from cpudb.versions import version_key
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(Record):
     """One thing that happened in a release, as a sentence plus the features involved."""
 
     kind: str
@@ -39,8 +38,7 @@ class Event:
     removed: tuple[FeatureRef, ...] = ()
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(Record):
     """One row of a timeline: a release (or a gap) and what happened in it."""
 
     version: str
@@ -55,8 +53,7 @@ class Step:
     note: str | None = None
 
 
-@dataclass(frozen=True)
-class History:
+class History(Record):
     subject: str  # CPU name, or the feature's newest QEMU name
     what: str  # "cpu" or "feature"
     location: str | None

@@ -14,6 +14,7 @@ from cpudb.scrapers.cpuid_dump import CpuidLeaf
 
 TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
 if TYPE_CHECKING:
+    from collections.abc import Hashable
     from typing import Any, Literal
 
     from cpudb.host_features import HostFeatures
@@ -146,7 +147,7 @@ def _row_text(r: CpuidLeaf) -> str:
     )
 
 
-def same_reading(cpu: HostCpu) -> tuple:
+def same_reading(cpu: HostCpu) -> tuple[Hashable, ...]:
     """What decodes alike (`features_in`), source and notes aside: a fleet's identical
     CPUs are decoded once. Plain tuples, which hash in C."""
     return (

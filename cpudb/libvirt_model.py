@@ -8,6 +8,10 @@ from __future__ import annotations
 from cpudb.advise import Candidate, Need
 from cpudb.record import Record, field
 
+TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
+if TYPE_CHECKING:
+    from cpudb.model import Dependency
+
 
 class LibvirtNames(Record):
     """libvirt's spelling of this release's features, its cpu_map model names and what
@@ -19,7 +23,7 @@ class LibvirtNames(Record):
     model_features: dict[str, frozenset[str]] = field(default_factory=dict)  # -> QEMU names
     version: str = ""  # the libvirt release these names are of
     why: str = ""  # why that one (--libvirt, the installed one, ...)
-    dependencies: tuple = ()  # the QEMU release's feature_dependencies (Dependency)
+    dependencies: tuple[Dependency, ...] = ()  # the QEMU release's feature_dependencies
 
     def feature(self, qemu_name: str) -> str | None:
         return self.features.get(qemu_name)

@@ -1,4 +1,5 @@
-"""The domain model: frozen dataclasses shared by scrapers, store, queries and decisions.
+"""The domain model: frozen records (cpudb.record) shared by scrapers, store, queries
+and decisions.
 
 A *feature* is a location (CPUID leaf/subleaf/register/bit or MSR index/bit); its QEMU
 name is a label that belongs to one release. A *CPU name* is what QEMU accepts after
@@ -7,7 +8,7 @@ name is a label that belongs to one release. A *CPU name* is what QEMU accepts a
 
 from __future__ import annotations
 
-from cpudb.record import Record, field
+from cpudb.record import Record
 
 TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
 if TYPE_CHECKING:
@@ -15,6 +16,10 @@ if TYPE_CHECKING:
 
     WordType = Literal["cpuid", "msr"]
     CpuKind = Literal["model", "version", "alias", "bare"]
+    Props = tuple[tuple[str, str], ...]  # (property, value) pairs: ("vme", "off")
+    AccelDefaults = tuple[tuple[str, Props], ...]  # (accelerator, its props), by name
+
+    from collections.abc import Iterable, Mapping, Sequence
 
 
 # CPUID leaves indexed by ECX (subleaves). A location on one of them always names its
@@ -143,7 +148,9 @@ class Release(Record):
     words: tuple[FeatureWord, ...]
     features: tuple[Feature, ...]
     dependencies: tuple[Dependency, ...] = ()
-    accel_defaults: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    # kvm_default_props / tcg_default_props: ((accel, ((prop, value), ...)), ...), sorted
+    # by accelerator (build it with accel_defaults_of); a tuple, so a Release hashes
+    accel_defaults: AccelDefaults = ()
     models: tuple[ModelDef, ...] = ()
     cpus: tuple[CpuName, ...] = ()
     default_version: str | None = None  # "1", "latest", or None before 4.1
@@ -154,6 +161,13 @@ class Release(Record):
 
     def feature(self, name: str) -> Feature | None:
         return self._names().get(name)
+
+    def default_props(self, accel: str) -> Props:
+        """The props an accelerator applies to every CPU name (`kvm_default_props`)."""
+        for a, props in self.accel_defaults:
+            if a == accel:
+                return props
+        return ()
 
     def cpu(self, name: str) -> CpuName | None:
         for c in self.cpus:
@@ -168,10 +182,22 @@ class Release(Record):
         return None
 
     def _names(self) -> dict[str, Feature]:
-        table: dict[str, Feature] = {}
-        for f in self.features:
-            table.setdefault(f.name, f)
-        for f in self.features:
-            for a in f.aliases:
-                table.setdefault(a, f)
+        """Feature by name or alias, built once per instance. It lives in `__dict__` beside
+        the fields, which equality, hashing, repr and `replace` never read or copy."""
+        table: dict[str, Feature] | None = self.__dict__.get("_feature_index")
+        if table is None:
+            table = {}
+            for f in self.features:
+                table.setdefault(f.name, f)
+            for f in self.features:
+                for a in f.aliases:
+                    table.setdefault(a, f)
+            self.__dict__["_feature_index"] = table
         return table
+
+
+def accel_defaults_of(by_accel: Mapping[str, Iterable[Sequence[str]]]) -> AccelDefaults:
+    """`Release.accel_defaults` from {accel: [(prop, value), ...]}, sorted by accelerator."""
+    return tuple(
+        (accel, tuple((p, v) for p, v in props)) for accel, props in sorted(by_accel.items())
+    )

@@ -20,6 +20,8 @@ TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read t
 if TYPE_CHECKING:
     from typing import Any
 
+    from cpudb.model import CpuName
+
 _LOC_FORMS = [
     # CPUID.80000001H:EDX[26], CPUID.80000001H:EDX.pdpe1gb [bit 26], CPUID.07H.0:EBX[5]
     re.compile(
@@ -127,7 +129,7 @@ class FeatureNames:
         return self.lookup(text).name
 
 
-def lookup_cpu(release: Release, name: str):  # -> CpuName
+def lookup_cpu(release: Release, name: str) -> CpuName:
     """A CPU name of the release (exact, then case-insensitive), else NotFound with suggestions."""
     c = release.cpu(name)
     if c is not None:

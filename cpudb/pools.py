@@ -18,12 +18,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from cpudb.advise import Candidate
+from cpudb.advise import Candidate, Need
 from cpudb.baseline import Baseline, baseline
 from cpudb.decide.offer import Offer, distinct, same_cpu
 from cpudb.decide.plan import VENDOR_GROUPS, vendor_group
 from cpudb.model import Release
 from cpudb.record import Record
+
+TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
+if TYPE_CHECKING:
+    from cpudb.decide.offer import SameCpu
+
+    Base = Callable[[Sequence[Offer]], Baseline]  # a group's baseline (memoised)
+    WeightOf = Callable[[Offer], int]  # hosts a distinct CPU stands for
 
 
 class Without(Record):
@@ -76,7 +83,7 @@ def _models_of(release: Release, vendor: str) -> tuple[str, ...]:
 def pools(
     release: Release,
     hosts: Sequence[Offer],
-    needs: Sequence = (),
+    needs: Sequence[Need] = (),
     *,
     weights: dict[str, int] | None = None,
     min_pool: int = 2,
@@ -93,7 +100,7 @@ def pools(
     def weight_of(rep: Offer) -> int:
         return weight[same_cpu(rep)]
 
-    memo: dict[frozenset, Baseline] = {}
+    memo: dict[frozenset[SameCpu], Baseline] = {}
 
     def base(group: Sequence[Offer]) -> Baseline:
         k = frozenset(same_cpu(o) for o in group)
@@ -141,16 +148,18 @@ def pools(
     return Pools(release.version, tuple(out), tuple(together), len(reps), tuple(notes))
 
 
-def _merge_light(parts, base, weight_of, min_pool: int):  # noqa: ANN001, ANN202
+def _merge_light(
+    groups: Sequence[Sequence[Offer]], base: Base, weight_of: WeightOf, min_pool: int
+) -> list[list[Offer]]:
     """Groups lighter than `min_pool` join another, lightest first, until none is light or
     one group is left: the one where the merge loses the fewest guest features summed
     over the hosts (each host of both groups counts what its pool's model loses)."""
-    parts = [list(g) for g in parts]
+    parts = [list(g) for g in groups]
 
-    def w(g: list) -> int:
+    def w(g: list[Offer]) -> int:
         return sum(weight_of(r) for r in g)
 
-    def n(g: list) -> int:
+    def n(g: list[Offer]) -> int:
         return len(guest_features(base(g)))
 
     while len(parts) > 1:
@@ -160,7 +169,7 @@ def _merge_light(parts, base, weight_of, min_pool: int):  # noqa: ANN001, ANN202
         g = min(light, key=lambda g: (w(g), n(g)))
         rest = [p for p in parts if p is not g]
 
-        def loss(p: list, g: list = g) -> tuple[int, int]:
+        def loss(p: list[Offer], g: list[Offer] = g) -> tuple[int, int]:
             merged = n(p + g)
             return (w(p) * (n(p) - merged) + w(g) * (n(g) - merged), -merged)
 
@@ -169,15 +178,22 @@ def _merge_light(parts, base, weight_of, min_pool: int):  # noqa: ANN001, ANN202
     return sorted(parts, key=lambda g: -len(guest_features(base(g))))
 
 
-def _without(group, b, base, weight_of, kinds, leave_out: int) -> tuple[Without, ...]:  # noqa: ANN001
+def _without(
+    group: Sequence[Offer],
+    b: Baseline,
+    base: Base,
+    weight_of: WeightOf,
+    kinds: dict[SameCpu, list[Offer]],
+    leave_out: int,
+) -> tuple[Without, ...]:
     """Greedily leave out the distinct CPU whose absence gains the rest the most, up to
     `leave_out` of them (never the last one)."""
     out: list[Without] = []
     have = guest_features(b)
     rest = list(group)
-    left: list = []
+    left: list[Offer] = []
     for _ in range(min(leave_out, len(group) - 1)):
-        best = None
+        best: tuple[tuple[int, int], Offer, list[Offer], frozenset[str]] | None = None
         for r in rest:
             others = [x for x in rest if x is not r]
             gain = guest_features(base(others)) - have

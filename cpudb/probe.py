@@ -10,10 +10,10 @@ dropped, and each check's outcome. Pure: the boot is data.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from cpudb.errors import ParseError
 from cpudb.model import Release
+from cpudb.record import Record
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -33,8 +33,7 @@ _WARNED = re.compile(r"requested feature: \S+?\.([\w.-]+) \[bit")
 VECTORS = {0: "#DE", 6: "#UD", 8: "#DF", 13: "#GP", 14: "#PF", 18: "#MC"}
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(Record):
     result: str  # ok fault ignored wrong-data not-in-cpuid | crash timeout not-run
     vector: int | None = None
     error: int | None = None
@@ -57,8 +56,7 @@ class Outcome:
         return d
 
 
-@dataclass(frozen=True)
-class Serial:
+class Serial(Record):
     """The guest's serial output, parsed."""
 
     version: int | None  # the banner's format version; None: the guest never printed
@@ -99,8 +97,7 @@ def _outcome(result: str, rest: str) -> Outcome:
     )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Probe:
+class Probe(Record):
     cpu: str  # the -cpu argument ("" for the binary's default model)
     model: str  # the model that ran: the -cpu's, or the default one
     accel: str
@@ -119,7 +116,7 @@ class Probe:
     seconds: float
     command: tuple[str, ...]
     firmware: str
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = ()
 
     def broken(self) -> tuple[str, ...]:
         """Checks that failed although the guest's CPUID offers their feature (a kernel
@@ -294,8 +291,7 @@ def read(
     )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Verified:
+class Verified(Record):
     """One advised answer, booted in the probe guest (`advise --verify`)."""
 
     role: str  # "first answer", "this machine"

@@ -2,10 +2,10 @@
 
     db = open_db(args.db)          # builds/refreshes the SQLite store when needed
     db.versions()                  # [ReleaseInfo], oldest first
-    rel = db.release("7.2")        # Release (full dataclass; `--qemu` matching rules)
+    rel = db.release("7.2")        # Release (full record; `--qemu` matching rules)
     rel.cpu("Haswell-v4").features # frozenset of QEMU names of that release
 
-Everything returned is a frozen dataclass; nothing here writes.
+Everything returned is a frozen record; nothing here writes.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from cpudb.model import Release
 
 TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
 if TYPE_CHECKING:
+    from typing import Any
+
     from cpudb.store import ReleaseInfo
 
 
@@ -66,7 +68,7 @@ class Db:
     def feature_catalogue(self, location: str) -> list[tuple[str, str]]:
         return self._store.feature_catalogue(location)
 
-    def hosts(self) -> list[dict]:
+    def hosts(self) -> list[dict[str, Any]]:
         from cpudb import hoststore
 
         return hoststore.all_hosts()

@@ -20,7 +20,7 @@ TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read t
 if TYPE_CHECKING:
     from typing import Any, ClassVar, TypeVar, dataclass_transform
 
-    R = TypeVar("R")
+    R = TypeVar("R", bound="Record")
 
 else:
 
@@ -119,7 +119,7 @@ class Record:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._values() == other._values()  # type: ignore[attr-defined]
+        return self._values() == other._values()
 
     def __hash__(self) -> int:
         return hash((self.__class__, self._values()))
@@ -130,21 +130,22 @@ class Record:
 
 
 def replace(obj: R, **changes: Any) -> R:
-    """A copy of a record (or a dataclass instance) with some fields changed."""
+    """A copy of a record with some fields changed (`dataclasses.replace` for records)."""
     if not isinstance(obj, Record):
-        import dataclasses
-
-        return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
+        raise TypeError(f"replace() takes a Record, not {type(obj).__name__}")
     unknown = set(changes) - set(obj.__fields__)
     if unknown:
         raise TypeError(f"{type(obj).__name__} has no field {sorted(unknown)}")
     new = object.__new__(type(obj))
-    new.__dict__.update(obj.__dict__)
+    d = obj.__dict__
+    # the fields only: a value an instance caches beside them (Release's feature index)
+    # belongs to its own fields and must not reach a copy with other ones
+    new.__dict__.update({n: d[n] for n in obj.__fields__})
     new.__dict__.update(changes)
     return new
 
 
-def fields(obj_or_cls: Any) -> tuple[str, ...]:
+def fields(obj_or_cls: Record | type[Record]) -> tuple[str, ...]:
     return obj_or_cls.__fields__
 
 

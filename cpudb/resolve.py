@@ -11,6 +11,10 @@ from collections.abc import Iterable
 
 from cpudb.model import CpuName, Dependency, Feature, ModelDef, Release, VersionDef
 
+TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
+if TYPE_CHECKING:
+    from cpudb.model import CpuKind
+
 NON_FEATURE_PROPS = frozenset(
     {
         "model-id",
@@ -79,7 +83,7 @@ def with_accel(release: Release, features: frozenset[str], accel: str | None) ->
     """Apply an accelerator's defaults (kvm_default_props / tcg_default_props) and rules."""
     if not accel:
         return features
-    out = apply_props(features, release.accel_defaults.get(accel, ()), name_index(release.features))
+    out = apply_props(features, release.default_props(accel), name_index(release.features))
     out = apply_dependencies(out, release.dependencies)
     if accel != "kvm":
         kvm = {f.name for f in release.features if f.word == "FEAT_KVM"}
@@ -167,7 +171,7 @@ def cpu_names(
     return tuple(out)
 
 
-def _alias(target: CpuName, name: str, kind: str) -> CpuName:
+def _alias(target: CpuName, name: str, kind: CpuKind) -> CpuName:
     from cpudb.record import replace
 
-    return replace(target, name=name, kind=kind, alias_of=target.name)  # type: ignore[arg-type]
+    return replace(target, name=name, kind=kind, alias_of=target.name)

@@ -5,7 +5,16 @@ from __future__ import annotations
 import json
 
 from cpudb.errors import ParseError
-from cpudb.model import CpuName, Dependency, Feature, FeatureWord, ModelDef, Release, VersionDef
+from cpudb.model import (
+    CpuName,
+    Dependency,
+    Feature,
+    FeatureWord,
+    ModelDef,
+    Release,
+    VersionDef,
+    accel_defaults_of,
+)
 
 TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
 if TYPE_CHECKING:
@@ -122,7 +131,7 @@ def to_dict(r: Release) -> dict[str, Any]:
             }
             for d in r.dependencies
         ],
-        "accel_defaults": {k: [list(p) for p in v] for k, v in sorted(r.accel_defaults.items())},
+        "accel_defaults": {k: [list(p) for p in v] for k, v in sorted(r.accel_defaults)},
         **({"tcg_features": sorted(r.tcg_features)} if r.tcg_features is not None else {}),
         "models": [model(m) for m in r.models],
         "cpus": [cpu(c) for c in r.cpus],
@@ -179,7 +188,7 @@ def from_dict(d: dict[str, Any], *, name: str = "<snapshot>") -> Release:
                         v["version"],
                         v.get("alias"),
                         v.get("note"),
-                        tuple(tuple(p) for p in v.get("props", ())),  # type: ignore[misc]
+                        tuple(tuple(p) for p in v.get("props", ())),
                         v.get("cache_info"),
                     )
                     for v in m.get("versions", ())
@@ -225,10 +234,7 @@ def from_dict(d: dict[str, Any], *, name: str = "<snapshot>") -> Release:
             words=words,
             features=features,
             dependencies=deps,
-            accel_defaults={
-                k: tuple(tuple(p) for p in v)  # type: ignore[misc]
-                for k, v in d.get("accel_defaults", {}).items()
-            },
+            accel_defaults=accel_defaults_of(d.get("accel_defaults", {})),
             models=models,
             cpus=tuple(cpus),
             default_version=d.get("default_version"),

@@ -18,6 +18,8 @@ TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read t
 if TYPE_CHECKING:
     from typing import Any
 
+    from cpudb.model import Release
+
 
 class ReleaseInfo(Record):
     """One release as the database lists it (`Db.versions`)."""
@@ -73,7 +75,7 @@ class Store:
         infos = [ReleaseInfo(r[0], bool(r[1]), r[2], r[3], bool(r[4]), r[5], r[6]) for r in rows]
         return sorted(infos, key=lambda i: version_key(i.version))
 
-    def load_release(self, version: str):  # -> Release
+    def load_release(self, version: str) -> Release:
         import zlib
 
         from cpudb import snapshot

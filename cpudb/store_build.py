@@ -19,6 +19,10 @@ TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read t
 if TYPE_CHECKING:
     from typing import Any
 
+    from sqlite_utils import Database
+
+    from cpudb.model import Release
+
 
 def _old_hosts(path: Path) -> list[dict[str, Any]]:
     """Hosts that cpudb before schema 7 stored in the database itself."""
@@ -83,7 +87,7 @@ def _alive(pid: int) -> bool:
 def _build(path: Path, tmp: Path, fingerprint: str) -> dict[str, int]:
     import sqlite_utils
 
-    from cpudb import catalog, hoststore
+    from cpudb import catalog, hoststore, snapshot
 
     hoststore.adopt(_old_hosts(path))  # before the old file is replaced
     try:
@@ -106,8 +110,8 @@ def _build(path: Path, tmp: Path, fingerprint: str) -> dict[str, int]:
             for p, shipped in files:
                 try:
                     text = p.read_text(encoding="utf-8")
-                    d = catalog.snapshot.parse(text, name=str(p))
-                    rel = catalog.snapshot.from_dict(d, name=str(p))
+                    d = snapshot.parse(text, name=str(p))
+                    rel = snapshot.from_dict(d, name=str(p))
                 except (CpudbError, OSError, UnicodeDecodeError) as e:
                     if shipped:
                         raise
@@ -122,7 +126,7 @@ def _build(path: Path, tmp: Path, fingerprint: str) -> dict[str, int]:
                     )
                     continue
                 seen.add(rel.version)
-                text = catalog.snapshot.compact(d)
+                text = snapshot.compact(d)
                 _insert_release(db, rel, text, shipped, locations, info, counts, rows)
                 if rel.upstream:
                     _first_seen(rel, firsts, known)
@@ -155,9 +159,9 @@ def _build(path: Path, tmp: Path, fingerprint: str) -> dict[str, int]:
     return counts
 
 
-def _create_schema(db) -> None:  # noqa: ANN001
-    db["meta"].create({"key": str, "value": str}, pk="key")
-    db["releases"].create(
+def _create_schema(db: Database) -> None:
+    db.table("meta").create({"key": str, "value": str}, pk="key")
+    db.table("releases").create(
         {
             "version": str,
             "upstream": int,
@@ -172,7 +176,7 @@ def _create_schema(db) -> None:  # noqa: ANN001
         },
         pk="version",
     )
-    db["locations"].create(
+    db.table("locations").create(
         {
             "location": str,
             "kind": str,
@@ -187,7 +191,7 @@ def _create_schema(db) -> None:  # noqa: ANN001
         },
         pk="location",
     )
-    db["features"].create(
+    db.table("features").create(
         {
             "release": str,
             "name": str,
@@ -199,7 +203,7 @@ def _create_schema(db) -> None:  # noqa: ANN001
         pk=("release", "location"),
         foreign_keys=[("release", "releases", "version"), ("location", "locations", "location")],
     )
-    db["cpus"].create(
+    db.table("cpus").create(
         {
             "release": str,
             "name": str,
@@ -240,10 +244,10 @@ def _create_schema(db) -> None:  # noqa: ANN001
             release text not null references releases(version),
             primary key (location, cpu)
         ) without rowid""")
-    db["features"].create_index(["name"])
-    db["features"].create_index(["location"])
-    db["cpus"].create_index(["name"])
-    db["cpus"].create_index(["release", "alias_of"])
+    db.table("features").create_index(["name"])
+    db.table("features").create_index(["location"])
+    db.table("cpus").create_index(["name"])
+    db.table("cpus").create_index(["release", "alias_of"])
     db.create_view(
         "matrix",
         """
@@ -278,7 +282,16 @@ def _first_seen(
                 firsts.setdefault((loc, c.name), (c.model, rel.version))
 
 
-def _insert_release(db, rel, text, shipped, locations, info, counts, rows) -> None:  # noqa: ANN001
+def _insert_release(
+    db: Database,
+    rel: Release,
+    text: str,
+    shipped: bool,
+    locations: dict[str, dict[str, Any]],
+    info: dict[str, dict[str, Any]],
+    counts: dict[str, int],
+    rows: dict[str, list[Any]],
+) -> None:
     import zlib
 
     words = {w.name: w for w in rel.words}
@@ -304,7 +317,7 @@ def _insert_release(db, rel, text, shipped, locations, info, counts, rows) -> No
             }
         else:
             locations[f.location]["qemu_name"] = f.name  # newest spelling wins
-    db["releases"].insert(
+    db.table("releases").insert(
         {
             "version": rel.version,
             "upstream": int(rel.upstream),

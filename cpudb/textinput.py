@@ -15,18 +15,32 @@ from collections.abc import Iterator
 
 from cpudb.errors import CpudbError
 
+TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
+if TYPE_CHECKING:
+    from typing import Protocol, TextIO
+
+    class ByteStream(Protocol):
+        """What is read here: a file opened "rb", stdin's buffer, or an _Encoded."""
+
+        def readline(self, n: int = -1, /) -> bytes: ...
+        def read(self, n: int = -1, /) -> bytes: ...
+        def fileno(self) -> int: ...
+        def close(self) -> None: ...
+
+
 LINE_LIMIT = 1 << 16  # a longer line is cut: no log line this long means anything
 SNIFF = 1 << 13  # bytes looked at to tell text from binary
 
 
-def _open(path: str, what: str):  # noqa: ANN202 - a binary file object
+def _open(path: str, what: str) -> ByteStream:
     if path == "-":
         if sys.stdin.isatty():
             raise CpudbError(
                 "no input given and standard input is a terminal",
                 hint=f"give a {what} file, or pipe one in with -",
             )
-        return getattr(sys.stdin, "buffer", None) or _Encoded(sys.stdin)
+        buffer: ByteStream | None = getattr(sys.stdin, "buffer", None)
+        return buffer or _Encoded(sys.stdin)
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -49,7 +63,7 @@ def _open(path: str, what: str):  # noqa: ANN202 - a binary file object
 class _Encoded:
     """A text stream read as bytes (stdin replaced by a StringIO, as tests do)."""
 
-    def __init__(self, text) -> None:  # noqa: ANN001
+    def __init__(self, text: TextIO) -> None:
         self._t = text
 
     def readline(self, n: int = -1) -> bytes:
@@ -65,7 +79,7 @@ class _Encoded:
         pass
 
 
-def _stdin(fh) -> bool:  # noqa: ANN001
+def _stdin(fh: ByteStream) -> bool:
     return fh is getattr(sys.stdin, "buffer", None) or isinstance(fh, _Encoded)
 
 
@@ -86,7 +100,7 @@ def open_lines(path: str, what: str = "log") -> Iterator[str]:
     return _lines(fh, path, what)
 
 
-def _lines(fh, path: str, what: str) -> Iterator[str]:  # noqa: ANN001
+def _lines(fh: ByteStream, path: str, what: str) -> Iterator[str]:
     try:
         first = True
         while True:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cpudb.errors import CpudbError, ParseError, SourceError
-from cpudb.model import Release
+from cpudb.model import Release, accel_defaults_of
 from cpudb.record import Record
 from cpudb.resolve import cpu_names
 from cpudb.versions import version_key
@@ -273,7 +273,7 @@ def scrape(fetched: FetchedRelease, *, label: str | None = None, upstream: bool 
         words=table.words,
         features=table.features,
         dependencies=table.dependencies,
-        accel_defaults=table.accel_defaults,
+        accel_defaults=accel_defaults_of(table.accel_defaults),
         models=table.models,
         cpus=cpus,
         default_version=table.default_version,

@@ -191,9 +191,7 @@ def to_release(cap: QmpCapture, reference: Release, label: str | None = None) ->
     # QEMU's expansion applies the accelerator's defaults (TCG: vme=off; KVM: x2apic=on,
     # svm=off, ...): for the features they set, record the definition, as the reference
     # release has it, so a capture under either accelerator compares with the source.
-    touched = set(
-        index[k] for k, _ in (reference.accel_defaults or {}).get(cap.accel, ()) if k in index
-    )
+    touched = set(index[k] for k, _ in reference.default_props(cap.accel) if k in index)
     for dep in reference.dependencies:  # svm=off also clears npt, nrip-save, ...
         if set(dep.requires) & touched:
             touched |= set(dep.clears)

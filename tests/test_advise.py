@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from cpudb.advise import Need, RecommendedFlag, advise, pick_recommended
+from cpudb.advise import Need, advise
 from cpudb.app.inputs import resolve_needs
 from cpudb.cli import main
 from cpudb.decide.guest import GuestBuilder, model_features
@@ -24,6 +24,7 @@ from cpudb.host_load import load_host
 from cpudb.libvirt_model import Answer, LibvirtNames
 from cpudb.model import Release
 from cpudb.query import Db
+from cpudb.recommended import RecommendedFlag, pick_recommended
 from cpudb.render.configs import libvirt_xml, nova, proxmox
 from cpudb.resolve import with_accel
 from tests.conftest import cpu_named, feature_named, need_hosts_dir

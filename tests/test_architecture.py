@@ -1,6 +1,6 @@
 """Issue 15: the layers hold (import-linter's contracts in .importlinter, run by `make
 check`), every cpudb module is placed in one of them, and no module-level import cycle
-exists among cpudb, scrapers and tui."""
+exists among cpudb, scrapers and tui, nor one through function-level (lazy) imports."""
 
 from __future__ import annotations
 
@@ -66,8 +66,10 @@ def _modules() -> dict[str, Path]:
     return out
 
 
-def _top_level_imports(name: str, path: Path, known: set[str]) -> set[str]:
-    """Modules `name` imports when it is imported: module level, not under TYPE_CHECKING."""
+def _imports(name: str, path: Path, known: set[str], *, lazy: bool = False) -> set[str]:
+    """Modules `name` imports when it is imported: module level, not under TYPE_CHECKING.
+    With `lazy`, also those its functions import when they run (still not the typing-only
+    ones: an `if TYPE_CHECKING:` body is skipped, its `else:` is not)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     is_pkg = path.name == "__init__.py"
     base = name.split(".") if is_pkg else name.split(".")[:-1]
@@ -79,42 +81,54 @@ def _top_level_imports(name: str, path: Path, known: set[str]) -> set[str]:
         if mod and mod != name:
             out.add(mod)
 
+    def record(n: ast.AST) -> None:
+        if isinstance(n, ast.Import):
+            for a in n.names:
+                add(a.name)
+        elif isinstance(n, ast.ImportFrom):
+            if n.level:
+                mod = ".".join(base[: len(base) - n.level + 1] + ([n.module] if n.module else []))
+            else:
+                mod = n.module or ""
+            for a in n.names:  # `from pkg import module`
+                if f"{mod}.{a.name}" in known:
+                    add(f"{mod}.{a.name}")
+                else:
+                    add(mod)
+
+    def typing_only(n: ast.AST) -> bool:
+        return isinstance(n, ast.If) and "TYPE_CHECKING" in ast.unparse(n.test)
+
+    def visit(n: ast.AST) -> None:  # every statement, function bodies included
+        if isinstance(n, ast.If) and typing_only(n):
+            for m in n.orelse:
+                visit(m)
+            return
+        record(n)
+        for child in ast.iter_child_nodes(n):
+            visit(child)
+
+    if lazy:
+        visit(tree)
+        return out
     for node in tree.body:
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+        if typing_only(node):
             continue
         stmts = [node] if not isinstance(node, (ast.Try, ast.If)) else ast.walk(node)
         for n in stmts:
-            if isinstance(n, ast.Import):
-                for a in n.names:
-                    add(a.name)
-            elif isinstance(n, ast.ImportFrom):
-                if n.level:
-                    mod = ".".join(
-                        base[: len(base) - n.level + 1] + ([n.module] if n.module else [])
-                    )
-                else:
-                    mod = n.module or ""
-                for a in n.names:  # `from pkg import module`
-                    if f"{mod}.{a.name}" in known:
-                        add(f"{mod}.{a.name}")
-                    else:
-                        add(mod)
+            record(n)
     return out
 
 
-def test_no_module_level_import_cycles() -> None:
-    mods = _modules()
-    known = set(mods)
-    graph = {m: _top_level_imports(m, p, known) for m, p in mods.items()}
-    # a package's __init__ importing its own modules is how packages work; a module
-    # importing its package's __init__ back is the cycle
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
     on: set[str] = set()
     cycles: list[list[str]] = []
 
-    def strong(v: str) -> None:  # Tarjan
+    def strong(v: str) -> None:
         index[v] = low[v] = len(index)
         stack.append(v)
         on.add(v)
@@ -139,7 +153,26 @@ def test_no_module_level_import_cycles() -> None:
     for m in graph:
         if m not in index:
             strong(m)
-    assert cycles == []
+    return cycles
+
+
+def test_no_module_level_import_cycles() -> None:
+    mods = _modules()
+    known = set(mods)
+    # a package's __init__ importing its own modules is how packages work; a module
+    # importing its package's __init__ back is the cycle
+    assert _cycles({m: _imports(m, p, known) for m, p in mods.items()}) == []
+
+
+def test_no_import_cycles_counting_function_level_imports() -> None:
+    """A lazy import (inside a function, to keep start-up fast) still ties two modules
+    together: a cycle through one means the shared piece lives in the wrong module."""
+    mods = _modules()
+    known = set(mods)
+    graph = {m: _imports(m, p, known, lazy=True) for m, p in mods.items()}
+    cycles = _cycles(graph)
+    chains = [[f"{m} -> {sorted(graph[m] & set(c))}" for m in c] for c in cycles]
+    assert cycles == [], chains
 
 
 def test_import_linter_contracts_hold() -> None:

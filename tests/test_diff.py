@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from cpudb.cli import main
-from cpudb.diff import describe_location, diff_cpus, diff_releases
+from cpudb.diff import diff_cpus, diff_releases
+from cpudb.locations import describe_location
 from cpudb.model import Release
 from cpudb.names import FeatureNames
 from cpudb.query import Db

@@ -90,7 +90,7 @@ def test_every_name_is_in_the_release_catalogue(shipped: tuple[Path, str, Releas
         assert set(d.clears) <= canonical, d
         if d.clears_all_of:
             assert set(d.clears) == {f.name for f in rel.features if f.word == d.clears_all_of}
-    for accel, props in rel.accel_defaults.items():
+    for accel, props in rel.accel_defaults:
         assert accel in ("kvm", "tcg")
         for prop, _ in props:
             assert prop in index or prop in NON_FEATURE_PROPS, (accel, prop)

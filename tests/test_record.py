@@ -59,3 +59,13 @@ def test_value_semantics_and_replace() -> None:
         replace(a, nope=1)
     assert repr(a) == "Point(x=1, y=2, tags={})"
     assert pickle.loads(pickle.dumps(Point3(1, 2))) == Point3(1, 2)
+
+
+def test_replace_copies_the_fields_only() -> None:
+    a = Pair(1, (2,))
+    a.__dict__["_cache"] = "of a's own fields"  # what Release keeps its feature index in
+    b = replace(a, b=(3,))
+    assert "_cache" not in b.__dict__ and b == Pair(1, (3,)) and a == Pair(1, (2,))
+    assert repr(a) == "Pair(a=1, b=(2,))" and hash(a) == hash(Pair(1, (2,)))
+    with pytest.raises(TypeError):
+        replace(object())  # type: ignore[type-var]

@@ -133,3 +133,27 @@ def test_shipped_snapshots_reproduce_from_local_sources() -> None:
             differ.append(path.name)
     print(f"{len(pairs) - len(differ)} of {len(pairs)} shipped snapshots reproduced")
     assert differ == []
+
+
+def test_every_shipped_release_is_hashable_and_equal_to_itself_reloaded() -> None:
+    from cpudb.catalog import shipped_releases
+
+    releases = shipped_releases()
+    assert releases
+    for r in releases:
+        again = snapshot.loads(snapshot.dumps(r), name=f"{r.version}.json")
+        assert again == r and hash(again) == hash(r), r.version
+    assert len(set(releases)) == len({r.version for r in releases})
+
+
+def test_feature_index_is_built_once_and_never_reaches_a_replaced_copy() -> None:
+    from cpudb.catalog import nearest_release
+    from cpudb.record import replace
+
+    r = nearest_release("10.0.0")
+    pdpe1gb = r.feature("pdpe1gb")
+    assert pdpe1gb is not None and r._names() is r._names()
+    fewer = replace(r, features=tuple(f for f in r.features if f.name != "pdpe1gb"))
+    assert fewer.feature("pdpe1gb") is None and r.feature("pdpe1gb") is pdpe1gb
+    assert replace(r) == r and hash(replace(r)) == hash(r) and repr(replace(r)) == repr(r)
+    assert r.default_props("tcg") == (("vme", "off"),) and r.default_props("hvf") == ()

@@ -20,7 +20,8 @@ from .source import DbThread
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from cpudb.diff import CpuDiff, FeatureRef
+    from cpudb.diff import CpuDiff
+    from cpudb.locations import FeatureRef
 
 
 def headline(diff: CpuDiff) -> Text:

@@ -11,13 +11,14 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import Any
 
-    from cpudb.advise import Advice, Candidate, Need, RecommendedFlag
+    from cpudb.advise import Advice, Candidate, Need
     from cpudb.decide.offer import Offer
     from cpudb.installed import Choice
     from cpudb.libvirt_model import LibvirtNames
     from cpudb.model import Release
     from cpudb.probe import Verified
     from cpudb.query import Db
+    from cpudb.recommended import RecommendedFlag
 
 
 class AdviseRequest(Record):

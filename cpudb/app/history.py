@@ -55,8 +55,8 @@ def history_case(req: HistoryRequest, db: Db | None = None) -> History:
 
 def resolve_feature(releases: Sequence[Release], text: str) -> str:
     """A feature name in any spelling (newest release first) -> comparable location id."""
-    from cpudb.diff import canonical_location, subleafed_leaves
     from cpudb.errors import NotFound
+    from cpudb.locations import canonical_location, subleafed_leaves
     from cpudb.names import FeatureNames
 
     first: NotFound | None = None

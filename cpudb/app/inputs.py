@@ -7,12 +7,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from cpudb.advise import Need, RecommendedFlag
+    from cpudb.advise import Need
     from cpudb.decide.offer import Offer
     from cpudb.host_features import HostFeatures
     from cpudb.installed import Choice
     from cpudb.model import Feature, Release
     from cpudb.query import Db
+    from cpudb.recommended import RecommendedFlag
 
 
 def split_list(values: list[str] | None) -> list[str]:
@@ -130,8 +131,8 @@ def load_recommended(
     """QEMU's recommended flags per model (data/qemu-recommended-flags.json) for `release`."""
     import json
 
-    from cpudb.advise import pick_recommended
     from cpudb.paths import shipped_data_dir
+    from cpudb.recommended import pick_recommended
 
     path = shipped_data_dir() / "qemu-recommended-flags.json"
     if not path.exists():

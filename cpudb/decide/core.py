@@ -25,6 +25,10 @@ from cpudb.levels import level
 from cpudb.model import CpuName, Release
 from cpudb.record import Record
 
+TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
+if TYPE_CHECKING:
+    from cpudb.decide.rank import SortKey
+
 
 class Need(Record):
     """One feature the guest needs, resolved in the release asked about."""
@@ -147,7 +151,7 @@ def choose(
     coverer = (
         rank.Coverer(catalogue, (n.name for n in needs)) if catalogue and accel == "kvm" else None
     )
-    made: list[tuple[tuple, Candidate]] = []
+    made: list[tuple[SortKey, Candidate]] = []
     rejected: list[Rejection] = []
     dropped = 0
     for cpu, aka in candidate_names(release):

@@ -21,7 +21,7 @@ class GuestBuilder:
         off: set[str] = set()
         if accel:
             idx = name_index(release.features)
-            for name, value in release.accel_defaults.get(accel, ()):
+            for name, value in release.default_props(accel):
                 canon = idx.get(name)
                 if canon is None:
                     continue

@@ -19,6 +19,11 @@ if TYPE_CHECKING:
     from cpudb.host_features import HostFeatures
     from cpudb.model import CpuName, Release
 
+    # accel, vendor, present, unknown, verdicts: what two offers must share to decide alike
+    SameCpu = tuple[
+        str, str, frozenset[str], frozenset[str], tuple[tuple[str, tuple[str, ...]], ...]
+    ]
+
 
 class Offer(Record):
     """The features a guest can have in one place (a host under KVM, or TCG)."""
@@ -92,14 +97,14 @@ def tcg_offer(release: Release) -> Offer | None:
     )
 
 
-def same_cpu(o: Offer) -> tuple:
+def same_cpu(o: Offer) -> SameCpu:
     """What makes two hosts' offers decide alike (the name and source aside)."""
     return (o.accel, o.vendor, o.present, o.unknown, o.verdicts)
 
 
-def distinct(offers: Sequence[Offer]) -> dict[tuple, list[Offer]]:
+def distinct(offers: Sequence[Offer]) -> dict[SameCpu, list[Offer]]:
     """Offers grouped by `same_cpu`, in first-seen order: identical CPUs are decided once."""
-    out: dict[tuple, list[Offer]] = {}
+    out: dict[SameCpu, list[Offer]] = {}
     for o in offers:
         out.setdefault(same_cpu(o), []).append(o)
     return out

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cpudb.advise import Advice, Candidate, Impossible, Need
+from cpudb.advice_notes import Impossible
+from cpudb.advise import Advice, Candidate, Need
 from cpudb.decide.rank import Coverage
 
 TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from cpudb.diff import CpuDiff, FeatureChange, FeatureRef, ReleaseDiff, describe_kind
+from cpudb.diff import CpuDiff, FeatureChange, ReleaseDiff, describe_kind
+from cpudb.locations import FeatureRef
 from cpudb.render.paint import Paint, wrap_words
 
 
