@@ -98,7 +98,8 @@ def baseline(
     skipped: list[tuple[str, str]] = []
     have = best.features
     for f in sorted(shared - have, key=lambda n: order.get(n, 0)):
-        if release.feature(f) is not None and release.feature(f).location in UNMIGRATABLE:  # type: ignore[union-attr]
+        feature = release.feature(f)
+        if feature is not None and feature.location in UNMIGRATABLE:
             skipped.append(
                 (
                     f,

@@ -16,7 +16,7 @@ from cpudb.errors import CpudbError, printable
 
 TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
 if TYPE_CHECKING:
-    from typing import NoReturn
+    from typing import Any, NoReturn
 
 # Order = order in `cpudb --help`.
 COMMANDS = [
@@ -88,9 +88,9 @@ class Formatter(argparse.RawDescriptionHelpFormatter):
 class Parser(argparse.ArgumentParser):
     """ArgumentParser whose subcommand parsers use `Formatter` unless told otherwise."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # argparse's own arguments
         kwargs.setdefault("formatter_class", Formatter)
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         """argparse's one line + usage, with non-UTF-8 bytes shown as \\xff."""

@@ -85,8 +85,10 @@ def resolve_needs(release: Release, texts: list[str]) -> list[Need]:
             except NotFound as e:
                 raise NotFound(f"--needs: {e.message}", hint=e.hint) from None
         out.append(need(f, t, via=guest))
-    seen: set[str] = set()
-    return [n for n in out if not (n.name in seen or seen.add(n.name))]  # type: ignore[func-returns-value]
+    first: dict[str, Need] = {}
+    for each in out:
+        first.setdefault(each.name, each)  # the first of each name, in order
+    return list(first.values())
 
 
 def load_hosts(specs: list[str], db: Db | None, release: Release) -> list[Offer]:
