@@ -315,3 +315,21 @@ def test_diff_does_not_import_heavy_modules() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_compare_side_is_a_name_a_name_at_a_release_or_libvirts_model(db: Db) -> None:
+    """One parser of NAME@RELEASE for `cpudb diff` and the TUI's compare screen; a
+    libvirt model is set against the other side's release, as the CLI does it."""
+    from cpudb.app.compare import SideSpec, compare_cpus, parse_side
+    from cpudb.errors import CpudbError
+
+    assert parse_side(" Haswell ") == SideSpec("Haswell")
+    assert parse_side("Haswell@7.2") == SideSpec("Haswell", "7.2")
+    libvirt = parse_side("Skylake-Server@libvirt-9.0")
+    assert libvirt == SideSpec("Skylake-Server", None, "9.0")
+    for bad, why in (("@7.2", "no CPU name"), ("Haswell@", "expected NAME@RELEASE")):
+        with pytest.raises(CpudbError, match=why):
+            parse_side(bad)
+    d = compare_cpus(db, libvirt, parse_side("Skylake-Server-v1@7.2"))
+    assert d.first.version == d.second.version == db.release("7.2").version
+    assert d.first.name == "Skylake-Server@libvirt-9.0.0" and d.second.name == "Skylake-Server-v1"

@@ -12,20 +12,15 @@ if TYPE_CHECKING:
     from cpudb.query import Db
 
 
-class Side(Record):
+class SideSpec(Record):
     """One side of a CPU-name diff."""
 
     name: str
     release: str | None = None  # a release query; None: the request's default
     libvirt: str | None = None  # libvirt release whose definition of the model to take
 
-    @property
-    def label(self) -> str:
-        at = f"libvirt-{self.libvirt}" if self.libvirt else self.release
-        return f"{self.name}@{at}" if at else self.name
 
-
-def parse_side(text: str) -> Side:
+def parse_side(text: str) -> SideSpec:
     """`Haswell`, `Haswell@7.2` or `Skylake-Server@libvirt-9.0`."""
     from cpudb.errors import CpudbError
 
@@ -37,8 +32,8 @@ def parse_side(text: str) -> Side:
             hint="e.g. Haswell-v4, Skylake-Server@2.12 or Skylake-Server@libvirt-9.0",
         )
     if version.startswith("libvirt-"):
-        return Side(name, None, version.removeprefix("libvirt-"))
-    return Side(name, version or None)
+        return SideSpec(name, None, version.removeprefix("libvirt-"))
+    return SideSpec(name, version or None)
 
 
 class DiffRequest(Record):
@@ -50,8 +45,8 @@ class DiffRequest(Record):
 
 def diff_case(req: DiffRequest, db: Db | None = None) -> ReleaseDiff | CpuDiff:
     from cpudb import diff
+    from cpudb.app.inputs import connect
     from cpudb.errors import CpudbError
-    from cpudb.query import open_db
 
     if len(req.versions) > 2:
         raise CpudbError(
@@ -59,7 +54,7 @@ def diff_case(req: DiffRequest, db: Db | None = None) -> ReleaseDiff | CpuDiff:
             + " ".join(req.versions),
             hint="cpudb diff --qemu 4.0 4.1",
         )
-    conn = db if db is not None else open_db(req.db)
+    conn = connect(db, req.db)
     if len(req.versions) == 2:
         bad = [n for n in req.names if "@" in n]
         if bad:
@@ -84,13 +79,13 @@ def diff_case(req: DiffRequest, db: Db | None = None) -> ReleaseDiff | CpuDiff:
 
 
 def compare_cpus(
-    db: Db, first: Side, second: Side, default: str | None = None, accel: str | None = None
+    db: Db, first: SideSpec, second: SideSpec, default: str | None = None, accel: str | None = None
 ) -> CpuDiff:
     """Two CPU names, each in its release (else `default`, else the newest). A libvirt
     model is set against the other side's QEMU release, in that release's names."""
     from cpudb.diff import diff_cpus
 
-    def release_of(side: Side, other: Side) -> str | None:
+    def release_of(side: SideSpec, other: SideSpec) -> str | None:
         if side.libvirt:
             return (other.release if not other.libvirt else None) or default
         return side.release or default
@@ -100,7 +95,7 @@ def compare_cpus(
     return diff_cpus(ra, _cpu(ra, first), rb, _cpu(rb, second), accel=accel)
 
 
-def _cpu(release: Release, side: Side) -> str | CpuName:
+def _cpu(release: Release, side: SideSpec) -> str | CpuName:
     if not side.libvirt:
         return side.name
     from cpudb.libvirt_releases import as_cpu

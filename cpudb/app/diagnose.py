@@ -28,12 +28,12 @@ class DiagnoseRequest(Record):
 
 def diagnose_case(req: DiagnoseRequest, db: Db | None = None) -> Diagnosis:
     from cpudb import facts
+    from cpudb.app.inputs import connect
     from cpudb.diagnose import logparse, reason
     from cpudb.diagnose.context import build_context
-    from cpudb.query import open_db
 
     log = logparse.parse_lines(req.lines, req.source)
-    conn = db if db is not None else open_db(req.db)
+    conn = connect(db, req.db)
     release, notes = release_for(conn, req.qemu, log)
     host = host_view(req.host, conn, release) if req.host else None
     given = () if host is None else (host,)

@@ -23,8 +23,8 @@ class HistoryRequest(Record):
 
 def history_case(req: HistoryRequest, db: Db | None = None) -> History:
     from cpudb import history
+    from cpudb.app.inputs import connect
     from cpudb.errors import CpudbError, NotFound
-    from cpudb.query import open_db
 
     if req.model and req.name and req.model != req.name:
         raise CpudbError(
@@ -41,7 +41,7 @@ def history_case(req: HistoryRequest, db: Db | None = None) -> History:
             "history of what? give a CPU name or --feature F",
             hint="cpudb history Skylake-Server, cpudb history --feature hle",
         )
-    releases = (db if db is not None else open_db(req.db)).releases()
+    releases = connect(db, req.db).releases()
     if not releases:
         raise NotFound("the database has no releases", hint="cpudb db rebuild")
     if req.feature:

@@ -46,10 +46,10 @@ def add_host(req: AddRequest, db: Db | None = None) -> Added:
     """Read the host the spec names and store it by name (replacing one of that name)."""
     from cpudb import hoststore
     from cpudb.app.host import read_host
-    from cpudb.query import open_db
+    from cpudb.app.inputs import connect
 
     name = check_name(req.name, req.reserved)
-    cpu = read_host(req.spec, req.binary, db if db is not None else open_db(req.db))
+    cpu = read_host(req.spec, req.binary, connect(db, req.db))
     path = hoststore.save(name, cpu.source, cpu.to_json())
     return Added(name, cpu.source, cpu.brand, cpu.vendor, path)
 

@@ -24,6 +24,13 @@ def split_list(values: list[str] | None) -> list[str]:
     return out
 
 
+def connect(db: Db | None, path: str | None) -> Db:
+    """The database a caller holds (the TUI's thread), else the one at `path` (--db)."""
+    from cpudb.query import open_db
+
+    return db if db is not None else open_db(path)
+
+
 def pick_release(db: Db, query: str | None) -> tuple[Release, Choice]:
     """`--qemu`, else the installed QEMU's release, else the newest (`cpudb.installed`)."""
     from cpudb.installed import choose_release

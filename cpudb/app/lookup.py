@@ -15,12 +15,6 @@ if TYPE_CHECKING:
     from cpudb.query import Db
 
 
-def _db(db: Db | None, path: str | None) -> Db:
-    from cpudb.query import open_db
-
-    return db if db is not None else open_db(path)
-
-
 class ShowRequest(Record):
     name: str  # a CPU name as -cpu takes it
     qemu: str | None = None  # release query (None: the installed QEMU's, else the newest)
@@ -30,9 +24,9 @@ class ShowRequest(Record):
 
 
 def show_case(req: ShowRequest, db: Db | None = None) -> CpuView:
-    from cpudb.app.inputs import pick_release
+    from cpudb.app.inputs import connect, pick_release
 
-    release, _ = pick_release(_db(db, req.db), req.qemu)
+    release, _ = pick_release(connect(db, req.db), req.qemu)
     return show_cpu(release, req.name, req.accel, req.libvirt)
 
 
@@ -75,9 +69,9 @@ class Models(Record):
 
 def models_case(req: ModelsRequest, db: Db | None = None) -> Models:
     from cpudb import levels
-    from cpudb.app.inputs import pick_release
+    from cpudb.app.inputs import connect, pick_release
 
-    release, picked = pick_release(_db(db, req.db), req.qemu)
+    release, picked = pick_release(connect(db, req.db), req.qemu)
     min_level = levels.parse_level(req.level) if req.level else None
     return Models(release, picked, model_rows(release, req.has, req.vendor, min_level, req.accel))
 
@@ -118,9 +112,9 @@ class FeatureResult(Record):
 
 def feature_case(req: FeatureRequest, db: Db | None = None) -> FeatureResult:
     from cpudb import libvirt_releases
-    from cpudb.app.inputs import pick_release
+    from cpudb.app.inputs import connect, pick_release
 
-    conn = _db(db, req.db)
+    conn = connect(db, req.db)
     release, _ = pick_release(conn, req.qemu)
     view = feature_in(conn, release, req.name)
     return FeatureResult(view, tuple(libvirt_releases.spellings(view.feature.location)))
