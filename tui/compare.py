@@ -66,7 +66,8 @@ class CompareScreen(Screen[None]):
             yield Input(self.first, placeholder="first: Haswell-v4 or Haswell@7.2", id="first")
             yield Input(self.second, placeholder="second: NAME or NAME@RELEASE", id="second")
         yield Static(
-            "type two CPU names and press Enter (NAME@RELEASE: across releases)",
+            "type two CPU names and press Enter (NAME@RELEASE: across releases; "
+            "NAME@libvirt-V: libvirt V's model)",
             id="headline",
             markup=False,
         )

@@ -24,7 +24,7 @@ Which QEMU `-cpu` model gives a guest the CPU features it needs, release by rele
 | `r` | pick the QEMU release |
 | `Enter` | open the highlighted CPU name |
 | `f` | open a feature (any spelling, or a CPUID location) |
-| `c` | compare the highlighted name with another (`NAME@RELEASE` for another release) |
+| `c` | compare the highlighted name with another (`NAME@RELEASE`, `NAME@libvirt-9.0`) |
 | `a` | advise: the ranked `-cpu` answers for the needs |
 | `Esc` | back to the table from a box |
 
