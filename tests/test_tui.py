@@ -32,9 +32,10 @@ from textual.worker import WorkerCancelled, WorkerFailed
 
 from cpudb import facts
 from cpudb.advise import advise
+from cpudb.app.compare import DiffRequest, diff_case
 from cpudb.app.inputs import resolve_needs
 from cpudb.describe import describe_cpu, filter_models
-from cpudb.diff import diff_cpus
+from cpudb.diff import CpuDiff, diff_cpus
 from cpudb.host_fit import blockers
 from cpudb.host_load import load_host
 from cpudb.query import Db
@@ -367,6 +368,8 @@ def test_compare_previous_version_and_across_releases(db: Db) -> None:
     old, new = db.release("2.12"), db.release("9.2.0")
     across = diff_cpus(old, "Skylake-Server", new, "Skylake-Server-v4")
     assert across.only_in_first or across.only_in_second
+    libvirt = diff_case(DiffRequest((), ("Skylake-Server@libvirt-9.0", "Skylake-Server-v1@9.2.0")))
+    assert isinstance(libvirt, CpuDiff) and libvirt.only_in_second  # libvirt 9.0 lacks some
 
     async def scenario(app: CpudbApp, pilot: Pilot[int]) -> None:
         await type_into(pilot, "slash", "Haswell-v4")
@@ -394,6 +397,15 @@ def test_compare_previous_version_and_across_releases(db: Db) -> None:
         assert table_column(screen, "#only-first", 0) == [r.name for r in across.only_in_first]
         assert table_column(screen, "#only-second", 0) == [r.name for r in across.only_in_second]
         assert "QEMU 2.12.1" in status(screen, "#headline")
+        # libvirt's model, in the screen's release: what `cpudb diff` answers
+        screen.query_one("#first", Input).value = "Skylake-Server@libvirt-9.0"
+        screen.query_one("#second", Input).value = "Skylake-Server-v1"
+        screen.query_one("#second", Input).focus()
+        screen.diff = None
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.diff == libvirt
+        assert "libvirt-9.0.0" in status(screen, "#headline")
         # a bad name: said in the interface, no traceback
         screen.query_one("#second", Input).value = "Skylake-Servr@9.2"
         screen.query_one("#second", Input).focus()
