@@ -33,6 +33,16 @@ class ReleaseInfo(Record):
     feature_count: int
 
 
+class DbInfo(Record):
+    """What the database file holds (`cpudb db info`)."""
+
+    path: Path
+    size: int  # bytes
+    schema: int  # the database's own schema version
+    built_by: str | None  # the cpudb version that built it
+    tables: dict[str, int]  # rows per table
+
+
 class Store:
     def __init__(self, path: Path, con: sqlite3.Connection) -> None:
         self.path = path
@@ -136,19 +146,19 @@ class Store:
         rows = self._rows("select release, name from features where location = ?", location)
         return sorted(((r[0], r[1]) for r in rows), key=lambda t: version_key(t[0]))
 
-    def info(self) -> dict[str, Any]:
+    def info(self) -> DbInfo:
         counts = {
-            t: self._rows(f"select count(*) from [{t}]")[0][0]
+            t: int(self._rows(f"select count(*) from [{t}]")[0][0])
             for t in ("releases", "features", "cpus", "cpu_features")
         }
         meta = {r[0]: r[1] for r in self._rows("select key, value from meta")}
-        return {
-            "path": str(self.path),
-            "size": self.path.stat().st_size,
-            "db_schema": int(meta.get("schema_version", 0)),
-            "built_by": meta.get("cpudb"),
-            "tables": counts,
-        }
+        return DbInfo(
+            self.path,
+            self.path.stat().st_size,
+            int(meta.get("schema_version", 0)),
+            meta.get("cpudb"),
+            counts,
+        )
 
 
 # ------------------------------------------------------------- host edits

@@ -271,6 +271,34 @@ def test_every_json_document_names_its_schema(
     assert re.fullmatch(r"cpudb\.[a-z.]+/\d+", doc["schema"]), doc["schema"]
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["versions"],
+        ["models", "--qemu", "7.2.0"],
+        ["show", "Haswell-v4", "--qemu", "7.2.0"],
+        ["feature", "pdpe1gb"],
+        ["diff", "--qemu", "7.1.0", "7.2.0"],
+        ["history", "Haswell"],
+        ["advise", "--needs", "pdpe1gb", "--qemu", "7.2.0"],
+        ["baseline", "tests/fixtures/hosts/intel-6-60-3-haswell-no-pdpe1gb.cpuid"],
+        ["diagnose", "tests/fixtures/logs/pdpe1gb-issue8.log"],
+        ["host", "list"],
+        ["db", "info"],
+        ["db", "path"],
+    ],
+    ids=lambda a: "-".join(a[:2]),
+)
+def test_every_command_answers_in_text_too(
+    capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    """The text renderers, beside the JSON ones above: an answer, no traceback (`db info`
+    once raised KeyError here, reading a dict key the JSON had renamed)."""
+    code = main(argv)
+    out = capsys.readouterr().out
+    assert code in (0, 1) and out.strip(), argv
+
+
 def test_impossible_is_structured(capsys: pytest.CaptureFixture[str]) -> None:
     host = "tests/fixtures/hosts/intel-6-60-3-haswell-no-pdpe1gb.cpuid"
     code = main(["advise", "--needs", "la57", "--qemu", "7.2.0", "--host", host, "--json"])

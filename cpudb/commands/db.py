@@ -24,37 +24,22 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    import time
+    import sys
 
-    from cpudb import store
-    from cpudb.paths import db_path
+    from cpudb.app import database
+    from cpudb.render import database as rd
     from cpudb.render import print_json
-    from cpudb.store_build import build
 
-    path = db_path(args.db)
     if args.action == "path":
-        print(path)
-        return 0
-    if args.action == "rebuild":
-        t = time.perf_counter()
-        counts = build(path)
-        dt = time.perf_counter() - t
+        print(database.database_path(args.db))
+    elif args.action == "rebuild":
+        r = database.rebuild(args.db)
         if args.json:
-            print_json("db.rebuild", {"path": str(path), "seconds": round(dt, 3), **counts})
+            print_json("db.rebuild", rd.rebuilt_json(r))
         else:
-            print(
-                f"rebuilt {path}: {counts['releases']} releases, {counts['cpus']} CPU names, "
-                f"{counts['matrix']} matrix rows in {dt:.2f}s"
-            )
-        return 0
-    info = store.Store.open(path).info()
-    if args.json:
-        print_json("db.info", info)
-        return 0
-    print(
-        f"{info['path']} ({info['size'] / 1e6:.1f} MB, schema {info['schema']}, "
-        f"built by cpudb {info['built_by']})"
-    )
-    for t, n in info["tables"].items():
-        print(f"  {t:<13} {n}")
+            sys.stdout.write(rd.rebuilt_text(r))
+    elif args.json:
+        print_json("db.info", rd.info_json(database.info(args.db)))
+    else:
+        sys.stdout.write(rd.info_text(database.info(args.db)))
     return 0

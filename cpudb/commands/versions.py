@@ -21,39 +21,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from cpudb.query import open_db
-    from cpudb.render import print_json, table
+    import sys
 
-    infos = open_db(args.db).versions()
+    from cpudb.app.database import versions
+    from cpudb.render import database as rd
+    from cpudb.render import print_json
+
+    infos = versions(path=args.db)
     if args.json:
-        print_json(
-            "versions",
-            [
-                {
-                    "version": i.version,
-                    "upstream": i.upstream,
-                    "shipped": i.shipped,
-                    "source": i.source,
-                    "origin": i.origin,
-                    "cpu_names": i.cpu_count,
-                    "features": i.feature_count,
-                }
-                for i in infos
-            ],
-        )
-        return 0
-    table(
-        (
-            [
-                i.version,
-                "upstream" if i.upstream else "downstream",
-                "shipped" if i.shipped else "yours",
-                i.cpu_count,
-                i.feature_count,
-                i.origin,
-            ]
-            for i in infos
-        ),
-        ["version", "kind", "data", "cpu names", "features", "origin"],
-    )
+        print_json("versions", rd.versions_json(infos))
+    else:
+        sys.stdout.write(rd.versions_text(infos))
     return 0
