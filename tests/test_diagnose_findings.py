@@ -1,4 +1,5 @@
-"""`cpudb diagnose` end to end: every log under fixtures/logs/ is named for its answer.
+"""`cpudb diagnose` on the fixture logs: every log under fixtures/logs/ is named for its
+answer, and each finding says why, with evidence, and how to fix it.
 
 The logs are hand-written from the architecture's rules (SDM vol. 3 ch. 4, APM vol. 2
 ch. 5) in the exact formats of QEMU's stderr, `trace-cmd report` and libvirt, except the
@@ -8,23 +9,13 @@ captured on a KVM (PVM) host whose KVM does not offer pdpe1gb, la57 or sse3.
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-from pathlib import Path
-
 import pytest
 
-from cpudb.cli import main
-from cpudb.diagnose.findings import Diagnosis
 from cpudb.diagnose.fixes import HostView
 from cpudb.diagnose.reason import diagnose_text
-from cpudb.model import Release
 from cpudb.query import Db
-from tests.conftest import cpu_named, need_hosts_dir, need_tool
-
-LOGS = Path(__file__).parent / "fixtures" / "logs"
-QEMU = "7.2.0"
+from tests.conftest import cpu_named
+from tests.diagnose_logs import LOGS, QEMU, _diagnose, gives
 
 # log -> the features its findings name, in order ([] = must yield no finding)
 EXPECTED = {
@@ -52,14 +43,6 @@ FIRST = {
     "qemu-tcg-vmx.log": "vmx",
     "qemu-dependency-taa-no.log": "taa-no",
 }
-
-
-def _diagnose(
-    db: Db, name: str, *, cpu_arg: str | None = None, host: HostView | None = None
-) -> Diagnosis:
-    return diagnose_text(
-        (LOGS / name).read_text(), db.release(QEMU), source=name, cpu_arg=cpu_arg, host=host
-    )
 
 
 def test_every_fixture_has_an_expectation() -> None:
@@ -98,14 +81,6 @@ def test_issue_log_explains_the_chain(db: Db) -> None:
     assert "-cpu Haswell-v4,pdpe1gb=on" in f.fixes
     assert "-cpu Haswell-v4,pdpe1gb=on,enforce" in f.fixes
     assert "host" in f.host and "enforce" in f.host
-
-
-def gives(rel: Release, cpu: str, feature: str) -> bool:
-    """Does `-cpu NAME,flag=on,...` give the guest `feature` (resolved by the release)?"""
-    name, *flags = cpu.split(",")
-    c = rel.cpu(name)
-    assert c is not None and c.kind in ("version", "model"), cpu  # versioned names
-    return feature in c.features | {f.removesuffix("=on") for f in flags}
 
 
 def test_provided_answers_give_the_feature(db: Db) -> None:
@@ -232,207 +207,3 @@ def test_no_finding_notes_say_what_is_missing(db: Db) -> None:
     assert any("reserved whatever the CPU model" in n for n in d.notes)
     d = _diagnose(db, "none-entry-failed.log")
     assert any("invalid guest state" in n for n in d.notes)
-
-
-# --- the command -------------------------------------------------------------------------
-
-
-def test_cli_json_shape_and_exit_codes(capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(
-        [
-            "diagnose",
-            str(LOGS / "pdpe1gb-issue8.log"),
-            "--qemu",
-            QEMU,
-            "--cpu",
-            "Haswell-v4",
-            "--json",
-        ]
-    )
-    out = json.loads(capsys.readouterr().out)
-    assert rc == 0
-    (f,) = out["findings"]
-    assert f["feature"] == "pdpe1gb"
-    assert f["evidence"][7].endswith("kvm_mmu_walker_error: pferr 9 P|RSVD")
-    assert f["explanation"].startswith("the guest runs 4-level paging")
-    assert "-cpu Haswell-v4,pdpe1gb=on" in f["fixes"]
-    assert out["qemu"] == QEMU and out["cpu"]["name"] == "Haswell-v4"
-    rc = main(["diagnose", str(LOGS / "none-firmware-avx-mmio.log"), "--qemu", QEMU, "--json"])
-    out = json.loads(capsys.readouterr().out)
-    assert rc == 1 and out["findings"] == [] and out["notes"]
-
-
-def test_cli_text(capsys: pytest.CaptureFixture[str]) -> None:
-    rc = main(["diagnose", str(LOGS / "pdpe1gb-issue8.log"), "--qemu", QEMU])
-    out = capsys.readouterr().out
-    assert rc == 0
-    assert "cause 1: pdpe1gb — CPUID.80000001H:EDX[26]" in out
-    assert "   13: " in out  # evidence with line numbers
-
-
-def test_cli_uses_the_version_the_log_names(capsys: pytest.CaptureFixture[str]) -> None:
-    main(["diagnose", str(LOGS / "pdpe1gb-libvirt.log"), "--json"])
-    assert json.loads(capsys.readouterr().out)["qemu"] == "7.2.0"
-
-
-@pytest.mark.parametrize(
-    "argv, message",
-    [
-        (["diagnose", "/nonexistent/guest.log"], "no such file"),
-        (["diagnose", str(LOGS / "pdpe1gb-issue8.log"), "--cpu", "Haswel"], "no CPU model"),
-        (
-            ["diagnose", str(LOGS / "pdpe1gb-issue8.log"), "--cpu", "Haswell,pdpe1g=on"],
-            "unknown feature",
-        ),
-        (["diagnose", str(LOGS / "pdpe1gb-issue8.log"), "--qemu", "0.9"], "unknown QEMU release"),
-        (["diagnose", str(LOGS)], "is a directory"),
-    ],
-)
-def test_cli_bad_input_exits_2(
-    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
-) -> None:
-    assert main(argv) == 2
-    err = capsys.readouterr().err
-    assert message in err and "hint:" in err and len(err.strip().splitlines()) == 1
-
-
-def test_cli_reads_stdin(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    import io
-
-    monkeypatch.setattr("sys.stdin", io.StringIO((LOGS / "la57-cr4-gp.log").read_text()))
-    assert main(["diagnose", "-", "--qemu", QEMU, "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
-    assert out["source"] == "<stdin>" and out["findings"][0]["feature"] == "la57"
-
-
-def test_cli_host_dump(capsys: pytest.CaptureFixture[str]) -> None:
-    hosts = need_hosts_dir()
-    rc = main(
-        [
-            "diagnose",
-            str(LOGS / "pdpe1gb-issue8.log"),
-            "--qemu",
-            QEMU,
-            "--cpu",
-            "Haswell-v4",
-            "--host",
-            str(hosts / "intel-xeon-e5-2650-v3.cpuid"),
-            "--json",
-        ]
-    )
-    (f,) = json.loads(capsys.readouterr().out)["findings"]
-    assert rc == 0 and f["host_has"] is True
-    # a Haswell host runs no newer model: the answer is the flag on the current model
-    assert f["fixes"][0] == "-cpu Haswell-v4,pdpe1gb=on"
-    main(
-        [
-            "diagnose",
-            str(LOGS / "pdpe1gb-issue8.log"),
-            "--qemu",
-            QEMU,
-            "--host",
-            str(hosts / "intel-core2-duo-e6850.cpuid"),
-            "--json",
-        ]
-    )
-    (g,) = json.loads(capsys.readouterr().out)["findings"]
-    assert g["host_has"] is False
-
-
-@pytest.mark.integration
-def test_live_qemu_warning_is_diagnosed(db: Db, tmp_path: Path) -> None:
-    """Run the installed QEMU with a flag TCG cannot give; diagnose its real stderr."""
-    qemu = need_tool("qemu-system-x86_64", "apt-get install qemu-system-x86")
-    proc = subprocess.run(
-        [
-            qemu,
-            "-display",
-            "none",
-            "-S",
-            "-accel",
-            "tcg",
-            "-machine",
-            "none",
-            "-cpu",
-            "Haswell-v4,vmx=on,enforce",
-            "-monitor",
-            "none",
-            "-serial",
-            "none",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    if "doesn't support requested feature" not in proc.stderr:
-        # `-machine none` creates no CPU on some builds: use a real machine type
-        proc = subprocess.run(
-            [
-                qemu,
-                "-display",
-                "none",
-                "-S",
-                "-accel",
-                "tcg",
-                "-cpu",
-                "Haswell-v4,vmx=on,enforce",
-                "-monitor",
-                "none",
-                "-serial",
-                "none",
-                "-m",
-                "64",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-    assert proc.returncode != 0  # enforce: QEMU refuses to start
-    log = f"$ qemu-system-x86_64 -accel tcg -cpu Haswell-v4,vmx=on,enforce\n{proc.stderr}"
-    d = diagnose_text(log, db.release(QEMU))
-    vmx = next(f for f in d.findings if f.feature == "vmx")
-    assert vmx.kinds == ("qemu-tcg",)
-    assert "QEMU then refused to start (enforce)" in vmx.chain
-    assert shutil.which("qemu-system-x86_64")
-
-
-def test_cpu_host_means_the_host_lacks_it(db: Db) -> None:
-    text = (
-        "$ qemu-system-x86_64 -enable-kvm -cpu host -m 1G\n"
-        + (LOGS / "pdpe1gb-issue8.log").read_text()
-    )
-    (f,) = diagnose_text(text, db.release(QEMU)).findings
-    assert any("-cpu host passes the host's features" in s for s in f.chain)
-    assert not any(x.startswith("-cpu host,") for x in f.fixes)  # no flag helps -cpu host
-    assert any("lacks pdpe1gb" in a for a in f.advice)
-
-
-def test_model_has_it_but_the_host_dropped_it(db: Db) -> None:
-    lines = (LOGS / "la57-cr4-gp.log").read_text().splitlines()
-    text = "\n".join(
-        [
-            "$ qemu-system-x86_64 -accel kvm -cpu Icelake-Server-v1 -m 8G -kernel la57.elf",
-            "qemu-system-x86_64: warning: host doesn't support requested feature: "
-            "CPUID.07H:ECX.la57 [bit 16]",
-            *lines[1:],
-        ]
-    )
-    (f,) = diagnose_text(text, db.release(QEMU)).findings
-    assert f.feature == "la57" and f.kinds == ("cr4-write", "qemu-host")
-    assert any("Icelake-Server-v1 has la57, but QEMU dropped it" in s for s in f.chain)
-
-
-def test_oldest_release_and_warning_format(db: Db) -> None:
-    text = "warning: host cpuid 8000_0001 lacks requested flag 'pdpe1gb' [0x04000000]\n"
-    (f,) = diagnose_text(text, db.release("1.1.0")).findings
-    assert f.feature == "pdpe1gb" and f.kinds == ("qemu-host",)
-    assert f.provides and all(gives(db.release("1.1.0"), p, "pdpe1gb") for p in f.provides)
-
-
-def test_unnamed_xsave_bits_are_explained(db: Db) -> None:
-    d = _diagnose(db, "qemu-host-phys-bits-mismatch.log")
-    assert any("CPUID leaf 0xd bit 6, a bit without a feature name" in n for n in d.notes)
