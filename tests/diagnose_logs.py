@@ -19,7 +19,7 @@ LOGS = Path(__file__).parent / "fixtures" / "logs"
 QEMU = "7.2.0"
 
 
-def _diagnose(
+def diagnose_log(
     db: Db, name: str, *, cpu_arg: str | None = None, host: HostView | None = None
 ) -> Diagnosis:
     return diagnose_text(

@@ -13,7 +13,7 @@ import pytest
 from cpudb.diagnose.reason import diagnose_text
 from cpudb.query import Db
 from tests.conftest import need_tool
-from tests.diagnose_logs import LOGS, QEMU, _diagnose, gives
+from tests.diagnose_logs import LOGS, QEMU, diagnose_log, gives
 
 
 @pytest.mark.integration
@@ -109,5 +109,5 @@ def test_oldest_release_and_warning_format(db: Db) -> None:
 
 
 def test_unnamed_xsave_bits_are_explained(db: Db) -> None:
-    d = _diagnose(db, "qemu-host-phys-bits-mismatch.log")
+    d = diagnose_log(db, "qemu-host-phys-bits-mismatch.log")
     assert any("CPUID leaf 0xd bit 6, a bit without a feature name" in n for n in d.notes)

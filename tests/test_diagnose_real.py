@@ -21,7 +21,7 @@ REAL = FIXTURES / "logs" / "real"
 QEMU = "7.2.22"
 
 
-def _diagnose(
+def diagnose_log(
     capsys: pytest.CaptureFixture[str], log: Path, *args: str
 ) -> tuple[int, dict[str, Any]]:
     code = main(["diagnose", str(log), "--qemu", QEMU, "--json", *args])
@@ -36,7 +36,7 @@ def _causes(d: dict[str, Any]) -> list[dict[str, Any]]:
 def test_silent_triple_fault_has_no_cause_and_says_how_to_see_one(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, d = _diagnose(capsys, REAL / "kvm-1g-default.log")
+    code, d = diagnose_log(capsys, REAL / "kvm-1g-default.log")
     assert code == 1 and not _causes(d)
     assert [(f["feature"], f["role"]) for f in d["findings"]] == [("pni", "note")]
     assert d["cpu"]["arg"] == "qemu64" and "default" in d["cpu"]["source"]
@@ -46,7 +46,7 @@ def test_silent_triple_fault_has_no_cause_and_says_how_to_see_one(
 
 
 def test_power_on_reset_dumps_are_not_the_failing_state(capsys: pytest.CaptureFixture[str]) -> None:
-    code, d = _diagnose(capsys, REAL / "kvm-1g-default-cpu-reset.log")
+    code, d = diagnose_log(capsys, REAL / "kvm-1g-default-cpu-reset.log")
     assert code == 1 and not _causes(d)
     assert d["registers"] == []  # no "paging off" read from the reset state
     assert d["recognised"]["cpu reset dump"] == 2
@@ -56,7 +56,7 @@ def test_power_on_reset_dumps_are_not_the_failing_state(capsys: pytest.CaptureFi
 def test_twenty_seven_warnings_are_notes_with_the_asked_one_named(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, d = _diagnose(capsys, REAL / "kvm-1g-haswell.log")
+    code, d = diagnose_log(capsys, REAL / "kvm-1g-haswell.log")
     assert code == 1 and not _causes(d)
     assert len(d["findings"]) == 27 and "pdpe1gb" in [f["feature"] for f in d["findings"]]
     main(["diagnose", str(REAL / "kvm-1g-haswell.log"), "--qemu", QEMU])
@@ -68,7 +68,7 @@ def test_twenty_seven_warnings_are_notes_with_the_asked_one_named(
 def test_traced_1g_fault_is_the_cause_and_the_fix_keeps_the_default_model(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, d = _diagnose(capsys, REAL / "kvm-1g-default-trace.log")
+    code, d = diagnose_log(capsys, REAL / "kvm-1g-default-trace.log")
     causes = _causes(d)
     assert code == 0 and [c["feature"] for c in causes] == ["pdpe1gb"]
     assert causes[0]["certainty"] == "certain" and "page-walk" in causes[0]["kinds"]
@@ -77,7 +77,7 @@ def test_traced_1g_fault_is_the_cause_and_the_fix_keeps_the_default_model(
 
 
 def test_emulated_cr4_write_then_gp_names_la57(capsys: pytest.CaptureFixture[str]) -> None:
-    code, d = _diagnose(capsys, REAL / "kvm-la57-trace.log")
+    code, d = diagnose_log(capsys, REAL / "kvm-la57-trace.log")
     causes = _causes(d)
     assert code == 0 and [c["feature"] for c in causes] == ["la57"]
     la57 = causes[0]
@@ -89,7 +89,7 @@ def test_emulated_cr4_write_then_gp_names_la57(capsys: pytest.CaptureFixture[str
 
 @pytest.mark.parametrize("log", ["kvm-ok-host.log", "tcg-1g-default.log"])
 def test_successful_boots_have_no_cause(capsys: pytest.CaptureFixture[str], log: str) -> None:
-    code, d = _diagnose(capsys, REAL / log)
+    code, d = diagnose_log(capsys, REAL / log)
     assert code == 1 and not _causes(d)
 
 
@@ -141,7 +141,7 @@ def test_live_crash_traced_is_diagnosed_as_what_the_guest_did(
     assert boot.status == 0, boot  # the triple fault: QEMU exits 0 after -no-reboot's reset
     log = tmp_path / "crash.log"
     log.write_text(" ".join(boot.command) + "\n" + boot.stderr + trace)
-    code, d = _diagnose(capsys, log)
+    code, d = diagnose_log(capsys, log)
     # the probe with handlers tells what the guest met: a #PF on the 1 GiB page
     main(["probe", "--accel", "kvm", "--check", "1g-pages", "--json"])
     seen = json.loads(capsys.readouterr().out)
@@ -150,7 +150,7 @@ def test_live_crash_traced_is_diagnosed_as_what_the_guest_did(
 
 
 def test_refused_efer_nxe_write_names_nx(capsys: pytest.CaptureFixture[str]) -> None:
-    code, d = _diagnose(capsys, REAL / "kvm-nx-trace.log")
+    code, d = diagnose_log(capsys, REAL / "kvm-nx-trace.log")
     causes = _causes(d)
     assert code == 0 and [c["feature"] for c in causes] == ["nx"]
     assert causes[0]["kinds"] == ["efer-write"] and causes[0]["fixes"][0] == "-cpu qemu64,nx=on"
