@@ -12,8 +12,6 @@ import contextlib
 import json
 import os
 import re
-import shutil
-import subprocess
 
 from cpudb.record import Record
 
@@ -36,11 +34,11 @@ class Installed(Record):
 
 def binary_path() -> str | None:
     env = os.environ.get("CPUDB_QEMU_BINARY")
-    if env is not None:
-        if env.strip() in ("", "none"):
-            return None
-        return shutil.which(env) or None
-    return shutil.which(BINARY)
+    if env is not None and env.strip() in ("", "none"):
+        return None
+    import shutil  # ~3 ms (it imports the compression modules): only when asked
+
+    return (shutil.which(env) or None) if env is not None else shutil.which(BINARY)
 
 
 def installed() -> Installed | None:
@@ -77,6 +75,8 @@ def parse_version(text: str) -> tuple[str, str] | None:
 
 
 def ask(path: str) -> Installed | None:
+    import subprocess  # ~4 ms: only when the cached answer is stale
+
     try:
         out = subprocess.run(
             [path, "--version"], capture_output=True, text=True, timeout=10, check=False

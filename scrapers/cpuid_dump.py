@@ -13,7 +13,7 @@ malformed rows, the same leaf/subleaf twice for one CPU, an empty input.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from collections import namedtuple
 
 from cpudb.errors import ParseError
 from cpudb.record import Record
@@ -35,17 +35,28 @@ _DECODED = re.compile(
 )
 
 
-class CpuidLeaf(NamedTuple):
+TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
+if TYPE_CHECKING:
+    from typing import NamedTuple
+
+    class _Registers(NamedTuple):
+        leaf: int
+        subleaf: int
+        eax: int
+        ebx: int
+        ecx: int
+        edx: int
+
+else:  # the same tuple without importing typing (`advise` reads the catalogue's dumps)
+    _Registers = namedtuple("CpuidLeaf", "leaf subleaf eax ebx ecx edx")
+
+
+class CpuidLeaf(_Registers):
     """One `cpuid` instruction result: EAX=leaf, ECX=subleaf in; four registers out.
-    A NamedTuple: a fleet's dumps make hundreds of thousands (a frozen dataclass takes
+    A named tuple: a fleet's dumps make hundreds of thousands (a frozen dataclass takes
     five times as long to build, a `Record` three times)."""
 
-    leaf: int
-    subleaf: int
-    eax: int
-    ebx: int
-    ecx: int
-    edx: int
+    __slots__ = ()
 
     def reg(self, name: str) -> int:
         return int(getattr(self, name))

@@ -4,9 +4,10 @@ live below (cpudb.advise, cpudb.decide)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # typing costs ~4 ms to import: only type checkers read these
 if TYPE_CHECKING:
+    from typing import Any
+
     from cpudb.advise import Need
     from cpudb.decide.offer import Offer
     from cpudb.host_features import HostFeatures
