@@ -244,23 +244,23 @@ def test_query_path_imports_nothing_heavy(tmp_path: Path) -> None:
         assert "HEAVY []" in r.stderr, (args, r.stderr)
 
 
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["versions"],
-        ["models", "--qemu", "7.2.0"],
-        ["show", "Haswell-v4", "--qemu", "7.2.0"],
-        ["feature", "pdpe1gb"],
-        ["diff", "--qemu", "7.1.0", "7.2.0"],
-        ["history", "Haswell"],
-        ["advise", "--needs", "pdpe1gb", "--qemu", "7.2.0"],
-        ["baseline", "tests/fixtures/hosts/intel-6-60-3-haswell-no-pdpe1gb.cpuid"],
-        ["diagnose", "tests/fixtures/logs/pdpe1gb-issue8.log"],
-        ["host", "list"],
-        ["db", "info"],
-    ],
-    ids=lambda a: a[0],
-)
+# one run of each command that answers from the database alone
+EVERY_COMMAND = [
+    ["versions"],
+    ["models", "--qemu", "7.2.0"],
+    ["show", "Haswell-v4", "--qemu", "7.2.0"],
+    ["feature", "pdpe1gb"],
+    ["diff", "--qemu", "7.1.0", "7.2.0"],
+    ["history", "Haswell"],
+    ["advise", "--needs", "pdpe1gb", "--qemu", "7.2.0"],
+    ["baseline", "tests/fixtures/hosts/intel-6-60-3-haswell-no-pdpe1gb.cpuid"],
+    ["diagnose", "tests/fixtures/logs/pdpe1gb-issue8.log"],
+    ["host", "list"],
+    ["db", "info"],
+]
+
+
+@pytest.mark.parametrize("argv", EVERY_COMMAND, ids=lambda a: a[0])
 def test_every_json_document_names_its_schema(
     capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:
@@ -271,24 +271,7 @@ def test_every_json_document_names_its_schema(
     assert re.fullmatch(r"cpudb\.[a-z.]+/\d+", doc["schema"]), doc["schema"]
 
 
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["versions"],
-        ["models", "--qemu", "7.2.0"],
-        ["show", "Haswell-v4", "--qemu", "7.2.0"],
-        ["feature", "pdpe1gb"],
-        ["diff", "--qemu", "7.1.0", "7.2.0"],
-        ["history", "Haswell"],
-        ["advise", "--needs", "pdpe1gb", "--qemu", "7.2.0"],
-        ["baseline", "tests/fixtures/hosts/intel-6-60-3-haswell-no-pdpe1gb.cpuid"],
-        ["diagnose", "tests/fixtures/logs/pdpe1gb-issue8.log"],
-        ["host", "list"],
-        ["db", "info"],
-        ["db", "path"],
-    ],
-    ids=lambda a: "-".join(a[:2]),
-)
+@pytest.mark.parametrize("argv", [*EVERY_COMMAND, ["db", "path"]], ids=lambda a: "-".join(a[:2]))
 def test_every_command_answers_in_text_too(
     capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:
